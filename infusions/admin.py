@@ -1,0 +1,69 @@
+from django.contrib import admin
+
+from .models import Infusion, MedicationCourse, Product, Regimen
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "concentration_percent",
+        "max_rate_mg_kg_min",
+        "contains_sucrose",
+        "active",
+    )
+    list_filter = ("active", "contains_sucrose")
+    search_fields = ("name",)
+
+
+@admin.register(Regimen)
+class RegimenAdmin(admin.ModelAdmin):
+    list_display = (
+        "patient",
+        "product",
+        "indication",
+        "dose_g_per_kg_per_day",
+        "dose_grams_per_day",
+        "days_per_course",
+        "interval_days",
+        "start_date",
+        "end_date",
+    )
+    list_filter = ("product", "indication", "setting")
+    search_fields = ("patient__mrn", "patient__family_name")
+    raw_id_fields = ("patient",)
+
+
+@admin.register(Infusion)
+class InfusionAdmin(admin.ModelAdmin):
+    list_display = (
+        "patient",
+        "product",
+        "started_at",
+        "dose_grams",
+        "max_rate_mg_kg_min",
+        "status",
+        "source",
+        "lot_number",
+    )
+    list_filter = ("status", "source", "product")
+    search_fields = ("patient__mrn", "patient__family_name", "lot_number")
+    raw_id_fields = ("patient", "regimen", "vascular_access")
+    date_hierarchy = "started_at"
+
+
+@admin.register(MedicationCourse)
+class MedicationCourseAdmin(admin.ModelAdmin):
+    list_display = (
+        "patient",
+        "category",
+        "drug",
+        "dose_mg_per_day",
+        "intensity",
+        "start_date",
+        "end_date",
+    )
+    list_filter = ("category", "intensity")
+    search_fields = ("patient__mrn", "patient__family_name", "drug")
+    raw_id_fields = ("patient",)
+    readonly_fields = ("prednisolone_eq_mg_per_day",)

@@ -1,0 +1,373 @@
+"""What is given: products, regimens, infusions and the medications that change clot risk."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from ivigtrack.models_base import ClinicalModel
+from patients.models import Diagnosis, Patient, VascularAccess
+
+
+class Product(ClinicalModel):
+    """An IVIG product with its label maximum infusion rate (domain.md 1.6)."""
+
+    name = models.CharField(max_length=80, unique=True)
+    concentration_percent = models.DecimalField(max_digits=4, decimal_places=1)
+    contains_sucrose = models.BooleanField(default=False)
+    max_rate_mg_kg_min = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        help_text="Label maximum rate (mg/kg/min) for the usual indication.",
+    )
+    indication_max_rates = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Label maximum by indication, e.g. {"itp": 4}.',
+    )
+    source = models.CharField(max_length=40, blank=True, help_text="Reference, e.g. [R6]")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(concentration_percent__gt=0, concentration_percent__lte=30),
+                name="product_concentration_range",
+            ),
+            models.CheckConstraint(condition=Q(max_rate_mg_kg_min__gt=0), name="product_max_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def label_max_rate(self, indication: str | None) -> float:
+        rate = (self.indication_max_rates or {}).get(indication or "", self.max_rate_mg_kg_min)
+        return float(rate)
+
+
+class DosingWeight(models.TextChoices):
+    ACTUAL = "actual", "Actual body weight"
+    IDEAL = "ideal", "Ideal body weight"
+    ADJUSTED = "adjusted", "Adjusted body weight"
+
+
+class CareSetting(models.TextChoices):
+    INPATIENT = "inpatient", "Inpatient"
+    OUTPATIENT = "outpatient", "Outpatient"
+    HOME = "home", "Home"
+
+
+class Regimen(ClinicalModel):
+    """The infusion schedule: a dose per day for N consecutive days, repeated every interval."""
+
+    DosingWeight = DosingWeight
+
+    Setting = CareSetting
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="regimens")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="regimens")
+    indication = models.CharField(max_length=24, choices=Diagnosis.choices)
+    dose_g_per_kg_per_day = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
+    dose_grams_per_day = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="For a fixed-gram order (e.g. 80 g).",
+    )
+    days_per_course = models.PositiveSmallIntegerField(default=1)
+    interval_days = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty for a one-off course.")
+    dosing_weight = models.CharField(max_length=10, choices=DosingWeight.choices, default=DosingWeight.ACTUAL)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    max_rate_mg_kg_min = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    setting = models.CharField(max_length=12, choices=Setting.choices, default=Setting.OUTPATIENT)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(dose_g_per_kg_per_day__isnull=False) | Q(dose_grams_per_day__isnull=False),
+                name="regimen_has_dose",
+                violation_error_message="Give the dose in g/kg/day or in grams per day.",
+            ),
+            models.CheckConstraint(
+                condition=Q(dose_g_per_kg_per_day__isnull=True)
+                | Q(dose_g_per_kg_per_day__gt=0, dose_g_per_kg_per_day__lte=2.5),
+                name="regimen_dose_per_kg_range",
+                violation_error_message="The dose must be more than 0 and at most 2.5 g/kg/day.",
+            ),
+            models.CheckConstraint(
+                condition=Q(dose_grams_per_day__isnull=True) | Q(dose_grams_per_day__gt=0, dose_grams_per_day__lte=250),
+                name="regimen_dose_grams_range",
+                violation_error_message="The daily dose must be more than 0 and at most 250 g.",
+            ),
+            models.CheckConstraint(
+                condition=Q(days_per_course__gte=1, days_per_course__lte=7),
+                name="regimen_days_per_course_range",
+                violation_error_message="A course lasts 1 to 7 consecutive days.",
+            ),
+            models.CheckConstraint(
+                condition=Q(interval_days__isnull=True) | Q(interval_days__gte=1, interval_days__lte=365),
+                name="regimen_interval_range",
+                violation_error_message="The interval must be 1 to 365 days.",
+            ),
+            models.CheckConstraint(
+                condition=Q(interval_days__isnull=True) | Q(interval_days__gte=F("days_per_course")),
+                name="regimen_interval_covers_course",
+                violation_error_message="The interval cannot be shorter than the course.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="regimen_end_after_start",
+                violation_error_message="The end date cannot be before the start date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_rate_mg_kg_min__isnull=True) | Q(max_rate_mg_kg_min__gt=0, max_rate_mg_kg_min__lte=20),
+                name="regimen_rate_range",
+                violation_error_message="The maximum rate must be more than 0 and at most 20 mg/kg/min.",
+            ),
+            models.CheckConstraint(
+                condition=Q(indication__in=Diagnosis.values),
+                name="regimen_indication_valid",
+                violation_error_message="Unknown indication.",
+            ),
+            models.CheckConstraint(
+                condition=Q(dosing_weight__in=DosingWeight.values),
+                name="regimen_dosing_weight_valid",
+                violation_error_message="Unknown dosing weight.",
+            ),
+            models.CheckConstraint(
+                condition=Q(setting__in=CareSetting.values),
+                name="regimen_setting_valid",
+                violation_error_message="Unknown setting.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.dose_label} x{self.days_per_course}d" + (
+            f" every {self.interval_days} d" if self.interval_days else " (one course)"
+        )
+
+    @property
+    def dose_label(self) -> str:
+        if self.dose_g_per_kg_per_day is not None:
+            return f"{self.dose_g_per_kg_per_day:g} g/kg/day"
+        return f"{self.dose_grams_per_day:g} g/day"
+
+    def is_active_on(self, day: date) -> bool:
+        return self.end_date is None or self.end_date >= day
+
+    def course_starts(self, after: date, count: int = 3) -> list[date]:
+        """The next `count` course start dates on or after `after` (the regimen's schedule)."""
+        starts: list[date] = []
+        if self.end_date is not None and self.end_date < after:
+            return starts
+        if self.start_date >= after:
+            first = self.start_date
+        elif self.interval_days:
+            periods = -(-(after - self.start_date).days // self.interval_days)  # ceiling division
+            first = self.start_date + timedelta(days=periods * self.interval_days)
+        else:
+            return starts  # a one-off course already started
+        current = first
+        while len(starts) < count and (self.end_date is None or current <= self.end_date):
+            starts.append(current)
+            if not self.interval_days:
+                break
+            current += timedelta(days=self.interval_days)
+        return starts
+
+    def next_course_dates(self, after: date, count: int = 3) -> list[list[date]]:
+        """Each planned course as its list of consecutive infusion days."""
+        return [[s + timedelta(days=i) for i in range(self.days_per_course)] for s in self.course_starts(after, count)]
+
+
+class InfusionStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    ADMINISTERED = "administered", "Administered"
+    STOPPED = "stopped", "Stopped"
+
+
+class Source(models.TextChoices):
+    STAFF = "staff", "Staff"
+    PATIENT = "patient", "Patient"
+
+
+class Infusion(ClinicalModel):
+    """One day's administration."""
+
+    Status = InfusionStatus
+
+    Source = Source
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="infusions")
+    regimen = models.ForeignKey(
+        Regimen,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="infusions",
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="infusions")
+    lot_number = models.CharField(max_length=40, blank=True)
+    started_at = models.DateTimeField()
+    dose_grams = models.DecimalField(max_digits=5, decimal_places=1)
+    max_rate_mg_kg_min = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    max_rate_ml_h = models.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="Pump rate, when only that is known.",
+    )
+    weight_kg_used = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="Patient weight on the day (for g/kg).",
+    )
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.ADMINISTERED)
+    vascular_access = models.ForeignKey(
+        VascularAccess,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="infusions",
+    )
+    hydration_given = models.BooleanField(null=True, blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.STAFF)
+    reactions = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["patient", "-started_at"], name="infusion_patient_time"),
+            models.Index(fields=["lot_number"], name="infusion_lot"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(dose_grams__gt=0, dose_grams__lte=250),
+                name="infusion_dose_range",
+                violation_error_message="The dose must be more than 0 and at most 250 g.",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_rate_mg_kg_min__isnull=True) | Q(max_rate_mg_kg_min__gt=0, max_rate_mg_kg_min__lte=20),
+                name="infusion_rate_range",
+                violation_error_message="The maximum rate must be more than 0 and at most 20 mg/kg/min.",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_rate_ml_h__isnull=True) | Q(max_rate_ml_h__gt=0, max_rate_ml_h__lte=2000),
+                name="infusion_pump_rate_range",
+                violation_error_message="The pump rate must be more than 0 and at most 2000 mL/h.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=InfusionStatus.values),
+                name="infusion_status_valid",
+                violation_error_message="Unknown status.",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=Source.values),
+                name="infusion_source_valid",
+                violation_error_message="Unknown source.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.dose_grams:g} g on {self.started_at:%Y-%m-%d} ({self.get_status_display()})"
+
+    @property
+    def dose_g_per_kg(self) -> float | None:
+        weight = self.weight_kg_used
+        return None if not weight else float(self.dose_grams) / float(weight)
+
+
+class MedicationCategory(models.TextChoices):
+    STEROID = "steroid", "Systemic glucocorticoid"
+    ESTROGEN = "estrogen", "Estrogen-containing therapy"
+    ANTICOAGULANT = "anticoagulant", "Anticoagulant"
+    ANTIPLATELET = "antiplatelet", "Antiplatelet"
+    DIURETIC = "diuretic", "Diuretic"
+
+
+class Intensity(models.TextChoices):
+    PROPHYLACTIC = "prophylactic", "Prophylactic"
+    THERAPEUTIC = "therapeutic", "Therapeutic (primary phase)"
+    EXTENDED = "extended", "Extended phase"
+
+
+class MedicationCourse(ClinicalModel):
+    Category = MedicationCategory
+
+    Intensity = Intensity
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="medications")
+    category = models.CharField(max_length=16, choices=Category.choices)
+    drug = models.CharField(max_length=60)
+    dose_mg_per_day = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    prednisolone_eq_mg_per_day = models.DecimalField(
+        max_digits=7, decimal_places=2, null=True, blank=True, editable=False
+    )
+    route = models.CharField(max_length=20, blank=True)
+    intensity = models.CharField(max_length=14, choices=Intensity.choices, blank=True)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category__in=MedicationCategory.values),
+                name="medication_category_valid",
+                violation_error_message="Unknown category.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="medication_end_after_start",
+                violation_error_message="The end date cannot be before the start date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(dose_mg_per_day__isnull=True) | Q(dose_mg_per_day__gt=0),
+                name="medication_dose_positive",
+                violation_error_message="The dose must be more than 0.",
+            ),
+            models.CheckConstraint(
+                condition=Q(intensity="") | Q(category="anticoagulant"),
+                name="medication_intensity_only_anticoagulant",
+                violation_error_message="Intensity applies to anticoagulants only.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.drug} ({self.get_category_display()}) from {self.start_date}"
+
+    def active_on(self, day: date) -> bool:
+        return self.start_date <= day and (self.end_date is None or self.end_date >= day)
+
+
+# Prednisolone-equivalent factors (mg prednisolone per mg of the drug), standard
+# glucocorticoid equivalence: 5 mg prednisolone = 5 mg prednisone = 4 mg methylprednisolone
+# = 0.75 mg dexamethasone = 20 mg hydrocortisone = 6 mg deflazacort.
+PREDNISOLONE_EQUIVALENT = {
+    "prednisolone": 1.0,
+    "prednisone": 1.0,
+    "methylprednisolone": 1.25,
+    "dexamethasone": 5 / 0.75,
+    "hydrocortisone": 0.25,
+    "deflazacort": 5 / 6,
+}

@@ -1,0 +1,35 @@
+"""Scoped reads for what is given."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from patients.selectors import scoped
+
+from .models import Infusion, MedicationCourse, Product, Regimen
+
+
+def infusion_scope(user):
+    return scoped(Infusion.objects.select_related("product", "patient"), user)
+
+
+def regimen_scope(user):
+    return scoped(Regimen.objects.select_related("product", "patient"), user)
+
+
+def medication_scope(user):
+    return scoped(MedicationCourse.objects.select_related("patient"), user)
+
+
+def product_list():
+    return Product.objects.filter(active=True).order_by("name")
+
+
+def next_planned_course(regimens, today: date):
+    """The earliest upcoming course start across a patient's regimens, as (date, regimen) or None."""
+    best = None
+    for regimen in regimens:
+        starts = regimen.course_starts(today, 1)
+        if starts and (best is None or starts[0] < best[0]):
+            best = (starts[0], regimen)
+    return best

@@ -1,0 +1,44 @@
+"""Writing audit rows. Call inside the service's transaction so the row and the change commit together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from .models import AuditEvent
+
+
+def _label(actor) -> str:
+    if actor is None:
+        return "system"
+    return getattr(actor, "username", str(actor))
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    patient_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+) -> AuditEvent:
+    if patient_id is None and obj is not None:
+        patient_id = getattr(obj, "patient_id", None)
+        if patient_id is None and obj._meta.model_name == "patient":
+            patient_id = obj.pk
+    return AuditEvent.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=actor_label or _label(actor),
+        action=action,
+        patient_id=patient_id,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(getattr(obj, "public_id", getattr(obj, "pk", ""))) if obj is not None else "",
+        detail=detail or {},
+    )
+
+
+def audit_bulk(rows: list[AuditEvent]) -> None:
+    """Jobs write many rows at once (e.g. every flag a sweep raised)."""
+    AuditEvent.objects.bulk_create(rows, batch_size=2000)

@@ -1,0 +1,21 @@
+"""Test settings: PostgreSQL and Redis as in production, fast hashing."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ivigtrack")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+from ivigtrack.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+AXES_ENABLED = False  # lockout tests switch it on
+# Tests that need a real worker start one; everything else runs tasks through on_commit
+# callbacks captured by the test, never by eager magic.
+CELERY_TASK_ALWAYS_EAGER = False
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"anon": "1000/min", "token": "1000/min"},
+}
+# Each test process gets its own Redis database for the cache so throttles do not leak.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,31 @@
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each role to its own start page."""
+    user = request.user
+    if getattr(user, "is_patient_user", False):
+        return redirect("portal:home") if _has_route("portal:home") else render(request, "home.html")
+    if getattr(user, "is_clinical_staff", False) and _has_route("staff:worklist"):
+        return redirect("staff:worklist")
+    return render(request, "home.html")
+
+
+def _has_route(name: str) -> bool:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        reverse(name)
+    except NoReverseMatch:
+        return False
+    return True
+
+
+@login_not_required
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

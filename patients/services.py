@@ -1,0 +1,408 @@
+"""Writes to patient records: validate, save in one transaction, audit, trigger re-assessment.
+
+Every service raises django.core.exceptions.ValidationError naming the field and the reason;
+because each runs in one transaction, a refused write leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from ivigtrack import hooks
+from ivigtrack.audit.services import audit_record
+
+from . import labs as lab_catalogue
+from . import symptoms as symptom_catalogue
+from .models import (
+    Condition,
+    LabResult,
+    Patient,
+    SymptomReport,
+    ThrombosisEvent,
+    VascularAccess,
+    WeightMeasurement,
+)
+
+
+def save_clinical(obj: models.Model, *, actor, action: str, detail: dict | None = None, exclude=None) -> models.Model:
+    """full_clean (fields, choices, constraints), save, audit, and mark the patient changed.
+
+    Shared by the record services of every app. Call inside a transaction.
+    """
+    obj.full_clean(exclude=exclude)
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:  # a constraint full_clean could not see (a race)
+        raise ValidationError({"__all__": [f"The record conflicts with stored data: {exc.__cause__ or exc}"]}) from exc
+    audit_record(actor=actor, action=action, obj=obj, detail=detail)
+    patient_id = obj.pk if isinstance(obj, Patient) else getattr(obj, "patient_id", None)
+    if patient_id:
+        hooks.patient_changed(patient_id)
+    return obj
+
+
+def apply_changes(obj: models.Model, data: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
+    """Set whitelisted attributes; return {field: [old, new]} for the audit detail."""
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+    changes = {}
+    for name, value in data.items():
+        old = getattr(obj, name)
+        if old != value:
+            changes[name] = [str(old), str(value)]
+            setattr(obj, name, value)
+    return changes
+
+
+# --- Patient -----------------------------------------------------------------------------
+
+PATIENT_FIELDS = {
+    "mrn",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "height_cm",
+    "diagnosis",
+    "active",
+    "user",
+}
+
+
+@transaction.atomic
+def patient_create(*, actor, weight_kg=None, weight_measured_on: date | None = None, **fields) -> Patient:
+    unknown = set(fields) - PATIENT_FIELDS
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    dob = fields.get("date_of_birth")
+    if isinstance(dob, date) and dob > timezone.localdate():
+        raise ValidationError({"date_of_birth": ["The date of birth cannot be in the future."]})
+    patient = Patient(**fields)
+    if weight_kg is not None:
+        patient.weight_kg = weight_kg
+        patient.weight_measured_on = weight_measured_on or timezone.localdate()
+    save_clinical(patient, actor=actor, action="patient.create")
+    if weight_kg is not None:
+        WeightMeasurement.objects.create(
+            patient=patient,
+            weight_kg=patient.weight_kg,
+            measured_on=patient.weight_measured_on,
+            recorded_by=_user(actor),
+        )
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, actor, patient: Patient, **fields) -> Patient:
+    dob = fields.get("date_of_birth")
+    if isinstance(dob, date) and dob > timezone.localdate():
+        raise ValidationError({"date_of_birth": ["The date of birth cannot be in the future."]})
+    changes = apply_changes(patient, fields, PATIENT_FIELDS)
+    return save_clinical(patient, actor=actor, action="patient.update", detail={"changes": changes})
+
+
+@transaction.atomic
+def weight_record(*, actor, patient: Patient, weight_kg, measured_on: date | None = None) -> WeightMeasurement:
+    """Record a new current weight; the previous one stays in the history."""
+    measured_on = measured_on or timezone.localdate()
+    if measured_on > timezone.localdate():
+        raise ValidationError({"measured_on": ["A weight cannot be measured in the future."]})
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    measurement = WeightMeasurement(
+        patient=patient,
+        weight_kg=weight_kg,
+        measured_on=measured_on,
+        recorded_by=_user(actor),
+    )
+    measurement.full_clean(exclude=["patient"])
+    latest = patient.weight_measured_on
+    is_newest = latest is None or measured_on >= latest
+    measurement.is_current = is_newest
+    if is_newest:
+        WeightMeasurement.objects.filter(patient=patient, is_current=True).update(is_current=False)
+        patient.weight_kg = measurement.weight_kg
+        patient.weight_measured_on = measured_on
+        patient.full_clean()
+        patient.save(update_fields=["weight_kg", "weight_measured_on", "updated_at"])
+    measurement.save()
+    audit_record(
+        actor=actor,
+        action="weight.record",
+        obj=measurement,
+        detail={"weight_kg": str(weight_kg)},
+    )
+    hooks.patient_changed(patient.pk)
+    return measurement
+
+
+# --- History records ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def condition_add(
+    *,
+    actor,
+    patient: Patient,
+    code: str,
+    onset_date=None,
+    resolved_date=None,
+    note: str = "",
+) -> Condition:
+    obj = Condition(
+        patient=patient,
+        code=code,
+        onset_date=onset_date,
+        resolved_date=resolved_date,
+        note=note,
+    )
+    _not_in_future(onset_date=onset_date, resolved_date=resolved_date)
+    return save_clinical(obj, actor=actor, action="condition.add")
+
+
+@transaction.atomic
+def condition_update(*, actor, condition: Condition, **fields) -> Condition:
+    changes = apply_changes(condition, fields, {"code", "onset_date", "resolved_date", "note"})
+    _not_in_future(onset_date=condition.onset_date, resolved_date=condition.resolved_date)
+    return save_clinical(condition, actor=actor, action="condition.update", detail={"changes": changes})
+
+
+@transaction.atomic
+def vascular_access_add(
+    *,
+    actor,
+    patient: Patient,
+    kind: str,
+    vein: str,
+    inserted_on: date,
+    side: str = "unknown",
+    removed_on=None,
+    note="",
+) -> VascularAccess:
+    obj = VascularAccess(
+        patient=patient,
+        kind=kind,
+        vein=vein,
+        side=side,
+        inserted_on=inserted_on,
+        removed_on=removed_on,
+        note=note,
+    )
+    _not_in_future(inserted_on=inserted_on, removed_on=removed_on)
+    return save_clinical(obj, actor=actor, action="vascular_access.add")
+
+
+@transaction.atomic
+def vascular_access_update(*, actor, access: VascularAccess, **fields) -> VascularAccess:
+    changes = apply_changes(access, fields, {"kind", "vein", "side", "inserted_on", "removed_on", "note"})
+    _not_in_future(inserted_on=access.inserted_on, removed_on=access.removed_on)
+    return save_clinical(
+        access,
+        actor=actor,
+        action="vascular_access.update",
+        detail={"changes": changes},
+    )
+
+
+@transaction.atomic
+def thrombosis_event_record(
+    *,
+    actor,
+    patient: Patient,
+    kind: str,
+    status: str,
+    diagnosed_on: date,
+    provocation: str = "unknown",
+    vascular_access: VascularAccess | None = None,
+    note: str = "",
+) -> ThrombosisEvent:
+    if vascular_access is not None and vascular_access.patient_id != patient.pk:
+        raise ValidationError({"vascular_access": ["This device belongs to another patient."]})
+    _not_in_future(diagnosed_on=diagnosed_on)
+    obj = ThrombosisEvent(
+        patient=patient,
+        kind=kind,
+        status=status,
+        diagnosed_on=diagnosed_on,
+        provocation=provocation,
+        vascular_access=vascular_access,
+        note=note,
+    )
+    return save_clinical(obj, actor=actor, action="thrombosis_event.record")
+
+
+@transaction.atomic
+def thrombosis_event_update(*, actor, event: ThrombosisEvent, **fields) -> ThrombosisEvent:
+    changes = apply_changes(
+        event,
+        fields,
+        {"kind", "status", "diagnosed_on", "provocation", "vascular_access", "note"},
+    )
+    if event.vascular_access is not None and event.vascular_access.patient_id != event.patient_id:
+        raise ValidationError({"vascular_access": ["This device belongs to another patient."]})
+    _not_in_future(diagnosed_on=event.diagnosed_on)
+    return save_clinical(
+        event,
+        actor=actor,
+        action="thrombosis_event.update",
+        detail={"changes": changes},
+    )
+
+
+# --- Labs ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lab_record(
+    *,
+    actor,
+    patient: Patient,
+    test: str,
+    value: float,
+    collected_at: datetime,
+    unit: str | None = None,
+    reference_high: float | None = None,
+) -> LabResult:
+    """Store a lab in its canonical unit. Implausible values are refused; doubtful ones are
+    stored with needs_verification and enter no rule until a staff member confirms them."""
+    if collected_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError({"collected_at": ["A sample cannot be collected in the future."]})
+    if value is None:
+        raise ValidationError({"value": ["A value is required."]})
+    try:
+        canonical, canonical_unit = lab_catalogue.to_canonical(test, value, unit)
+    except lab_catalogue.LabInputError as exc:
+        raise ValidationError({exc.field: [exc.message]}) from exc
+    previous = (
+        LabResult.objects.filter(
+            patient=patient,
+            test=test,
+            needs_verification=False,
+            collected_at__lt=collected_at,
+        )
+        .order_by("-collected_at")
+        .values_list("value", flat=True)
+        .first()
+    )
+    reason = lab_catalogue.doubt_reason(test, canonical, previous)
+    obj = LabResult(
+        patient=patient,
+        test=test,
+        value=canonical,
+        unit=canonical_unit,
+        entered_value=value,
+        entered_unit=unit or canonical_unit,
+        collected_at=collected_at,
+        reference_high=reference_high,
+        needs_verification=bool(reason),
+        verification_reason=reason,
+    )
+    return save_clinical(
+        obj,
+        actor=actor,
+        action="lab.record",
+        detail={"needs_verification": bool(reason)},
+    )
+
+
+@transaction.atomic
+def lab_verify(*, actor, lab: LabResult, confirmed: bool) -> LabResult | None:
+    """Confirm a doubtful value (it then enters the rules) or reject it (it is deleted, audited)."""
+    if not lab.needs_verification:
+        raise ValidationError({"needs_verification": ["This value does not need verification."]})
+    if confirmed:
+        lab.needs_verification = False
+        lab.verified_by = _user(actor)
+        lab.verified_at = timezone.now()
+        return save_clinical(lab, actor=actor, action="lab.verify")
+    audit_record(
+        actor=actor,
+        action="lab.reject",
+        obj=lab,
+        detail={"value": lab.value, "test": lab.test},
+    )
+    patient_id = lab.patient_id
+    lab.delete()
+    hooks.patient_changed(patient_id)
+    return None
+
+
+# --- Symptoms --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def symptom_report_submit(
+    *,
+    actor,
+    patient: Patient,
+    symptoms: list[str],
+    note: str = "",
+    reported_at: datetime | None = None,
+    source: str = "staff",
+) -> SymptomReport:
+    """Triage the report; an emergency or urgent report raises its flag in this same transaction."""
+    if not symptoms:
+        raise ValidationError({"symptoms": ["Choose at least one symptom."]})
+    unknown = [code for code in symptoms if code not in symptom_catalogue.ALL]
+    if unknown:
+        raise ValidationError({"symptoms": [f"Unknown symptom code(s): {', '.join(map(str, unknown))}."]})
+    now = timezone.now()
+    reported_at = reported_at or now
+    if reported_at > now + timedelta(minutes=5):
+        raise ValidationError({"reported_at": ["A report cannot be dated in the future."]})
+    symptoms = list(dict.fromkeys(symptoms))
+    level = symptom_catalogue.triage(symptoms)
+    days = _days_since_last_infusion(patient, reported_at)
+    report = SymptomReport(
+        patient=patient,
+        reported_at=reported_at,
+        symptoms=symptoms,
+        note=note,
+        reported_by=_user(actor),
+        source=source,
+        triage=level,
+        advice=symptom_catalogue.advice(level, symptoms, days),
+        days_since_infusion=days,
+    )
+    save_clinical(
+        report,
+        actor=actor,
+        action="symptom_report.submit",
+        detail={"triage": level, "symptoms": symptoms},
+    )
+    hooks.symptom_reported(report, actor=actor)
+    return report
+
+
+def _days_since_last_infusion(patient: Patient, at: datetime) -> int | None:
+    # Infusions live one app up; read them by name to keep the import order (patients below infusions).
+    from django.apps import apps
+
+    infusion_model = apps.get_model("infusions", "Infusion")
+    last = (
+        infusion_model.objects.filter(patient=patient, status="administered", started_at__lte=at)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    return None if last is None else (at - last).days
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _user(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
+def _not_in_future(**dates) -> None:
+    today = timezone.localdate()
+    errors = {name: ["This date cannot be in the future."] for name, value in dates.items() if value and value > today}
+    if errors:
+        raise ValidationError(errors)

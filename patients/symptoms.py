@@ -1,0 +1,63 @@
+"""Symptom codes, triage and the advice a patient sees (domain.md 7, design proposal).
+
+Symptoms escalate regardless of risk tier: the FDA warning says clots occur without risk factors.
+"""
+
+from __future__ import annotations
+
+EMERGENCY = {
+    "sudden_breathlessness": "Sudden shortness of breath",
+    "chest_pain": "Chest pain or pressure",
+    "one_sided_weakness": "Weakness or numbness on one side of the body, or a drooping face",
+    "speech_or_vision_loss": "Trouble speaking, or sudden loss of vision",
+    "fainting": "Fainting or collapse",
+    "coughing_blood": "Coughing up blood",
+}
+URGENT = {
+    "limb_pain_swelling": "Pain or swelling in an arm or leg, often warm",
+    "limb_discoloration": "An arm or leg turning red, blue or pale",
+    "rapid_pulse": "A fast heartbeat you cannot explain",
+    "neck_face_arm_swelling": "New swelling of the neck, face or arm",
+    "severe_headache": "A severe new headache",
+    "blurred_vision": "New blurred vision",
+}
+ROUTINE = {"other": "Something else"}
+
+ALL = {**EMERGENCY, **URGENT, **ROUTINE}
+VENOUS_WINDOW_DAYS = 14  # domain.md 1.2: venous events mostly days 1-7, windows to day 13-14
+ARTERIAL_WINDOW_DAYS = 2
+
+
+def triage(symptoms: list[str]) -> str:
+    if any(code in EMERGENCY for code in symptoms):
+        return "emergency"
+    if any(code in URGENT for code in symptoms):
+        return "urgent"
+    return "routine"
+
+
+def advice(level: str, symptoms: list[str], days_since_infusion: int | None) -> str:
+    named = "; ".join(ALL[c] for c in symptoms if c in ALL)
+    window = ""
+    if days_since_infusion is not None and 0 <= days_since_infusion <= VENOUS_WINDOW_DAYS:
+        window = (
+            f" This is {days_since_infusion} day(s) after your last immunoglobulin infusion, "
+            "when clots are most likely."
+        )
+    if level == "emergency":
+        return (
+            "Call emergency services now (999 / 112 / 911). If an infusion is running, stop it. "
+            f"Reason: {named} can be a sign of a blood clot in the lungs, heart or brain.{window} "
+            "The clinic has been alerted, but do not wait for us to call."
+        )
+    if level == "urgent":
+        return (
+            f"Seek medical care today. Reason: {named} can be a sign of a blood clot.{window} "
+            "The clinic has been alerted and will contact you. "
+            "Call emergency services at once if you become short of breath or get chest pain."
+        )
+    return (
+        "Thank you: the clinic team will review this at your next contact. "
+        "If you get chest pain, sudden breathlessness, one-sided weakness, or a painful swollen arm or leg, "
+        "call emergency services or seek care at once."
+    )

@@ -1,0 +1,211 @@
+"""What the records mean and who must act: assessments, review flags, sweep runs, notifications."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from infusions.models import Infusion
+from ivigtrack.models_base import ClinicalModel
+from patients.models import Patient
+
+
+class Tier(models.TextChoices):
+    LOW = "low", "Low"
+    MODERATE = "moderate", "Moderate"
+    HIGH = "high", "High"
+
+
+TIER_RANK = {"low": 0, "moderate": 1, "high": 2}
+
+
+class RiskAssessment(ClinicalModel):
+    """One ITRS result. A new row only when the result changes; the latest is the current risk."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="assessments")
+    assessed_at = models.DateTimeField()
+    as_of = models.DateTimeField()
+    ruleset = models.CharField(max_length=16)
+    score = models.PositiveSmallIntegerField()
+    tier = models.CharField(max_length=10, choices=Tier.choices)
+    provisional = models.BooleanField(default=False)
+    missing = models.JSONField(default=list)
+    components = models.JSONField(default=dict)
+    factors = models.JSONField(default=list)
+    overrides = models.JSONField(default=list)
+    recommendations = models.JSONField(default=list)
+    notes = models.JSONField(default=list)
+    secondary = models.JSONField(default=dict)
+    dic_score = models.SmallIntegerField(null=True, blank=True)
+    inputs = models.JSONField(default=dict)
+    fingerprint = models.CharField(max_length=64, help_text="Hash of the result; equal hash = unchanged.")
+    is_current = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-assessed_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-assessed_at"], name="assessment_patient_time")]
+        constraints = [
+            models.UniqueConstraint(fields=["patient"], condition=Q(is_current=True), name="one_current_assessment"),
+            models.CheckConstraint(condition=Q(tier__in=Tier.values), name="assessment_tier_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ruleset} {self.score} ({self.tier}{', provisional' if self.provisional else ''})"
+
+
+class InfusionRisk(models.Model):
+    """The assessment as of an administered infusion's start: the risk at every infusion."""
+
+    infusion = models.OneToOneField(Infusion, on_delete=models.CASCADE, related_name="risk")
+    assessment = models.ForeignKey(RiskAssessment, on_delete=models.CASCADE, related_name="+")
+    score = models.PositiveSmallIntegerField()
+    tier = models.CharField(max_length=10, choices=Tier.choices)
+    provisional = models.BooleanField(default=False)
+
+
+class FlagKind(models.TextChoices):
+    SYMPTOM_ALERT = "symptom_alert", "Symptom alert"
+    HEMATOLOGY_REVIEW = "hematology_review", "Haematology review"
+    CLOTTING_STUDIES = "clotting_studies", "Clotting studies"
+    VISCOSITY_CHECK = "viscosity_check", "Viscosity check"
+    PRE_IVIG_LABS = "pre_ivig_labs", "Pre-IVIG labs"
+    DATA_QUALITY = "data_quality", "Data quality"
+
+
+class Priority(models.TextChoices):
+    EMERGENCY = "emergency", "Emergency"
+    URGENT = "urgent", "Urgent"
+    ROUTINE = "routine", "Routine"
+
+
+PRIORITY_RANK = {"emergency": 0, "urgent": 1, "routine": 2}
+
+
+class FlagStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    SNOOZED = "snoozed", "Snoozed"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Resolution(models.TextChoices):
+    COMPLETED = "completed", "Completed"
+    NOT_INDICATED = "not_indicated", "Not indicated"
+    DECLINED = "declined", "Declined"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+UNRESOLVED = ("open", "acknowledged", "snoozed")
+
+
+class ReviewFlag(ClinicalModel):
+    Kind = FlagKind
+    Priority = Priority
+    Status = FlagStatus
+    Resolution = Resolution
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="flags")
+    kind = models.CharField(max_length=20, choices=FlagKind.choices)
+    rule = models.CharField(max_length=20)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    priority_rank = models.PositiveSmallIntegerField(help_text="0 emergency, 1 urgent, 2 routine (for ordering)")
+    status = models.CharField(max_length=12, choices=FlagStatus.choices, default=FlagStatus.OPEN)
+    reason = models.TextField()
+    evidence = models.JSONField(default=dict)
+    raised_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=14, choices=Resolution.choices, blank=True)
+    note = models.TextField(blank=True)
+    # Outbox marker for notifications: set when the e-mail for this priority went out.
+    notified_priority = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["priority_rank", "due_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["priority_rank", "due_at"], condition=Q(status__in=UNRESOLVED), name="flag_worklist"
+            ),
+            models.Index(fields=["patient", "kind", "-resolved_at"], name="flag_patient_kind"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "kind"], condition=Q(status__in=UNRESOLVED), name="one_unresolved_flag_per_kind"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=FlagKind.values), name="flag_kind_valid"),
+            models.CheckConstraint(condition=Q(priority__in=Priority.values), name="flag_priority_valid"),
+            models.CheckConstraint(condition=Q(status__in=FlagStatus.values), name="flag_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status="resolved") | (Q(resolved_at__isnull=False) & ~Q(resolution="")),
+                name="flag_resolved_has_resolution",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="snoozed") | Q(snoozed_until__isnull=False), name="flag_snoozed_has_end"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.rule} ({self.priority}, {self.status})"
+
+
+class SweepRun(ClinicalModel):
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    trigger = models.CharField(max_length=20, default="beat")  # beat | command | manual | api
+    full = models.BooleanField(default=True)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    patients = models.PositiveIntegerField(default=0)
+    assessments_changed = models.PositiveIntegerField(default=0)
+    flags_raised = models.PositiveIntegerField(default=0)
+    flags_escalated = models.PositiveIntegerField(default=0)
+    flags_resolved = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    error_detail = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class Notification(models.Model):
+    """What was sent to staff about a flag (or a digest), and whether it failed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    flag = models.ForeignKey(ReviewFlag, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=12, default="immediate")  # immediate | digest
+    priority = models.CharField(max_length=10, blank=True)
+    recipients = models.JSONField(default=list)
+    subject = models.CharField(max_length=200)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flag", "priority"], condition=Q(kind="immediate"), name="one_immediate_notice_per_flag_priority"
+            )
+        ]

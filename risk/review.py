@@ -1,0 +1,997 @@
+"""Review rules: which flags a patient needs now (DESIGN §6).
+
+Pure: no Django import, no ORM, no settings. `evaluate()` takes the same plain snapshot the
+engine scores (`risk.types`), the engine's `RiskResult`, what the review rules must know about
+earlier flags (`FlagHistory`) and the instant `as_of`, and returns at most one `FlagSpec` per
+flag kind. The sweep reconciles those specs with the stored `ReviewFlag` rows (raise, escalate
+in place, resolve as completed when a kind is no longer returned).
+
+Rules, in table order (the first rule of a kind that holds wins; that is the most urgent):
+
+=================  ==============  =========  ===============================================
+kind               rule            priority   when (periods are `ReviewSettings` fields)
+=================  ==============  =========  ===============================================
+symptom_alert      SYM-EMERGENCY   emergency  raised by the symptom service (`symptom_flag`)
+symptom_alert      SYM-URGENT      urgent     raised by the symptom service (`symptom_flag`)
+hematology_review  HEM-URGENT      urgent     suspected/confirmed thrombosis in the last
+                                              `hem_recent_event_days` with no completed review
+                                              since; ISTH score >= `dic_score_threshold`;
+                                              latest platelets < `platelet_low` or a fall >
+                                              `platelet_fall_fraction`
+hematology_review  HEM-ROUTINE     routine    no completed review in `hem_routine_interval_days`
+                                              (nor since the tier last rose) and tier high,
+                                              thrombophilia, hyperviscosity state or prior VTE
+                                              with IVIG planned; 3-month therapeutic and yearly
+                                              extended anticoagulation reviews
+clotting_studies   CLOT-DAILY      urgent     ISTH score >= `dic_score_threshold`
+clotting_studies   CLOT-EVENT      urgent     urgent/emergency symptom report or thrombosis with
+                                              no complete panel collected since
+clotting_studies   CLOT-VERIFY     routine    a lab stored as needs_verification
+clotting_studies   CLOT-BASELINE   routine    tier moderate/high, no complete panel in
+                                              `panel_baseline_days`, not anticoagulated
+clotting_studies   CLOT-PERIODIC   routine    maintenance; high tier every `periodic_high_days`,
+                                              moderate every `periodic_moderate_days`
+viscosity_check    VISCOSITY       routine    hyperviscosity state, yearly and before induction
+pre_ivig_labs      PRE-IVIG        routine    platelets, creatinine or IgA missing before the
+                                              first infusion
+data_quality       WEIGHT-MISSING  routine    no weight with IVIG planned
+data_quality       WEIGHT-STALE    routine    weight older than `weight_stale_days`, IVIG planned
+=================  ==============  =========  ===============================================
+
+Definitions used below (all relative to ``as_of``; dates are compared as ``as_of.date()``):
+
+- *verified labs*: ``needs_verification`` False and ``collected_at <= as_of``.
+- *events*: status suspected or confirmed and ``diagnosed_on <= as_of.date()``.
+- *active* condition / medication / regimen: started on or before today (regimens may also
+  start later) and not ended before today.
+- *IVIG planned*: an active regimen with interval_days (maintenance), or a one-off course that
+  is in progress or starts today or later.
+- *next course*: the earliest course start on or after today among active regimens (interval
+  regimens repeat every ``interval_days`` from ``start_date`` until ``end_date``).
+- *hyperviscosity state*: an active paraproteinemia, cryoglobulinemia,
+  severe_hypertriglyceridemia or polycythemia condition, or a P6 factor in the result.
+- *known thrombophilia*: an active thrombophilia or thrombophilia_high_risk condition.
+- *prior VTE*: a confirmed venous event.
+- *therapeutic/extended anticoagulation*: an active anticoagulant course with that intensity.
+- *complete panel*: PT or INR, aPTT, fibrinogen and platelets, all verified; see
+  `complete_panel_since` and `last_complete_panel_at`.
+
+Due: emergency at ``as_of``; urgent ``urgent_due_hours`` later; routine at the start (00:00 in
+``as_of``'s time zone, never before ``as_of``) of the next planned course when that is sooner
+than ``routine_due_days``, else ``routine_due_days`` after ``as_of``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from risk.types import (
+    FlagHistory,
+    LabSnap,
+    PatientSnapshot,
+    RegimenSnap,
+    RiskResult,
+)
+
+PRIORITY_ORDER = {"emergency": 0, "urgent": 1, "routine": 2}
+
+#: (kind, rule, priority) in DESIGN §6 table order, most urgent first within a kind.
+RULES: list[tuple[str, str, str]] = [
+    ("symptom_alert", "SYM-EMERGENCY", "emergency"),
+    ("symptom_alert", "SYM-URGENT", "urgent"),
+    ("hematology_review", "HEM-URGENT", "urgent"),
+    ("hematology_review", "HEM-ROUTINE", "routine"),
+    ("clotting_studies", "CLOT-DAILY", "urgent"),
+    ("clotting_studies", "CLOT-EVENT", "urgent"),
+    ("clotting_studies", "CLOT-VERIFY", "routine"),
+    ("clotting_studies", "CLOT-BASELINE", "routine"),
+    ("clotting_studies", "CLOT-PERIODIC", "routine"),
+    ("viscosity_check", "VISCOSITY", "routine"),
+    ("pre_ivig_labs", "PRE-IVIG", "routine"),
+    ("data_quality", "WEIGHT-MISSING", "routine"),
+    ("data_quality", "WEIGHT-STALE", "routine"),
+]
+
+#: rule -> position in `RULES` (lower = earlier in the table = wins within its kind).
+RULE_ORDER = {rule: i for i, (_, rule, _) in enumerate(RULES)}
+
+#: flag kinds in table order (symptom_alert first; `evaluate` never returns it).
+KINDS: tuple[str, ...] = tuple(dict.fromkeys(kind for kind, _, _ in RULES))
+
+_RULE_PRIORITY = {rule: priority for _, rule, priority in RULES}
+_RULE_KIND = {rule: kind for kind, rule, _ in RULES}
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    """Every period and threshold of the review rules (``settings.IVIGTRACK_REVIEW``).
+
+    Built on the Django side as ``ReviewSettings(**settings.IVIGTRACK_REVIEW)``; names are
+    stable. Days unless the name says otherwise.
+
+    - ``hem_recent_event_days`` (90): HEM-URGENT for a thrombosis diagnosed this recently
+      with no completed haematology review since.
+    - ``hem_routine_interval_days`` (365): HEM-ROUTINE when no completed review this recently.
+    - ``therapeutic_anticoag_review_days`` (90): review due this long after a therapeutic
+      anticoagulant course started (end of the primary phase).
+    - ``extended_anticoag_review_days`` (365): review interval during extended anticoagulation.
+    - ``dic_score_threshold`` (5): ISTH overt-DIC score from which HEM-URGENT and CLOT-DAILY hold.
+    - ``platelet_low`` (50, 10^9/L): latest verified platelets below this -> HEM-URGENT.
+    - ``platelet_fall_fraction`` (0.5): a fall greater than this fraction from the previous
+      verified platelet count -> HEM-URGENT.
+    - ``platelet_fall_window_days`` (30): the previous count must be this recent before the
+      latest one.
+    - ``symptom_lookback_days`` (30): urgent/emergency symptom reports this recent -> CLOT-EVENT.
+    - ``clot_event_lookback_days`` (90): thromboses diagnosed this recently -> CLOT-EVENT.
+    - ``panel_baseline_days`` (90): CLOT-BASELINE when no complete panel this recently (and none
+      since this long before the tier last rose).
+    - ``panel_window_days`` (7): the four panel tests must lie within this window of each
+      other for `last_complete_panel_at`.
+    - ``periodic_high_days`` (182) / ``periodic_moderate_days`` (365): CLOT-PERIODIC intervals
+      on maintenance therapy.
+    - ``viscosity_interval_days`` (365): VISCOSITY when no serum viscosity this recently.
+    - ``induction_recent_days`` (30): a one-off (induction) regimen that started this recently,
+      or starts later, is the "current induction" for VISCOSITY.
+    - ``viscosity_induction_window_days`` (30): a viscosity this long before an induction's
+      start counts as taken "before" it.
+    - ``weight_stale_days`` (90): WEIGHT-STALE when the weight was measured longer ago.
+    - ``urgent_due_hours`` (24): due time of urgent flags after ``as_of``.
+    - ``routine_due_days`` (30): latest due time of routine flags after ``as_of``.
+    """
+
+    hem_recent_event_days: int = 90
+    hem_routine_interval_days: int = 365
+    therapeutic_anticoag_review_days: int = 90
+    extended_anticoag_review_days: int = 365
+    dic_score_threshold: int = 5
+    platelet_low: float = 50
+    platelet_fall_fraction: float = 0.5
+    platelet_fall_window_days: int = 30
+    symptom_lookback_days: int = 30
+    clot_event_lookback_days: int = 90
+    panel_baseline_days: int = 90
+    panel_window_days: int = 7
+    periodic_high_days: int = 182
+    periodic_moderate_days: int = 365
+    viscosity_interval_days: int = 365
+    induction_recent_days: int = 30
+    viscosity_induction_window_days: int = 30
+    weight_stale_days: int = 90
+    urgent_due_hours: int = 24
+    routine_due_days: int = 30
+
+
+@dataclass(frozen=True)
+class FlagSpec:
+    """One flag the patient needs now. ``evidence`` is JSON-serialisable (dates as ISO)."""
+
+    kind: str
+    rule: str
+    priority: str  # emergency | urgent | routine
+    reason: str
+    evidence: dict = field(default_factory=dict)
+    due_at: datetime | None = None
+
+
+# --- plain words -------------------------------------------------------------------------
+
+EVENT_WORDS = {
+    "dvt": "deep vein thrombosis",
+    "pe": "pulmonary embolism",
+    "upper_extremity_dvt": "arm deep vein thrombosis",
+    "jugular_vein": "jugular vein thrombosis",
+    "cerebral_venous": "cerebral venous thrombosis",
+    "splanchnic": "splanchnic vein thrombosis",
+    "retinal_vein": "retinal vein occlusion",
+    "mi": "heart attack",
+    "ischemic_stroke": "ischaemic stroke",
+    "tia": "transient ischaemic attack",
+    "peripheral_arterial": "peripheral arterial thrombosis",
+}
+
+SYMPTOM_WORDS = {
+    "sudden_breathlessness": "sudden breathlessness",
+    "chest_pain": "chest pain",
+    "one_sided_weakness": "weakness or numbness on one side",
+    "speech_or_vision_loss": "loss of speech or vision",
+    "fainting": "fainting",
+    "coughing_blood": "coughing blood",
+    "limb_pain_swelling": "pain or swelling of an arm or leg",
+    "limb_discoloration": "discolouration of an arm or leg",
+    "rapid_pulse": "rapid pulse",
+    "neck_face_arm_swelling": "swelling of the neck, face or arm",
+    "severe_headache": "severe headache",
+    "blurred_vision": "blurred vision",
+    "other": "other symptoms",
+}
+
+LAB_WORDS = {
+    "pt": ("PT", "s"),
+    "inr": ("INR", ""),
+    "aptt": ("aPTT", "s"),
+    "fibrinogen": ("fibrinogen", "g/L"),
+    "d_dimer": ("D-dimer", "mg/L FEU"),
+    "platelets": ("platelets", "x10^9/L"),
+    "creatinine": ("creatinine", "mg/dL"),
+    "iga": ("IgA", "mg/dL"),
+    "igg": ("IgG", "g/L"),
+    "serum_viscosity": ("serum viscosity", "cP"),
+    "hemoglobin": ("haemoglobin", "g/dL"),
+    "triglycerides": ("triglycerides", "mg/dL"),
+}
+
+CONDITION_WORDS = {
+    "paraproteinemia": "paraproteinaemia",
+    "cryoglobulinemia": "cryoglobulinaemia",
+    "severe_hypertriglyceridemia": "severe hypertriglyceridaemia",
+    "polycythemia": "polycythaemia",
+    "thrombophilia": "thrombophilia",
+    "thrombophilia_high_risk": "high-risk thrombophilia",
+}
+
+PANEL_WORDS = "PT/INR, aPTT, fibrinogen, platelets"
+
+HYPERVISCOSITY_CONDITIONS = frozenset(
+    {
+        "paraproteinemia",
+        "cryoglobulinemia",
+        "severe_hypertriglyceridemia",
+        "polycythemia",
+    }
+)
+THROMBOPHILIA_CONDITIONS = frozenset({"thrombophilia", "thrombophilia_high_risk"})
+PRE_IVIG_TESTS = ("platelets", "creatinine", "iga")
+
+#: the four components of a complete clotting panel; each is satisfied by any of its tests.
+PANEL_COMPONENTS: tuple[tuple[str, ...], ...] = (
+    ("pt", "inr"),
+    ("aptt",),
+    ("fibrinogen",),
+    ("platelets",),
+)
+
+
+def _lab_text(lab: LabSnap) -> str:
+    name, unit = LAB_WORDS.get(lab.test, (lab.test, ""))
+    value = f"{lab.value:g}"
+    return (
+        f"{name} {value} {unit}".rstrip() + f" on {lab.collected_at.date().isoformat()}"
+    )
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# --- panel helpers -----------------------------------------------------------------------
+
+
+def complete_panel_since(
+    labs: Iterable[LabSnap], since: datetime, until: datetime | None = None
+) -> bool:
+    """True when a complete clotting panel was collected at or after ``since``.
+
+    Complete: PT or INR, aPTT, fibrinogen and platelets, each with a verified result
+    (``needs_verification`` False) collected at/after ``since`` (and at/before ``until`` when
+    given). The four need not share one draw: each test counts on its own.
+    """
+    seen: set[str] = set()
+    for lab in labs:
+        if lab.needs_verification or lab.collected_at < since:
+            continue
+        if until is not None and lab.collected_at > until:
+            continue
+        seen.add(lab.test)
+    return all(
+        any(test in seen for test in component) for component in PANEL_COMPONENTS
+    )
+
+
+def last_complete_panel_at(
+    labs: Iterable[LabSnap],
+    window: timedelta = timedelta(days=7),
+    until: datetime | None = None,
+) -> datetime | None:
+    """When the most recent complete clotting panel was completed, or None.
+
+    A panel is complete at instant ``t`` when each of PT-or-INR, aPTT, fibrinogen and
+    platelets has a verified result collected within ``[t - window, t]``. The panel is dated at
+    the earliest such instant, i.e. the collection time of its last component; the result is
+    the latest such date over all panels (labs after ``until`` are ignored when it is given).
+    """
+    times: list[list[datetime]] = [[] for _ in PANEL_COMPONENTS]
+    for lab in labs:
+        if lab.needs_verification or (until is not None and lab.collected_at > until):
+            continue
+        for i, component in enumerate(PANEL_COMPONENTS):
+            if lab.test in component:
+                times[i].append(lab.collected_at)
+    if not all(times):
+        return None
+    for series in times:
+        series.sort()
+    candidates = sorted({t for series in times for t in series}, reverse=True)
+    for t in candidates:
+        start = t - window
+        if all(
+            (j := bisect.bisect_right(series, t)) > 0 and series[j - 1] >= start
+            for series in times
+        ):
+            return t
+    return None
+
+
+# --- the context every rule reads ----------------------------------------------------------
+
+
+def _at_midnight(d: date, as_of: datetime) -> datetime:
+    return datetime.combine(d, time.min, tzinfo=as_of.tzinfo)
+
+
+def _regimen_active(regimen: RegimenSnap, today: date) -> bool:
+    return regimen.end_date is None or regimen.end_date >= today
+
+
+def _course_starts_from(regimen: RegimenSnap, first_day: date) -> date | None:
+    """The first course start of ``regimen`` on or after ``first_day``, or None."""
+    start = regimen.start_date
+    if regimen.interval_days and start < first_day:
+        steps = -(-(first_day - start).days // regimen.interval_days)  # ceil
+        start = start + timedelta(days=steps * regimen.interval_days)
+    if start < first_day:
+        return None
+    if regimen.end_date is not None and start > regimen.end_date:
+        return None
+    return start
+
+
+class _Context:
+    """Facts derived once from (snapshot, result, history, as_of)."""
+
+    def __init__(self, snapshot, result, history, as_of, settings):
+        self.snapshot: PatientSnapshot = snapshot
+        self.result: RiskResult = result
+        self.history: FlagHistory = history
+        self.as_of: datetime = as_of
+        self.today: date = as_of.date()
+        self.settings: ReviewSettings = settings
+        self.labs = tuple(lab for lab in snapshot.labs if lab.collected_at <= as_of)
+        self.verified = tuple(lab for lab in self.labs if not lab.needs_verification)
+        self.events = tuple(
+            e
+            for e in snapshot.events
+            if e.status in ("suspected", "confirmed") and e.diagnosed_on <= self.today
+        )
+        self.conditions = tuple(
+            c
+            for c in snapshot.conditions
+            if (c.onset_date is None or c.onset_date <= self.today)
+            and (c.resolved_date is None or c.resolved_date > self.today)
+        )
+        self.condition_codes = {c.code for c in self.conditions}
+        self.regimens = tuple(
+            r for r in snapshot.regimens if _regimen_active(r, self.today)
+        )
+        self.anticoagulants = tuple(
+            m
+            for m in snapshot.medications
+            if m.category == "anticoagulant"
+            and m.start_date <= self.today
+            and (m.end_date is None or m.end_date >= self.today)
+        )
+        self.review_on = history.last_hematology_review_on
+        self.administered = tuple(
+            i
+            for i in snapshot.infusions
+            if i.status == "administered" and i.started_at <= as_of
+        )
+
+    # IVIG plan ------------------------------------------------------------------------
+    @property
+    def maintenance(self) -> bool:
+        return any(r.interval_days is not None for r in self.regimens)
+
+    @property
+    def ivig_planned(self) -> bool:
+        for r in self.regimens:
+            if r.interval_days is not None:
+                return True
+            last_day = r.start_date + timedelta(days=max(r.days_per_course, 1) - 1)
+            if last_day >= self.today:
+                return True
+        return False
+
+    @property
+    def next_course_on(self) -> date | None:
+        starts = [_course_starts_from(r, self.today) for r in self.regimens]
+        starts = [s for s in starts if s is not None]
+        return min(starts) if starts else None
+
+    def before_next_course(self) -> str:
+        """Text " before the next IVIG course on DATE" when IVIG is planned, else ""."""
+        if not self.ivig_planned:
+            return ""
+        nxt = self.next_course_on
+        return (
+            f" before the next IVIG course on {nxt.isoformat()}"
+            if nxt
+            else " before the next IVIG course"
+        )
+
+    # states ---------------------------------------------------------------------------
+    @property
+    def hyperviscosity(self) -> list[str]:
+        found = [
+            CONDITION_WORDS[c]
+            for c in sorted(self.condition_codes & HYPERVISCOSITY_CONDITIONS)
+        ]
+        for factor in self.result.factors:
+            if factor.code == "P6" and not found:
+                found.append(factor.label)
+        return found
+
+    @property
+    def thrombophilia(self) -> list[str]:
+        return [
+            CONDITION_WORDS[c]
+            for c in sorted(self.condition_codes & THROMBOPHILIA_CONDITIONS)
+        ]
+
+    @property
+    def prior_vte(self):
+        return [e for e in self.events if e.status == "confirmed" and e.venous]
+
+    @property
+    def full_anticoagulation(self):
+        return [
+            m for m in self.anticoagulants if m.intensity in ("therapeutic", "extended")
+        ]
+
+    def reviewed_since(self, instant: datetime) -> bool:
+        return self.review_on is not None and self.review_on >= instant
+
+    # due ------------------------------------------------------------------------------
+    def due(self, priority: str) -> datetime:
+        s = self.settings
+        if priority == "emergency":
+            return self.as_of
+        if priority == "urgent":
+            return self.as_of + timedelta(hours=s.urgent_due_hours)
+        latest = self.as_of + timedelta(days=s.routine_due_days)
+        nxt = self.next_course_on
+        if nxt is not None:
+            course_at = max(self.as_of, _at_midnight(nxt, self.as_of))
+            if course_at < latest:
+                return course_at
+        return latest
+
+
+def _spec(ctx: _Context, rule: str, reason: str, evidence: dict) -> FlagSpec:
+    priority = _RULE_PRIORITY[rule]
+    return FlagSpec(
+        kind=_RULE_KIND[rule],
+        rule=rule,
+        priority=priority,
+        reason=reason,
+        evidence=evidence,
+        due_at=ctx.due(priority),
+    )
+
+
+def _event_words(event) -> str:
+    return f"{event.status} {EVENT_WORDS.get(event.kind, event.kind.replace('_', ' '))}"
+
+
+def _event_evidence(event) -> dict:
+    return {
+        "kind": event.kind,
+        "status": event.status,
+        "diagnosed_on": event.diagnosed_on.isoformat(),
+        "catheter_related": event.catheter_related,
+    }
+
+
+# --- hematology_review ---------------------------------------------------------------------
+
+
+def _hem_urgent(ctx: _Context) -> FlagSpec | None:
+    s = ctx.settings
+    clauses: list[str] = []
+    evidence: dict = {"last_hematology_review_on": _iso(ctx.review_on)}
+
+    since = ctx.today - timedelta(days=s.hem_recent_event_days)
+    unreviewed = sorted(
+        (
+            e
+            for e in ctx.events
+            if e.diagnosed_on >= since
+            and not (
+                ctx.review_on is not None and ctx.review_on.date() >= e.diagnosed_on
+            )
+        ),
+        key=lambda e: (e.diagnosed_on, e.kind),
+        reverse=True,
+    )
+    if unreviewed:
+        items = [
+            f"{_event_words(e)} on {e.diagnosed_on.isoformat()}" for e in unreviewed
+        ]
+        text = ", ".join(items)
+        clauses.append(text[0].upper() + text[1:] + " and no haematology review since")
+        evidence["events"] = [_event_evidence(e) for e in unreviewed]
+
+    dic = ctx.result.dic_score
+    if dic is not None and dic >= s.dic_score_threshold:
+        clauses.append(
+            f"ISTH overt-DIC score {dic} (overt DIC from {s.dic_score_threshold})"
+        )
+        evidence["dic_score"] = dic
+
+    platelets = sorted(
+        (lab for lab in ctx.verified if lab.test == "platelets"),
+        key=lambda lab: lab.collected_at,
+    )
+    if platelets:
+        latest = platelets[-1]
+        # A completed review after the count was drawn has dealt with it.
+        if not ctx.reviewed_since(latest.collected_at):
+            if latest.value < s.platelet_low:
+                text = _lab_text(latest)
+                clauses.append(f"{text[0].upper()}{text[1:]}, below {s.platelet_low:g}")
+                evidence["platelets"] = {
+                    "value": latest.value,
+                    "collected_at": latest.collected_at.isoformat(),
+                }
+            window_start = latest.collected_at - timedelta(
+                days=s.platelet_fall_window_days
+            )
+            previous = [
+                lab
+                for lab in platelets[:-1]
+                if window_start <= lab.collected_at < latest.collected_at
+            ]
+            if previous and previous[-1].value > 0:
+                prev = previous[-1]
+                fall = (prev.value - latest.value) / prev.value
+                if fall > s.platelet_fall_fraction:
+                    clauses.append(
+                        f"Platelets fell {fall:.0%} from {prev.value:g} on "
+                        f"{prev.collected_at.date().isoformat()} to {latest.value:g} on "
+                        f"{latest.collected_at.date().isoformat()}"
+                    )
+                    evidence["platelet_fall"] = {
+                        "previous": prev.value,
+                        "previous_at": prev.collected_at.isoformat(),
+                        "latest": latest.value,
+                        "latest_at": latest.collected_at.isoformat(),
+                        "fraction": round(fall, 3),
+                    }
+    if not clauses:
+        return None
+    return _spec(ctx, "HEM-URGENT", "; ".join(clauses) + ".", evidence)
+
+
+def _hem_routine(ctx: _Context) -> FlagSpec | None:
+    s = ctx.settings
+    review = ctx.review_on
+    rose = ctx.history.tier_last_rose_at
+    evidence: dict = {
+        "last_hematology_review_on": _iso(review),
+        "tier_last_rose_at": _iso(rose),
+    }
+    clauses: list[str] = []
+
+    reviewed_recently = (
+        review is not None
+        and review >= ctx.as_of - timedelta(days=s.hem_routine_interval_days)
+        and (rose is None or review >= rose)
+    )
+    if not reviewed_recently:
+        triggers: list[str] = []
+        if ctx.result.tier == "high":
+            triggers.append("risk tier high")
+        thrombophilia = ctx.thrombophilia
+        if thrombophilia:
+            triggers.append("known " + " and ".join(thrombophilia))
+        hyper = ctx.hyperviscosity
+        if hyper:
+            triggers.append("hyperviscosity risk (" + ", ".join(hyper) + ")")
+        prior = ctx.prior_vte
+        if prior and ctx.ivig_planned:
+            last = max(prior, key=lambda e: e.diagnosed_on)
+            triggers.append(
+                f"previous {EVENT_WORDS.get(last.kind, last.kind)} "
+                f"({last.diagnosed_on.isoformat()}) with IVIG planned"
+            )
+        if triggers:
+            if review is None:
+                since = "no haematology review on record"
+            elif rose is not None and review < rose:
+                since = f"no haematology review since the risk tier rose on {rose.date().isoformat()}"
+            else:
+                since = (
+                    f"last haematology review on {review.date().isoformat()}, "
+                    f"more than {s.hem_routine_interval_days} days ago"
+                )
+            text = _join(triggers)
+            clauses.append(text[0].upper() + text[1:] + ", and " + since)
+            evidence["triggers"] = triggers
+
+    anticoag: list[dict] = []
+    for med in sorted(ctx.anticoagulants, key=lambda m: m.start_date):
+        if med.intensity == "therapeutic":
+            review_due = med.start_date + timedelta(
+                days=s.therapeutic_anticoag_review_days
+            )
+            if review_due <= ctx.today and not (
+                review is not None and review.date() >= review_due
+            ):
+                clauses.append(
+                    f"Therapeutic anticoagulation ({med.drug}) since {med.start_date.isoformat()}: "
+                    f"the {s.therapeutic_anticoag_review_days}-day review was due on "
+                    f"{review_due.isoformat()} and no haematology review since"
+                )
+                anticoag.append(
+                    {
+                        "drug": med.drug,
+                        "intensity": med.intensity,
+                        "start_date": med.start_date.isoformat(),
+                        "review_due_on": review_due.isoformat(),
+                    }
+                )
+        elif med.intensity == "extended":
+            cutoff = ctx.as_of - timedelta(days=s.extended_anticoag_review_days)
+            if review is None or review < cutoff:
+                clauses.append(
+                    f"Extended anticoagulation ({med.drug}) since {med.start_date.isoformat()} and "
+                    f"no haematology review in the last {s.extended_anticoag_review_days} days"
+                )
+                anticoag.append(
+                    {
+                        "drug": med.drug,
+                        "intensity": med.intensity,
+                        "start_date": med.start_date.isoformat(),
+                    }
+                )
+    if anticoag:
+        evidence["anticoagulation"] = anticoag
+    if not clauses:
+        return None
+    reason = (
+        "; ".join(clauses) + ": haematology review due" + ctx.before_next_course() + "."
+    )
+    return _spec(ctx, "HEM-ROUTINE", reason, evidence)
+
+
+# --- clotting_studies ------------------------------------------------------------------------
+
+
+def _clot_daily(ctx: _Context) -> FlagSpec | None:
+    dic = ctx.result.dic_score
+    threshold = ctx.settings.dic_score_threshold
+    if dic is None or dic < threshold:
+        return None
+    reason = (
+        f"ISTH overt-DIC score {dic} (overt DIC from {threshold}): repeat platelets, PT, "
+        "fibrinogen and D-dimer daily."
+    )
+    return _spec(ctx, "CLOT-DAILY", reason, {"dic_score": dic})
+
+
+def _clot_event(ctx: _Context) -> FlagSpec | None:
+    s = ctx.settings
+    triggers: list[tuple[datetime, str, dict]] = []
+    symptom_since = ctx.as_of - timedelta(days=s.symptom_lookback_days)
+    for report in ctx.snapshot.symptom_reports:
+        if (
+            report.triage in ("urgent", "emergency")
+            and symptom_since <= report.reported_at <= ctx.as_of
+        ):
+            words = _join(
+                [
+                    SYMPTOM_WORDS.get(code, code.replace("_", " "))
+                    for code in report.symptoms
+                ]
+            )
+            text = f"{report.triage.capitalize()} symptom report on {report.reported_at.date().isoformat()}"
+            if words:
+                text += f" ({words})"
+            triggers.append(
+                (
+                    report.reported_at,
+                    text,
+                    {
+                        "type": "symptom_report",
+                        "triage": report.triage,
+                        "symptoms": list(report.symptoms),
+                        "reported_at": report.reported_at.isoformat(),
+                    },
+                )
+            )
+    event_since = ctx.today - timedelta(days=s.clot_event_lookback_days)
+    for event in ctx.events:
+        if event.diagnosed_on >= event_since:
+            text = f"{_event_words(event).capitalize()} on {event.diagnosed_on.isoformat()}"
+            triggers.append(
+                (
+                    _at_midnight(event.diagnosed_on, ctx.as_of),
+                    text,
+                    {"type": "event", **_event_evidence(event)},
+                )
+            )
+    open_triggers = [
+        t for t in triggers if not complete_panel_since(ctx.verified, t[0])
+    ]
+    if not open_triggers:
+        return None
+    open_triggers.sort(key=lambda t: t[0], reverse=True)
+    latest = open_triggers[0]
+    reason = (
+        f"{latest[1]} and no complete clotting panel ({PANEL_WORDS}) collected since: "
+        "clinician-led work-up, then baseline panel and creatinine before anticoagulation."
+    )
+    evidence = {"triggers": [t[2] for t in open_triggers]}
+    return _spec(ctx, "CLOT-EVENT", reason, evidence)
+
+
+def _clot_verify(ctx: _Context) -> FlagSpec | None:
+    doubtful = []
+    for lab in ctx.labs:
+        if not lab.needs_verification:
+            continue
+        # A later verified result of the same test is the repeat the flag asks for.
+        repeated = any(
+            other.test == lab.test and other.collected_at > lab.collected_at
+            for other in ctx.verified
+        )
+        if not repeated:
+            doubtful.append(lab)
+    if not doubtful:
+        return None
+    doubtful.sort(key=lambda lab: lab.collected_at)
+    items = [_lab_text(lab) for lab in doubtful]
+    reason = (
+        f"{_join(items)[0].upper()}{_join(items)[1:]} "
+        f"{'is' if len(items) == 1 else 'are'} stored as needing verification: "
+        "confirm or repeat the test."
+    )
+    evidence = {
+        "labs": [
+            {
+                "test": lab.test,
+                "value": lab.value,
+                "collected_at": lab.collected_at.isoformat(),
+            }
+            for lab in doubtful
+        ]
+    }
+    return _spec(ctx, "CLOT-VERIFY", reason, evidence)
+
+
+def _clot_baseline(ctx: _Context) -> FlagSpec | None:
+    s = ctx.settings
+    tier = ctx.result.tier
+    if tier not in ("moderate", "high") or ctx.full_anticoagulation:
+        return None
+    window = timedelta(days=s.panel_baseline_days)
+    if complete_panel_since(ctx.verified, ctx.as_of - window):
+        return None
+    rose = ctx.history.tier_last_rose_at or ctx.as_of
+    if complete_panel_since(ctx.verified, rose - window):
+        return None
+    last = last_complete_panel_at(ctx.verified, timedelta(days=s.panel_window_days))
+    last_text = (
+        f"last complete panel {last.date().isoformat()}"
+        if last
+        else "no complete panel on record"
+    )
+    reason = (
+        f"Risk tier {tier} and no complete clotting panel ({PANEL_WORDS}) in the last "
+        f"{s.panel_baseline_days} days ({last_text}): take a baseline panel"
+        f"{ctx.before_next_course()}."
+    )
+    evidence = {
+        "tier": tier,
+        "last_complete_panel_at": _iso(last),
+        "tier_last_rose_at": _iso(ctx.history.tier_last_rose_at),
+    }
+    return _spec(ctx, "CLOT-BASELINE", reason, evidence)
+
+
+def _clot_periodic(ctx: _Context) -> FlagSpec | None:
+    s = ctx.settings
+    tier = ctx.result.tier
+    if not ctx.maintenance or ctx.full_anticoagulation:
+        return None
+    if tier == "high":
+        days = s.periodic_high_days
+    elif tier == "moderate":
+        days = s.periodic_moderate_days
+    else:
+        return None
+    last = last_complete_panel_at(ctx.verified, timedelta(days=s.panel_window_days))
+    if last is not None and last >= ctx.as_of - timedelta(days=days):
+        return None
+    last_text = (
+        f"last complete panel on {last.date().isoformat()}"
+        if last
+        else "no complete panel on record"
+    )
+    reason = (
+        f"Risk tier {tier} on maintenance IVIG and {last_text} (due every {days} days): "
+        f"repeat the clotting panel ({PANEL_WORDS}){ctx.before_next_course()}."
+    )
+    evidence = {
+        "tier": tier,
+        "last_complete_panel_at": _iso(last),
+        "interval_days": days,
+    }
+    return _spec(ctx, "CLOT-PERIODIC", reason, evidence)
+
+
+# --- viscosity, pre-IVIG labs, data quality ------------------------------------------------
+
+
+def _viscosity(ctx: _Context) -> FlagSpec | None:
+    s = ctx.settings
+    hyper = ctx.hyperviscosity
+    if not hyper:
+        return None
+    checks = [lab.collected_at for lab in ctx.verified if lab.test == "serum_viscosity"]
+    if ctx.history.last_viscosity_check_at is not None:
+        checks.append(
+            ctx.history.last_viscosity_check_at
+        )  # a completed viscosity_check flag
+    last = max((c for c in checks if c <= ctx.as_of), default=None)
+    evidence: dict = {"hyperviscosity": hyper, "last_viscosity_check_at": _iso(last)}
+    state = f"Hyperviscosity risk ({', '.join(hyper)})"
+
+    inductions = sorted(
+        r.start_date
+        for r in ctx.regimens
+        if r.interval_days is None
+        and r.start_date >= ctx.today - timedelta(days=s.induction_recent_days)
+    )
+    for start in inductions:
+        counts_from = _at_midnight(start, ctx.as_of) - timedelta(
+            days=s.viscosity_induction_window_days
+        )
+        if last is None or last < counts_from:
+            evidence["induction_start"] = start.isoformat()
+            verb = "starting" if start >= ctx.today else "started"
+            reason = (
+                f"{state} and no serum viscosity for the induction course {verb} "
+                f"{start.isoformat()}: check it before the course."
+            )
+            return _spec(ctx, "VISCOSITY", reason, evidence)
+
+    if last is None or last < ctx.as_of - timedelta(days=s.viscosity_interval_days):
+        last_text = f"last on {last.date().isoformat()}" if last else "none on record"
+        reason = (
+            f"{state} and no serum viscosity in the last {s.viscosity_interval_days} days "
+            f"({last_text}): check it{ctx.before_next_course()}."
+        )
+        return _spec(ctx, "VISCOSITY", reason, evidence)
+    return None
+
+
+def _pre_ivig(ctx: _Context) -> FlagSpec | None:
+    if not ctx.ivig_planned or ctx.administered:
+        return None
+    present = {lab.test for lab in ctx.verified}
+    missing = [t for t in PRE_IVIG_TESTS if t not in present]
+    if not missing:
+        return None
+    names = [LAB_WORDS[t][0] for t in missing]
+    nxt = ctx.next_course_on
+    when = f" (first course planned for {nxt.isoformat()})" if nxt else ""
+    reason = f"No {_join(names)} on file before the first IVIG infusion{when}."
+    return _spec(
+        ctx, "PRE-IVIG", reason, {"missing": missing, "next_course_on": _iso(nxt)}
+    )
+
+
+def _weight(ctx: _Context) -> FlagSpec | None:
+    s = ctx.settings
+    snap = ctx.snapshot
+    if not ctx.ivig_planned:
+        return None
+    if snap.weight_kg is None:
+        reason = (
+            "No weight recorded: weigh the patient"
+            f"{ctx.before_next_course()}; doses in g/kg and rates in mg/kg/min cannot be checked."
+        )
+        return _spec(ctx, "WEIGHT-MISSING", reason, {"weight_kg": None})
+    measured = snap.weight_measured_on
+    if measured is None or (ctx.today - measured).days > s.weight_stale_days:
+        when = (
+            f"measured on {measured.isoformat()}"
+            if measured
+            else "date of measurement unknown"
+        )
+        reason = (
+            f"Weight {snap.weight_kg:g} kg ({when}) is older than {s.weight_stale_days} days: "
+            f"weigh the patient again{ctx.before_next_course()}."
+        )
+        evidence = {"weight_kg": snap.weight_kg, "weight_measured_on": _iso(measured)}
+        return _spec(ctx, "WEIGHT-STALE", reason, evidence)
+    return None
+
+
+#: kind -> rule functions in table order; the first that returns a spec wins.
+_CHECKS = (
+    ("hematology_review", (_hem_urgent, _hem_routine)),
+    (
+        "clotting_studies",
+        (_clot_daily, _clot_event, _clot_verify, _clot_baseline, _clot_periodic),
+    ),
+    ("viscosity_check", (_viscosity,)),
+    ("pre_ivig_labs", (_pre_ivig,)),
+    ("data_quality", (_weight,)),
+)
+
+
+def evaluate(
+    snapshot: PatientSnapshot,
+    result: RiskResult,
+    history: FlagHistory | None,
+    as_of: datetime,
+    settings: ReviewSettings = ReviewSettings(),
+) -> list[FlagSpec]:
+    """The flags the patient needs at ``as_of``: at most one per kind, in table order.
+
+    symptom_alert is never returned (the symptom service raises it with `symptom_flag`).
+    """
+    ctx = _Context(snapshot, result, history or FlagHistory(), as_of, settings)
+    specs: list[FlagSpec] = []
+    for _kind, checks in _CHECKS:
+        for check in checks:
+            spec = check(ctx)
+            if spec is not None:
+                specs.append(spec)
+                break
+    return specs
+
+
+def symptom_flag(
+    triage: str,
+    symptoms: Iterable[str],
+    reported_at: datetime,
+    settings: ReviewSettings = ReviewSettings(),
+) -> FlagSpec | None:
+    """The symptom_alert spec for a triaged report: SYM-EMERGENCY, SYM-URGENT or None."""
+    rule = {"emergency": "SYM-EMERGENCY", "urgent": "SYM-URGENT"}.get(triage)
+    if rule is None:
+        return None
+    codes = list(symptoms)
+    words = _join([SYMPTOM_WORDS.get(code, code.replace("_", " ")) for code in codes])
+    when = reported_at.strftime("%Y-%m-%d %H:%M")
+    if triage == "emergency":
+        action = "contact the patient now and advise emergency services"
+        due_at = reported_at
+    else:
+        action = "arrange a same-day assessment"
+        due_at = reported_at + timedelta(hours=settings.urgent_due_hours)
+    reason = f"{triage.capitalize()} symptoms reported on {when}: {words or 'not specified'}; {action}."
+    evidence = {
+        "triage": triage,
+        "symptoms": codes,
+        "reported_at": reported_at.isoformat(),
+    }
+    return FlagSpec(
+        kind="symptom_alert",
+        rule=rule,
+        priority=_RULE_PRIORITY[rule],
+        reason=reason,
+        evidence=evidence,
+        due_at=due_at,
+    )

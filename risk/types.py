@@ -1,0 +1,183 @@
+"""Plain data the risk engine and the review rules work on.
+
+No Django ORM here: `risk/snapshot.py` fills these from the database with a fixed
+number of set-based queries, and tests build them by hand. Every value is in the
+canonical unit named in the field comment. Unknown is ``None``, never zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class ConditionSnap:
+    code: str  # patients.Condition codes (DESIGN §4), e.g. "thrombophilia", "bedbound"
+    onset_date: date | None
+    resolved_date: date | None = None  # None = still present
+
+
+@dataclass(frozen=True)
+class AccessSnap:
+    kind: str  # picc | cvc_tunneled | cvc_non_tunneled | port
+    vein: str  # internal_jugular | subclavian | femoral | arm | other
+    inserted_on: date
+    removed_on: date | None = None
+
+
+@dataclass(frozen=True)
+class EventSnap:
+    kind: str  # dvt | pe | ... | mi | ischemic_stroke | tia | peripheral_arterial
+    status: str  # suspected | confirmed | ruled_out
+    diagnosed_on: date
+    provocation: str = "unknown"
+    catheter_related: bool = False  # linked to a vascular access
+
+    @property
+    def venous(self) -> bool:
+        return self.kind not in ARTERIAL_EVENT_KINDS
+
+
+ARTERIAL_EVENT_KINDS = frozenset({"mi", "ischemic_stroke", "tia", "peripheral_arterial"})
+
+
+@dataclass(frozen=True)
+class LabSnap:
+    test: str  # pt | inr | aptt | fibrinogen | d_dimer | platelets | creatinine | iga | igg | serum_viscosity | hemoglobin | triglycerides
+    value: float  # canonical unit (s, ratio, s, g/L, mg/L FEU, 10^9/L, mg/dL, mg/dL, g/L, cP, g/dL, mg/dL)
+    collected_at: datetime
+    reference_high: float | None = None  # the lab's upper limit in the canonical unit
+    needs_verification: bool = False  # doubtful values enter no rule
+
+
+@dataclass(frozen=True)
+class MedSnap:
+    category: str  # steroid | estrogen | anticoagulant | antiplatelet | diuretic
+    drug: str
+    start_date: date
+    end_date: date | None = None  # None = ongoing
+    dose_mg_per_day: float | None = None
+    prednisolone_eq_mg_per_day: float | None = None  # steroids only
+    intensity: str = ""  # prophylactic | therapeutic | extended (anticoagulants)
+
+
+@dataclass(frozen=True)
+class RegimenSnap:
+    product_name: str
+    product_concentration_percent: float  # 10 for a 10% product
+    label_max_rate_mg_kg_min: float | None  # product label maximum for this indication
+    indication: str
+    dose_g_per_kg_per_day: float | None  # None for a fixed-gram order
+    dose_grams_per_day: float | None  # fixed-gram order (e.g. "80 g"), else None
+    days_per_course: int
+    interval_days: int | None  # None = one-off course
+    dosing_weight: str  # actual | ideal | adjusted
+    start_date: date
+    end_date: date | None
+    max_rate_mg_kg_min: float | None
+    setting: str  # inpatient | outpatient | home
+    product_id: int = 0
+
+
+@dataclass(frozen=True)
+class InfusionSnap:
+    started_at: datetime
+    dose_grams: float
+    status: str  # planned | administered | stopped: only "administered" enters rules
+    product_name: str
+    product_concentration_percent: float
+    label_max_rate_mg_kg_min: float | None  # label maximum for the indication of its regimen
+    max_rate_mg_kg_min: float | None = None
+    max_rate_ml_h: float | None = None  # pump rate when only that was recorded
+    product_id: int = 0
+
+
+@dataclass(frozen=True)
+class SymptomSnap:
+    reported_at: datetime
+    triage: str  # emergency | urgent | routine
+    symptoms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PatientSnapshot:
+    patient_id: int
+    date_of_birth: date
+    sex: str  # female | male | other | unknown
+    height_cm: float | None
+    weight_kg: float | None
+    weight_measured_on: date | None
+    diagnosis: str
+    conditions: tuple[ConditionSnap, ...] = ()
+    accesses: tuple[AccessSnap, ...] = ()
+    events: tuple[EventSnap, ...] = ()
+    labs: tuple[LabSnap, ...] = ()  # any order
+    medications: tuple[MedSnap, ...] = ()
+    regimens: tuple[RegimenSnap, ...] = ()  # the active regimen(s)
+    infusions: tuple[InfusionSnap, ...] = ()  # any order, any status
+    symptom_reports: tuple[SymptomSnap, ...] = ()
+
+
+@dataclass(frozen=True)
+class FlagHistory:
+    """What the review rules need to know about earlier flags of one patient."""
+
+    last_hematology_review_on: datetime | None = None  # last hematology_review resolved as completed
+    tier_last_rose_at: datetime | None = None  # when the latest rise of tier was assessed
+    last_viscosity_check_at: datetime | None = None
+    open_flags: dict = field(default_factory=dict)  # kind -> {"rule","priority","status","snoozed_until"}
+
+
+@dataclass(frozen=True)
+class Factor:
+    code: str  # P1..P10, S1..S5, E1, T1..T5
+    label: str  # plain words, with the patient's own value ("Age 64 (61-74)")
+    component: str  # hypercoagulability | stasis | vessel_injury | arterial
+    points: int
+    evidence: str  # one line with the reference, e.g. "Caprini 2/3 for 61-74/>=75 [R41]"
+    fda_listed: bool = False  # counts as an FDA boxed-warning risk factor (for T4 and display)
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "label": self.label,
+            "component": self.component,
+            "points": self.points,
+            "evidence": self.evidence,
+            "fda_listed": self.fda_listed,
+        }
+
+
+@dataclass(frozen=True)
+class RiskResult:
+    ruleset: str  # "ITRS-v0"
+    as_of: datetime
+    score: int
+    tier: str  # low | moderate | high
+    components: dict  # {"hypercoagulability": n, "stasis": n, "vessel_injury": n, "arterial": n}
+    factors: tuple[Factor, ...]
+    overrides: tuple[dict, ...]  # {"code": "a".."e", "label": str, "evidence": str}
+    recommendations: tuple[dict, ...]  # {"code": str, "text": str, ...numbers}
+    provisional: bool
+    missing: tuple[str, ...]  # e.g. ("weight: P9 BMI", "weight: T3 course g/kg", ...)
+    notes: tuple[str, ...] = ()  # e.g. the under-18 note, the "clots without risk factors" note
+    dic_score: int | None = None  # ISTH overt-DIC score when applicable
+    secondary: dict = field(default_factory=dict)  # {"padua": {...}, "caprini": {...}}
+
+    def as_dict(self) -> dict:
+        return {
+            "ruleset": self.ruleset,
+            "as_of": self.as_of.isoformat(),
+            "score": self.score,
+            "tier": self.tier,
+            "components": dict(self.components),
+            "factors": [f.as_dict() for f in self.factors],
+            "overrides": [dict(o) for o in self.overrides],
+            "recommendations": [dict(r) for r in self.recommendations],
+            "provisional": self.provisional,
+            "missing": list(self.missing),
+            "notes": list(self.notes),
+            "dic_score": self.dic_score,
+            "secondary": dict(self.secondary),
+        }
