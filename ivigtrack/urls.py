@@ -15,4 +15,12 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/", include("ivigtrack.api_urls")),
+    path("fhir/", include("ivigtrack.fhir_urls")),
+    path("staff/", include("ivigtrack.staff_urls", namespace="staff")),
+    path("portal/", include("ivigtrack.portal_urls", namespace="portal")),
 ]
+
+handler403 = "ivigtrack.views.forbidden"
+handler404 = "ivigtrack.views.not_found"
+handler500 = "ivigtrack.views.server_error"

@@ -40,6 +40,7 @@ class RiskAssessment(ClinicalModel):
     dic_score = models.SmallIntegerField(null=True, blank=True)
     inputs = models.JSONField(default=dict)
     fingerprint = models.CharField(max_length=64, help_text="Hash of the result; equal hash = unchanged.")
+    tier_rose_at = models.DateTimeField(null=True, blank=True, help_text="When the current tier was last reached from a lower one.")
     is_current = models.BooleanField(default=True)
 
     class Meta:
@@ -58,10 +59,12 @@ class InfusionRisk(models.Model):
     """The assessment as of an administered infusion's start: the risk at every infusion."""
 
     infusion = models.OneToOneField(Infusion, on_delete=models.CASCADE, related_name="risk")
-    assessment = models.ForeignKey(RiskAssessment, on_delete=models.CASCADE, related_name="+")
+    as_of = models.DateTimeField()
+    ruleset = models.CharField(max_length=16)
     score = models.PositiveSmallIntegerField()
     tier = models.CharField(max_length=10, choices=Tier.choices)
     provisional = models.BooleanField(default=False)
+    factors = models.JSONField(default=list)
 
 
 class FlagKind(models.TextChoices):

@@ -56,6 +56,20 @@ Definitions used below (all relative to ``as_of``; dates are compared as ``as_of
 - *complete panel*: PT or INR, aPTT, fibrinogen and platelets, all verified; see
   `complete_panel_since` and `last_complete_panel_at`.
 
+Choices the table leaves open (kept so that doing what a flag asks makes it go away):
+
+- HEM-URGENT for platelets is cleared by a completed haematology review after the latest count
+  (events are cleared by a review on/after their diagnosis date; the DIC score is not cleared).
+- HEM-ROUTINE extended anticoagulation: any active extended course with no completed review in
+  ``extended_anticoag_review_days``; therapeutic: the course must still be active.
+- CLOT-EVENT: an event counts from 00:00 of its diagnosis date, so a panel later that day
+  resolves it; a report counts from its reported_at.
+- CLOT-VERIFY ignores a doubtful value once a later verified result of the same test exists.
+- VISCOSITY: a completed viscosity_check flag (``FlagHistory.last_viscosity_check_at``) counts
+  as a check; for an induction, a check from ``viscosity_induction_window_days`` before its
+  start counts (so it can be done before the course).
+- WEIGHT-STALE also when the weight has no measurement date.
+
 Due: emergency at ``as_of``; urgent ``urgent_due_hours`` later; routine at the start (00:00 in
 ``as_of``'s time zone, never before ``as_of``) of the next planned course when that is sooner
 than ``routine_due_days``, else ``routine_due_days`` after ``as_of``.
@@ -67,6 +81,7 @@ import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 
 from risk.types import (
     FlagHistory,
@@ -257,9 +272,7 @@ PANEL_COMPONENTS: tuple[tuple[str, ...], ...] = (
 def _lab_text(lab: LabSnap) -> str:
     name, unit = LAB_WORDS.get(lab.test, (lab.test, ""))
     value = f"{lab.value:g}"
-    return (
-        f"{name} {value} {unit}".rstrip() + f" on {lab.collected_at.date().isoformat()}"
-    )
+    return f"{name} {value} {unit}".rstrip() + f" on {lab.collected_at.date().isoformat()}"
 
 
 def _join(items: list[str]) -> str:
@@ -272,12 +285,24 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _sentence(clauses: list[str], tail: str = "") -> str:
+    """Clauses joined by "; " into one sentence: first letter capitalised, full stop."""
+    text = "; ".join(clauses) + tail
+    return text[:1].upper() + text[1:] + "."
+
+
+def _symptom_words(codes: Iterable[str]) -> str:
+    return _join([SYMPTOM_WORDS.get(code, code.replace("_", " ")) for code in codes])
+
+
+def _dic_words(dic: int, threshold: int) -> str:
+    return f"ISTH overt-DIC score {dic} ({threshold} or more means overt DIC)"
+
+
 # --- panel helpers -----------------------------------------------------------------------
 
 
-def complete_panel_since(
-    labs: Iterable[LabSnap], since: datetime, until: datetime | None = None
-) -> bool:
+def complete_panel_since(labs: Iterable[LabSnap], since: datetime, until: datetime | None = None) -> bool:
     """True when a complete clotting panel was collected at or after ``since``.
 
     Complete: PT or INR, aPTT, fibrinogen and platelets, each with a verified result
@@ -291,14 +316,12 @@ def complete_panel_since(
         if until is not None and lab.collected_at > until:
             continue
         seen.add(lab.test)
-    return all(
-        any(test in seen for test in component) for component in PANEL_COMPONENTS
-    )
+    return all(any(test in seen for test in component) for component in PANEL_COMPONENTS)
 
 
 def last_complete_panel_at(
     labs: Iterable[LabSnap],
-    window: timedelta = timedelta(days=7),
+    window: timedelta | None = None,
     until: datetime | None = None,
 ) -> datetime | None:
     """When the most recent complete clotting panel was completed, or None.
@@ -307,7 +330,10 @@ def last_complete_panel_at(
     platelets has a verified result collected within ``[t - window, t]``. The panel is dated at
     the earliest such instant, i.e. the collection time of its last component; the result is
     the latest such date over all panels (labs after ``until`` are ignored when it is given).
+    ``window`` defaults to ``ReviewSettings.panel_window_days`` (7 days).
     """
+    if window is None:
+        window = timedelta(days=ReviewSettings.panel_window_days)
     times: list[list[datetime]] = [[] for _ in PANEL_COMPONENTS]
     for lab in labs:
         if lab.needs_verification or (until is not None and lab.collected_at > until):
@@ -322,10 +348,7 @@ def last_complete_panel_at(
     candidates = sorted({t for series in times for t in series}, reverse=True)
     for t in candidates:
         start = t - window
-        if all(
-            (j := bisect.bisect_right(series, t)) > 0 and series[j - 1] >= start
-            for series in times
-        ):
+        if all((j := bisect.bisect_right(series, t)) > 0 and series[j - 1] >= start for series in times):
             return t
     return None
 
@@ -357,7 +380,14 @@ def _course_starts_from(regimen: RegimenSnap, first_day: date) -> date | None:
 class _Context:
     """Facts derived once from (snapshot, result, history, as_of)."""
 
-    def __init__(self, snapshot, result, history, as_of, settings):
+    def __init__(
+        self,
+        snapshot: PatientSnapshot,
+        result: RiskResult,
+        history: FlagHistory,
+        as_of: datetime,
+        settings: ReviewSettings,
+    ):
         self.snapshot: PatientSnapshot = snapshot
         self.result: RiskResult = result
         self.history: FlagHistory = history
@@ -367,9 +397,7 @@ class _Context:
         self.labs = tuple(lab for lab in snapshot.labs if lab.collected_at <= as_of)
         self.verified = tuple(lab for lab in self.labs if not lab.needs_verification)
         self.events = tuple(
-            e
-            for e in snapshot.events
-            if e.status in ("suspected", "confirmed") and e.diagnosed_on <= self.today
+            e for e in snapshot.events if e.status in ("suspected", "confirmed") and e.diagnosed_on <= self.today
         )
         self.conditions = tuple(
             c
@@ -378,9 +406,7 @@ class _Context:
             and (c.resolved_date is None or c.resolved_date > self.today)
         )
         self.condition_codes = {c.code for c in self.conditions}
-        self.regimens = tuple(
-            r for r in snapshot.regimens if _regimen_active(r, self.today)
-        )
+        self.regimens = tuple(r for r in snapshot.regimens if _regimen_active(r, self.today))
         self.anticoagulants = tuple(
             m
             for m in snapshot.medications
@@ -389,18 +415,14 @@ class _Context:
             and (m.end_date is None or m.end_date >= self.today)
         )
         self.review_on = history.last_hematology_review_on
-        self.administered = tuple(
-            i
-            for i in snapshot.infusions
-            if i.status == "administered" and i.started_at <= as_of
-        )
+        self.administered = tuple(i for i in snapshot.infusions if i.status == "administered" and i.started_at <= as_of)
 
     # IVIG plan ------------------------------------------------------------------------
-    @property
+    @cached_property
     def maintenance(self) -> bool:
         return any(r.interval_days is not None for r in self.regimens)
 
-    @property
+    @cached_property
     def ivig_planned(self) -> bool:
         for r in self.regimens:
             if r.interval_days is not None:
@@ -410,7 +432,7 @@ class _Context:
                 return True
         return False
 
-    @property
+    @cached_property
     def next_course_on(self) -> date | None:
         starts = [_course_starts_from(r, self.today) for r in self.regimens]
         starts = [s for s in starts if s is not None]
@@ -421,40 +443,28 @@ class _Context:
         if not self.ivig_planned:
             return ""
         nxt = self.next_course_on
-        return (
-            f" before the next IVIG course on {nxt.isoformat()}"
-            if nxt
-            else " before the next IVIG course"
-        )
+        return f" before the next IVIG course on {nxt.isoformat()}" if nxt else " before the next IVIG course"
 
     # states ---------------------------------------------------------------------------
-    @property
+    @cached_property
     def hyperviscosity(self) -> list[str]:
-        found = [
-            CONDITION_WORDS[c]
-            for c in sorted(self.condition_codes & HYPERVISCOSITY_CONDITIONS)
-        ]
+        found = [CONDITION_WORDS[c] for c in sorted(self.condition_codes & HYPERVISCOSITY_CONDITIONS)]
         for factor in self.result.factors:
             if factor.code == "P6" and not found:
                 found.append(factor.label)
         return found
 
-    @property
+    @cached_property
     def thrombophilia(self) -> list[str]:
-        return [
-            CONDITION_WORDS[c]
-            for c in sorted(self.condition_codes & THROMBOPHILIA_CONDITIONS)
-        ]
+        return [CONDITION_WORDS[c] for c in sorted(self.condition_codes & THROMBOPHILIA_CONDITIONS)]
 
-    @property
+    @cached_property
     def prior_vte(self):
         return [e for e in self.events if e.status == "confirmed" and e.venous]
 
-    @property
+    @cached_property
     def full_anticoagulation(self):
-        return [
-            m for m in self.anticoagulants if m.intensity in ("therapeutic", "extended")
-        ]
+        return [m for m in self.anticoagulants if m.intensity in ("therapeutic", "extended")]
 
     def reviewed_since(self, instant: datetime) -> bool:
         return self.review_on is not None and self.review_on >= instant
@@ -513,81 +523,55 @@ def _hem_urgent(ctx: _Context) -> FlagSpec | None:
         (
             e
             for e in ctx.events
-            if e.diagnosed_on >= since
-            and not (
-                ctx.review_on is not None and ctx.review_on.date() >= e.diagnosed_on
-            )
+            if e.diagnosed_on >= since and not (ctx.review_on is not None and ctx.review_on.date() >= e.diagnosed_on)
         ),
         key=lambda e: (e.diagnosed_on, e.kind),
         reverse=True,
     )
     if unreviewed:
-        items = [
-            f"{_event_words(e)} on {e.diagnosed_on.isoformat()}" for e in unreviewed
-        ]
-        text = ", ".join(items)
-        clauses.append(text[0].upper() + text[1:] + " and no haematology review since")
+        items = [f"{_event_words(e)} on {e.diagnosed_on.isoformat()}" for e in unreviewed]
+        clauses.append(", ".join(items) + " and no haematology review since")
         evidence["events"] = [_event_evidence(e) for e in unreviewed]
 
     dic = ctx.result.dic_score
     if dic is not None and dic >= s.dic_score_threshold:
-        clauses.append(
-            f"ISTH overt-DIC score {dic} (overt DIC from {s.dic_score_threshold})"
-        )
+        clauses.append(_dic_words(dic, s.dic_score_threshold))
         evidence["dic_score"] = dic
 
-    platelets = sorted(
-        (lab for lab in ctx.verified if lab.test == "platelets"),
-        key=lambda lab: lab.collected_at,
-    )
-    if platelets:
+    platelets = sorted((lab for lab in ctx.verified if lab.test == "platelets"), key=lambda lab: lab.collected_at)
+    # A completed haematology review after the latest count was drawn has dealt with it.
+    if platelets and not ctx.reviewed_since(platelets[-1].collected_at):
         latest = platelets[-1]
-        # A completed review after the count was drawn has dealt with it.
-        if not ctx.reviewed_since(latest.collected_at):
-            if latest.value < s.platelet_low:
-                text = _lab_text(latest)
-                clauses.append(f"{text[0].upper()}{text[1:]}, below {s.platelet_low:g}")
-                evidence["platelets"] = {
-                    "value": latest.value,
-                    "collected_at": latest.collected_at.isoformat(),
+        if latest.value < s.platelet_low:
+            clauses.append(f"{_lab_text(latest)}, below {s.platelet_low:g}")
+            evidence["platelets"] = {"value": latest.value, "collected_at": latest.collected_at.isoformat()}
+        window_start = latest.collected_at - timedelta(days=s.platelet_fall_window_days)
+        previous = [lab for lab in platelets[:-1] if window_start <= lab.collected_at < latest.collected_at]
+        if previous and previous[-1].value > 0:
+            prev = previous[-1]
+            fall = (prev.value - latest.value) / prev.value
+            if fall > s.platelet_fall_fraction:
+                clauses.append(
+                    f"platelets fell {fall:.0%} from {prev.value:g} on {prev.collected_at.date().isoformat()} "
+                    f"to {latest.value:g} on {latest.collected_at.date().isoformat()}"
+                )
+                evidence["platelet_fall"] = {
+                    "previous": prev.value,
+                    "previous_at": prev.collected_at.isoformat(),
+                    "latest": latest.value,
+                    "latest_at": latest.collected_at.isoformat(),
+                    "fraction": round(fall, 3),
                 }
-            window_start = latest.collected_at - timedelta(
-                days=s.platelet_fall_window_days
-            )
-            previous = [
-                lab
-                for lab in platelets[:-1]
-                if window_start <= lab.collected_at < latest.collected_at
-            ]
-            if previous and previous[-1].value > 0:
-                prev = previous[-1]
-                fall = (prev.value - latest.value) / prev.value
-                if fall > s.platelet_fall_fraction:
-                    clauses.append(
-                        f"Platelets fell {fall:.0%} from {prev.value:g} on "
-                        f"{prev.collected_at.date().isoformat()} to {latest.value:g} on "
-                        f"{latest.collected_at.date().isoformat()}"
-                    )
-                    evidence["platelet_fall"] = {
-                        "previous": prev.value,
-                        "previous_at": prev.collected_at.isoformat(),
-                        "latest": latest.value,
-                        "latest_at": latest.collected_at.isoformat(),
-                        "fraction": round(fall, 3),
-                    }
     if not clauses:
         return None
-    return _spec(ctx, "HEM-URGENT", "; ".join(clauses) + ".", evidence)
+    return _spec(ctx, "HEM-URGENT", _sentence(clauses), evidence)
 
 
 def _hem_routine(ctx: _Context) -> FlagSpec | None:
     s = ctx.settings
     review = ctx.review_on
     rose = ctx.history.tier_last_rose_at
-    evidence: dict = {
-        "last_hematology_review_on": _iso(review),
-        "tier_last_rose_at": _iso(rose),
-    }
+    evidence: dict = {"last_hematology_review_on": _iso(review), "tier_last_rose_at": _iso(rose)}
     clauses: list[str] = []
 
     reviewed_recently = (
@@ -599,18 +583,14 @@ def _hem_routine(ctx: _Context) -> FlagSpec | None:
         triggers: list[str] = []
         if ctx.result.tier == "high":
             triggers.append("risk tier high")
-        thrombophilia = ctx.thrombophilia
-        if thrombophilia:
-            triggers.append("known " + " and ".join(thrombophilia))
-        hyper = ctx.hyperviscosity
-        if hyper:
-            triggers.append("hyperviscosity risk (" + ", ".join(hyper) + ")")
-        prior = ctx.prior_vte
-        if prior and ctx.ivig_planned:
-            last = max(prior, key=lambda e: e.diagnosed_on)
+        if ctx.thrombophilia:
+            triggers.append("known " + " and ".join(ctx.thrombophilia))
+        if ctx.hyperviscosity:
+            triggers.append("hyperviscosity risk (" + ", ".join(ctx.hyperviscosity) + ")")
+        if ctx.prior_vte and ctx.ivig_planned:
+            last = max(ctx.prior_vte, key=lambda e: e.diagnosed_on)
             triggers.append(
-                f"previous {EVENT_WORDS.get(last.kind, last.kind)} "
-                f"({last.diagnosed_on.isoformat()}) with IVIG planned"
+                f"previous {EVENT_WORDS.get(last.kind, last.kind)} on {last.diagnosed_on.isoformat()} with IVIG planned"
             )
         if triggers:
             if review is None:
@@ -618,57 +598,34 @@ def _hem_routine(ctx: _Context) -> FlagSpec | None:
             elif rose is not None and review < rose:
                 since = f"no haematology review since the risk tier rose on {rose.date().isoformat()}"
             else:
-                since = (
-                    f"last haematology review on {review.date().isoformat()}, "
-                    f"more than {s.hem_routine_interval_days} days ago"
-                )
-            text = _join(triggers)
-            clauses.append(text[0].upper() + text[1:] + ", and " + since)
+                since = f"no haematology review since {review.date().isoformat()}"
+            clauses.append(f"{_join(triggers)} with {since}")
             evidence["triggers"] = triggers
 
     anticoag: list[dict] = []
     for med in sorted(ctx.anticoagulants, key=lambda m: m.start_date):
+        item = {"drug": med.drug, "intensity": med.intensity, "start_date": med.start_date.isoformat()}
         if med.intensity == "therapeutic":
-            review_due = med.start_date + timedelta(
-                days=s.therapeutic_anticoag_review_days
-            )
-            if review_due <= ctx.today and not (
-                review is not None and review.date() >= review_due
-            ):
+            review_due = med.start_date + timedelta(days=s.therapeutic_anticoag_review_days)
+            if review_due <= ctx.today and not (review is not None and review.date() >= review_due):
                 clauses.append(
-                    f"Therapeutic anticoagulation ({med.drug}) since {med.start_date.isoformat()}: "
-                    f"the {s.therapeutic_anticoag_review_days}-day review was due on "
-                    f"{review_due.isoformat()} and no haematology review since"
+                    f"therapeutic anticoagulation ({med.drug}) since {med.start_date.isoformat()} "
+                    f"with its {s.therapeutic_anticoag_review_days}-day review due on {review_due.isoformat()} "
+                    "and no haematology review since"
                 )
-                anticoag.append(
-                    {
-                        "drug": med.drug,
-                        "intensity": med.intensity,
-                        "start_date": med.start_date.isoformat(),
-                        "review_due_on": review_due.isoformat(),
-                    }
-                )
+                anticoag.append({**item, "review_due_on": review_due.isoformat()})
         elif med.intensity == "extended":
-            cutoff = ctx.as_of - timedelta(days=s.extended_anticoag_review_days)
-            if review is None or review < cutoff:
+            if review is None or review < ctx.as_of - timedelta(days=s.extended_anticoag_review_days):
                 clauses.append(
-                    f"Extended anticoagulation ({med.drug}) since {med.start_date.isoformat()} and "
-                    f"no haematology review in the last {s.extended_anticoag_review_days} days"
+                    f"extended anticoagulation ({med.drug}) since {med.start_date.isoformat()} "
+                    f"with no haematology review in the last {s.extended_anticoag_review_days} days"
                 )
-                anticoag.append(
-                    {
-                        "drug": med.drug,
-                        "intensity": med.intensity,
-                        "start_date": med.start_date.isoformat(),
-                    }
-                )
+                anticoag.append(item)
     if anticoag:
         evidence["anticoagulation"] = anticoag
     if not clauses:
         return None
-    reason = (
-        "; ".join(clauses) + ": haematology review due" + ctx.before_next_course() + "."
-    )
+    reason = _sentence(clauses, f": haematology review due{ctx.before_next_course()}")
     return _spec(ctx, "HEM-ROUTINE", reason, evidence)
 
 
@@ -680,32 +637,26 @@ def _clot_daily(ctx: _Context) -> FlagSpec | None:
     threshold = ctx.settings.dic_score_threshold
     if dic is None or dic < threshold:
         return None
-    reason = (
-        f"ISTH overt-DIC score {dic} (overt DIC from {threshold}): repeat platelets, PT, "
-        "fibrinogen and D-dimer daily."
-    )
+    reason = _sentence([_dic_words(dic, threshold)], ": repeat platelets, PT, fibrinogen and D-dimer daily")
     return _spec(ctx, "CLOT-DAILY", reason, {"dic_score": dic})
 
 
 def _clot_event(ctx: _Context) -> FlagSpec | None:
+    """Urgent/emergency symptom reports and thromboses, each needing a complete panel since.
+
+    The panel drawn after the latest trigger covers every earlier one. The reason names the
+    open thromboses (most recent first) or else the latest open symptom report.
+    """
     s = ctx.settings
-    triggers: list[tuple[datetime, str, dict]] = []
+    events: list[tuple[datetime, str, dict]] = []
+    reports: list[tuple[datetime, str, dict]] = []
     symptom_since = ctx.as_of - timedelta(days=s.symptom_lookback_days)
     for report in ctx.snapshot.symptom_reports:
-        if (
-            report.triage in ("urgent", "emergency")
-            and symptom_since <= report.reported_at <= ctx.as_of
-        ):
-            words = _join(
-                [
-                    SYMPTOM_WORDS.get(code, code.replace("_", " "))
-                    for code in report.symptoms
-                ]
-            )
-            text = f"{report.triage.capitalize()} symptom report on {report.reported_at.date().isoformat()}"
-            if words:
-                text += f" ({words})"
-            triggers.append(
+        if report.triage in ("urgent", "emergency") and symptom_since <= report.reported_at <= ctx.as_of:
+            text = f"{report.triage} symptom report on {report.reported_at.date().isoformat()}"
+            if report.symptoms:
+                text += f" ({_symptom_words(report.symptoms)})"
+            reports.append(
                 (
                     report.reported_at,
                     text,
@@ -720,26 +671,27 @@ def _clot_event(ctx: _Context) -> FlagSpec | None:
     event_since = ctx.today - timedelta(days=s.clot_event_lookback_days)
     for event in ctx.events:
         if event.diagnosed_on >= event_since:
-            text = f"{_event_words(event).capitalize()} on {event.diagnosed_on.isoformat()}"
-            triggers.append(
+            events.append(
                 (
                     _at_midnight(event.diagnosed_on, ctx.as_of),
-                    text,
+                    f"{_event_words(event)} on {event.diagnosed_on.isoformat()}",
                     {"type": "event", **_event_evidence(event)},
                 )
             )
-    open_triggers = [
-        t for t in triggers if not complete_panel_since(ctx.verified, t[0])
-    ]
-    if not open_triggers:
-        return None
-    open_triggers.sort(key=lambda t: t[0], reverse=True)
-    latest = open_triggers[0]
-    reason = (
-        f"{latest[1]} and no complete clotting panel ({PANEL_WORDS}) collected since: "
-        "clinician-led work-up, then baseline panel and creatinine before anticoagulation."
+    open_events = sorted(
+        (t for t in events if not complete_panel_since(ctx.verified, t[0])), key=lambda t: t[0], reverse=True
     )
-    evidence = {"triggers": [t[2] for t in open_triggers]}
+    open_reports = sorted(
+        (t for t in reports if not complete_panel_since(ctx.verified, t[0])), key=lambda t: t[0], reverse=True
+    )
+    if not open_events and not open_reports:
+        return None
+    named = ", ".join(t[1] for t in open_events) if open_events else open_reports[0][1]
+    reason = _sentence(
+        [f"{named} and no complete clotting panel ({PANEL_WORDS}) collected since"],
+        ": clinician-led work-up, then a baseline panel and creatinine before anticoagulation",
+    )
+    evidence = {"triggers": [t[2] for t in sorted(open_events + open_reports, key=lambda t: t[0], reverse=True)]}
     return _spec(ctx, "CLOT-EVENT", reason, evidence)
 
 
@@ -749,29 +701,21 @@ def _clot_verify(ctx: _Context) -> FlagSpec | None:
         if not lab.needs_verification:
             continue
         # A later verified result of the same test is the repeat the flag asks for.
-        repeated = any(
-            other.test == lab.test and other.collected_at > lab.collected_at
-            for other in ctx.verified
-        )
+        repeated = any(other.test == lab.test and other.collected_at > lab.collected_at for other in ctx.verified)
         if not repeated:
             doubtful.append(lab)
     if not doubtful:
         return None
     doubtful.sort(key=lambda lab: lab.collected_at)
     items = [_lab_text(lab) for lab in doubtful]
-    reason = (
-        f"{_join(items)[0].upper()}{_join(items)[1:]} "
-        f"{'is' if len(items) == 1 else 'are'} stored as needing verification: "
-        "confirm or repeat the test."
+    one = len(items) == 1
+    reason = _sentence(
+        [f"{_join(items)} {'is' if one else 'are'} stored as needing verification"],
+        f": confirm or repeat the {'test' if one else 'tests'}",
     )
     evidence = {
         "labs": [
-            {
-                "test": lab.test,
-                "value": lab.value,
-                "collected_at": lab.collected_at.isoformat(),
-            }
-            for lab in doubtful
+            {"test": lab.test, "value": lab.value, "collected_at": lab.collected_at.isoformat()} for lab in doubtful
         ]
     }
     return _spec(ctx, "CLOT-VERIFY", reason, evidence)
@@ -789,11 +733,7 @@ def _clot_baseline(ctx: _Context) -> FlagSpec | None:
     if complete_panel_since(ctx.verified, rose - window):
         return None
     last = last_complete_panel_at(ctx.verified, timedelta(days=s.panel_window_days))
-    last_text = (
-        f"last complete panel {last.date().isoformat()}"
-        if last
-        else "no complete panel on record"
-    )
+    last_text = f"last complete panel on {last.date().isoformat()}" if last else "no complete panel on record"
     reason = (
         f"Risk tier {tier} and no complete clotting panel ({PANEL_WORDS}) in the last "
         f"{s.panel_baseline_days} days ({last_text}): take a baseline panel"
@@ -821,11 +761,7 @@ def _clot_periodic(ctx: _Context) -> FlagSpec | None:
     last = last_complete_panel_at(ctx.verified, timedelta(days=s.panel_window_days))
     if last is not None and last >= ctx.as_of - timedelta(days=days):
         return None
-    last_text = (
-        f"last complete panel on {last.date().isoformat()}"
-        if last
-        else "no complete panel on record"
-    )
+    last_text = f"last complete panel on {last.date().isoformat()}" if last else "no complete panel on record"
     reason = (
         f"Risk tier {tier} on maintenance IVIG and {last_text} (due every {days} days): "
         f"repeat the clotting panel ({PANEL_WORDS}){ctx.before_next_course()}."
@@ -848,9 +784,7 @@ def _viscosity(ctx: _Context) -> FlagSpec | None:
         return None
     checks = [lab.collected_at for lab in ctx.verified if lab.test == "serum_viscosity"]
     if ctx.history.last_viscosity_check_at is not None:
-        checks.append(
-            ctx.history.last_viscosity_check_at
-        )  # a completed viscosity_check flag
+        checks.append(ctx.history.last_viscosity_check_at)  # a completed viscosity_check flag
     last = max((c for c in checks if c <= ctx.as_of), default=None)
     evidence: dict = {"hyperviscosity": hyper, "last_viscosity_check_at": _iso(last)}
     state = f"Hyperviscosity risk ({', '.join(hyper)})"
@@ -858,13 +792,10 @@ def _viscosity(ctx: _Context) -> FlagSpec | None:
     inductions = sorted(
         r.start_date
         for r in ctx.regimens
-        if r.interval_days is None
-        and r.start_date >= ctx.today - timedelta(days=s.induction_recent_days)
+        if r.interval_days is None and r.start_date >= ctx.today - timedelta(days=s.induction_recent_days)
     )
     for start in inductions:
-        counts_from = _at_midnight(start, ctx.as_of) - timedelta(
-            days=s.viscosity_induction_window_days
-        )
+        counts_from = _at_midnight(start, ctx.as_of) - timedelta(days=s.viscosity_induction_window_days)
         if last is None or last < counts_from:
             evidence["induction_start"] = start.isoformat()
             verb = "starting" if start >= ctx.today else "started"
@@ -885,7 +816,8 @@ def _viscosity(ctx: _Context) -> FlagSpec | None:
 
 
 def _pre_ivig(ctx: _Context) -> FlagSpec | None:
-    if not ctx.ivig_planned or ctx.administered:
+    # the snapshot loads recent infusions only; has_earlier_infusions covers the older ones
+    if not ctx.ivig_planned or ctx.administered or ctx.snapshot.has_earlier_infusions:
         return None
     present = {lab.test for lab in ctx.verified}
     missing = [t for t in PRE_IVIG_TESTS if t not in present]
@@ -895,9 +827,7 @@ def _pre_ivig(ctx: _Context) -> FlagSpec | None:
     nxt = ctx.next_course_on
     when = f" (first course planned for {nxt.isoformat()})" if nxt else ""
     reason = f"No {_join(names)} on file before the first IVIG infusion{when}."
-    return _spec(
-        ctx, "PRE-IVIG", reason, {"missing": missing, "next_course_on": _iso(nxt)}
-    )
+    return _spec(ctx, "PRE-IVIG", reason, {"missing": missing, "next_course_on": _iso(nxt)})
 
 
 def _weight(ctx: _Context) -> FlagSpec | None:
@@ -913,11 +843,7 @@ def _weight(ctx: _Context) -> FlagSpec | None:
         return _spec(ctx, "WEIGHT-MISSING", reason, {"weight_kg": None})
     measured = snap.weight_measured_on
     if measured is None or (ctx.today - measured).days > s.weight_stale_days:
-        when = (
-            f"measured on {measured.isoformat()}"
-            if measured
-            else "date of measurement unknown"
-        )
+        when = f"measured on {measured.isoformat()}" if measured else "date of measurement unknown"
         reason = (
             f"Weight {snap.weight_kg:g} kg ({when}) is older than {s.weight_stale_days} days: "
             f"weigh the patient again{ctx.before_next_course()}."
@@ -974,7 +900,7 @@ def symptom_flag(
         return None
     codes = list(symptoms)
     words = _join([SYMPTOM_WORDS.get(code, code.replace("_", " ")) for code in codes])
-    when = reported_at.strftime("%Y-%m-%d %H:%M")
+    when = reported_at.strftime("%Y-%m-%d %H:%M %Z").rstrip()
     if triage == "emergency":
         action = "contact the patient now and advise emergency services"
         due_at = reported_at

@@ -117,6 +117,8 @@ class PatientSnapshot:
     regimens: tuple[RegimenSnap, ...] = ()  # the active regimen(s)
     infusions: tuple[InfusionSnap, ...] = ()  # any order, any status
     symptom_reports: tuple[SymptomSnap, ...] = ()
+    # an administered infusion exists before the loaded infusion window (see risk/snapshot.py)
+    has_earlier_infusions: bool = False
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,19 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
+            name='InfusionRisk',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('as_of', models.DateTimeField()),
+                ('ruleset', models.CharField(max_length=16)),
+                ('score', models.PositiveSmallIntegerField()),
+                ('tier', models.CharField(choices=[('low', 'Low'), ('moderate', 'Moderate'), ('high', 'High')], max_length=10)),
+                ('provisional', models.BooleanField(default=False)),
+                ('factors', models.JSONField(default=list)),
+                ('infusion', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='risk', to='infusions.infusion')),
+            ],
+        ),
+        migrations.CreateModel(
             name='ReviewFlag',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -115,23 +128,13 @@ class Migration(migrations.Migration):
                 ('dic_score', models.SmallIntegerField(blank=True, null=True)),
                 ('inputs', models.JSONField(default=dict)),
                 ('fingerprint', models.CharField(help_text='Hash of the result; equal hash = unchanged.', max_length=64)),
+                ('tier_rose_at', models.DateTimeField(blank=True, help_text='When the current tier was last reached from a lower one.', null=True)),
                 ('is_current', models.BooleanField(default=True)),
                 ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assessments', to='patients.patient')),
             ],
             options={
                 'ordering': ['-assessed_at', '-id'],
             },
-        ),
-        migrations.CreateModel(
-            name='InfusionRisk',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.PositiveSmallIntegerField()),
-                ('tier', models.CharField(choices=[('low', 'Low'), ('moderate', 'Moderate'), ('high', 'High')], max_length=10)),
-                ('provisional', models.BooleanField(default=False)),
-                ('infusion', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='risk', to='infusions.infusion')),
-                ('assessment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='risk.riskassessment')),
-            ],
         ),
         migrations.AddIndex(
             model_name='reviewflag',

@@ -1,0 +1,48 @@
+# The two commands: `make run` (app with demo data) and `make test` (every test).
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+export REDIS_URL ?= redis://127.0.0.1:6379/0
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ivigtrack
+BENCH_N ?= 100000
+
+.PHONY: run test setup services-check lint bench bench-quick clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Starts web, Celery worker and beat on http://127.0.0.1:8000 with the demo clinic.
+# SQLite by default; set DATABASE_URL for PostgreSQL. Redis from REDIS_URL.
+run: setup
+	@$(PY) scripts/check_services.py --redis || (echo "Start Redis first (see README), or run without it: make run REDIS_URL=" && exit 1)
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo ""
+	@echo "ivigtrack on http://127.0.0.1:8000  (Ctrl-C stops web, worker and beat)"
+	$(VENV)/bin/honcho start -f Procfile
+
+test: setup
+	@DATABASE_URL=$(TEST_DATABASE_URL) $(PY) scripts/check_services.py --postgres --redis
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run --settings=ivigtrack.settings_test
+	$(PY) -m ruff check .
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+bench: setup
+	$(PY) bench/run.py --patients $(BENCH_N)
+
+bench-quick: setup
+	$(PY) bench/run.py --patients 10000 --quick
+
+clean:
+	rm -rf $(VENV) db.sqlite3 var staticfiles

@@ -1,0 +1,4 @@
+"""Patient portal pages (namespace "portal")."""
+
+app_name = "portal"
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""Staff pages (namespace "staff")."""
+
+app_name = "staff"
+urlpatterns: list = []

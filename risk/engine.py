@@ -1,0 +1,1128 @@
+"""ITRS-v0: the IVIG thrombosis risk score of domain.md 2.2, as a pure function.
+
+``assess(snapshot, as_of)`` reads only the snapshot and the instant: no Django, no settings,
+no clock. The same inputs give the same result. Points, tiers, overrides and the operational
+definitions are listed for clinicians in ``risk/README.md``; keep both in step, and change
+``RULESET`` whenever a weight or a definition changes (old assessments keep their version).
+
+Dates: ``as_of`` and every datetime are read in UTC (naive ones as UTC); "today" is the UTC
+calendar date of ``as_of``, and an infusion's day is the UTC date it started.
+
+Unknown is never zero. An item whose input is missing scores nothing, its input is listed in
+``missing`` ("weight: P9 BMI, T3 course g/kg, ..."), and the result is ``provisional`` when the
+missing inputs could still move the tier.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from patients.bodysize import (
+    adjusted_body_weight,
+    age_years,
+    bmi,
+    ideal_body_weight,
+    mg_kg_min_from_ml_h,
+    ml_h_from_mg_kg_min,
+)
+from risk.dic import (
+    DIC_ASSOCIATED_CONDITIONS,
+    OVERT_DIC_MIN,
+    as_utc,
+    isth_overt_dic,
+)
+from risk.secondary import secondary_scores
+from risk.types import (
+    AccessSnap,
+    ConditionSnap,
+    EventSnap,
+    Factor,
+    InfusionSnap,
+    LabSnap,
+    MedSnap,
+    PatientSnapshot,
+    RegimenSnap,
+    RiskResult,
+)
+
+# The body-size and rate helpers live in patients.bodysize (the Patient model uses them too);
+# they are re-exported here so the engine's arithmetic has one home.
+__all__ = [
+    "RULESET",
+    "Facts",
+    "adjusted_body_weight",
+    "age_years",
+    "assess",
+    "bmi",
+    "ideal_body_weight",
+    "mg_kg_min_from_ml_h",
+    "ml_h_from_mg_kg_min",
+    "read_facts",
+    "tier_for_score",
+]
+
+RULESET = "ITRS-v0"
+
+MODERATE_FROM = 4
+HIGH_FROM = 7
+T_CAP = 4
+
+AT_RISK_RATE = 3.3  # mg/kg/min, the lowest explicit at-risk cap in current labels [R8][R9]
+HIGH_DAY_GRAMS = 35.0
+HIGH_DAY_G_PER_KG = 1.0
+HIGH_COURSE_G_PER_KG = 2.0
+COURSE_WINDOW_DAYS = 7  # T3: "within <=7 days"
+COURSE_GAP_DAYS = 7  # an infusion more than 7 days after the previous one starts a new course
+RECENT_COURSE_DAYS = 14  # an infusion this recent makes its course the index course
+LONG_GAP_DAYS = 56  # T1: 8 weeks
+SHORT_INTERVAL_DAYS = 14  # T5
+STEROID_NEW_DAYS = 90  # P8
+POST_EVENT_DAYS = 90  # override (a)
+RECENT_DAYS = 30  # S2, S3 and the secondary scores' "<1 month"
+ADMISSION_MIN_DAYS = 3  # S2
+SEVERE_TRIGLYCERIDES = 1000.0  # mg/dL
+DEFAULT_VISCOSITY_HIGH = 2.0  # cP
+EPS = 1e-9  # so that 0.4 x 5 counts as 2.0
+
+COMPONENTS = ("hypercoagulability", "stasis", "vessel_injury", "arterial")
+CV_RISK_CODES = (
+    "hypertension",
+    "diabetes",
+    "dyslipidemia",
+    "smoking",
+    "atrial_fibrillation",
+    "heart_failure",
+)
+HYPERVISCOSITY_CODES = (
+    "paraproteinemia",
+    "cryoglobulinemia",
+    "severe_hypertriglyceridemia",
+    "polycythemia",
+)
+ACCESS_POINTS = {"picc": 3, "cvc_tunneled": 2, "cvc_non_tunneled": 2, "port": 2}
+ACCESS_WORDS = {
+    "picc": "PICC",
+    "cvc_tunneled": "tunnelled CVC",
+    "cvc_non_tunneled": "non-tunnelled CVC",
+    "port": "implanted port",
+}
+FULL_ANTICOAGULATION = frozenset({"therapeutic", "extended"})
+
+EVIDENCE = {
+    "P1": "Caprini 1/2/3 for 41-60/61-74/>=75; IG thrombosis risk rises from 45; "
+    "VTE incidence climbs steeply with age [R41][R13][R84]",
+    "P2": "Padua, Caprini and IMPROVE all give 3; IVIG raised risk most in people with "
+    "prior events (OR 3.69) [R40][R41][R42][R25]",
+    "P3": "FDA 'history of arterial thrombosis'; prior coronary disease predicted IVIG "
+    "events; judgement weight [R1][R14]",
+    "P4": "Padua 3, Caprini 3; FVL RR 7.9, lupus anticoagulant OR 6-11 [R40][R41][R48][R52]",
+    "P5": "Active cancer about 9-fold VTE risk; Padua 3 [R54][R40]",
+    "P6": "FDA-named hyperviscosity; paraproteinaemic patients exceeded normal viscosity "
+    "after IVIG; judgement weight [R1][R22]",
+    "P7": "FDA-named estrogens; combined pill RR 3.8 [R1][R48]",
+    "P8": "Glucocorticoids: new users IRR 3.06, continuing 2.02, former 0.94 [R45][R46][R47]",
+    "P9": "Obesity OR 2.44; BMI >=35 OR 4.0 in a cancer cohort; Padua 1 [R49][R55][R40]",
+    "P10": "FDA-named cardiovascular risk factors; several of them went with early IVIG "
+    "events [R1][R14]",
+    "S1": "Padua reduced mobility 3; immobility predicted IVIG events; FDA 'prolonged "
+    "immobilization' [R40][R14][R1]",
+    "S2": "Hospital stay >=3 days is a major transient VTE factor (OR 7.9 in a cancer "
+    "cohort) [R61][R55]",
+    "S3": "Padua recent surgery/trauma 2; Caprini 2-5 [R40][R41]",
+    "S4": "Diuretics OR 1.69 for IVIG thrombosis; FDA hydration advice [R15][R1]",
+    "S5": "Padua acute infection 1 [R40]",
+    "E1": "FDA-named central catheters; CVC OR 8.5 in cancer; PICC DVT OR 2.55 against "
+    "other lines [R1][R55][R56]",
+    "T1": "Early IVIG events cluster in first courses; EU labels single out the first "
+    "infusion, a product switch and a long gap [R14][R89]",
+    "T2": "Daily dose >=35 g and higher mg/kg/day went with events [R14][R15]",
+    "T3": "High-dose courses of 2 g/kg [R15][R22]",
+    "T4": "FDA: minimum practicable rate; 3.3 mg/kg/min at-risk cap in labels; fast "
+    "infusion implicated [R1][R8][R9][R24]",
+    "T5": "IgG and viscosity take about a month to fall, so short intervals keep them "
+    "high; judgement weight [R22]",
+    "T-cap": "ITRS-v0 counts at most 4 points for the IVIG treatment items T1-T5 "
+    "(design proposal, domain.md 2.2)",
+}
+
+OVERRIDE_EVIDENCE = {
+    "a": "Post-event state: a thrombosis in the last 3 months [R61][R62]",
+    "b": "After stopping anticoagulation, unprovoked VTE recurs in ~10% in year 1; IVIG "
+    "raised risk in people with prior events [R63][R25]",
+    "c": "APS, antithrombin deficiency, homozygous or compound thrombophilia [R53][R50b]",
+    "d": "Within active cancer a central catheter carries OR 8.5 for VTE [R55]",
+    "e": "ISTH overt-DIC score >=5 is compatible with overt DIC [R44]",
+}
+
+
+def _component(code: str) -> str:
+    if code in ("P3", "P10"):
+        return "arterial"
+    if code.startswith("S"):
+        return "stasis"
+    if code == "E1":
+        return "vessel_injury"
+    return "hypercoagulability"
+
+
+def tier_for_score(score: int) -> str:
+    if score >= HIGH_FROM:
+        return "high"
+    if score >= MODERATE_FROM:
+        return "moderate"
+    return "low"
+
+
+def _day(moment: datetime) -> date:
+    return as_utc(moment).date()
+
+
+def _num(value: float) -> str:
+    """A number as a clinician would write it: 40, 0.4, 2.08."""
+    return f"{round(value, 2):g}"
+
+
+# --- the snapshot as it stood at as_of ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules may see at ``as_of``: built once by `read_facts`, read by every item.
+
+    The secondary scores (`risk.secondary`) read the same object, so both agree on what
+    "present", "recent" and "confirmed" mean.
+    """
+
+    snapshot: PatientSnapshot
+    as_of: datetime  # UTC
+    today: date
+    age: int
+    bmi: float | None  # rounded to 0.1, the value shown and banded
+    present: frozenset[str]  # condition codes present at as_of
+    conditions: tuple[ConditionSnap, ...]  # begun by as_of (present or resolved)
+    events: tuple[EventSnap, ...]  # diagnosed by today, not ruled out
+    medications: tuple[MedSnap, ...]  # started by today (ongoing or stopped)
+    labs: dict[str, LabSnap]  # latest verified result of each test, collected by as_of
+    accesses: tuple[AccessSnap, ...]  # in place at as_of
+    infusions: tuple[InfusionSnap, ...]  # administered, started by as_of, oldest first
+    regimens: tuple[RegimenSnap, ...]  # not ended before today
+
+    def has(self, *codes: str) -> bool:
+        return any(code in self.present for code in codes)
+
+    def active_meds(self, category: str) -> list[MedSnap]:
+        return [
+            m
+            for m in self.medications
+            if m.category == category and (m.end_date is None or m.end_date >= self.today)
+        ]
+
+    def confirmed(self, *, venous: bool) -> list[EventSnap]:
+        return [e for e in self.events if e.status == "confirmed" and e.venous == venous]
+
+    def confirmed_within(self, days: int, kinds: frozenset[str] | None = None) -> list[EventSnap]:
+        """Confirmed events diagnosed in the last ``days`` days (of ``kinds``, else any)."""
+        return [
+            e
+            for e in self.events
+            if e.status == "confirmed"
+            and (kinds is None or e.kind in kinds)
+            and (self.today - e.diagnosed_on).days <= days
+        ]
+
+    def onset_within(self, code: str, days: int) -> list[ConditionSnap]:
+        """Conditions of ``code`` whose onset was in the last ``days`` days."""
+        return [
+            c
+            for c in self.conditions
+            if c.code == code
+            and c.onset_date is not None
+            and (self.today - c.onset_date).days <= days
+        ]
+
+    def present_within(self, code: str, days: int) -> bool:
+        """Present now, or resolved no more than ``days`` days ago."""
+        return any(
+            c.code == code
+            and (c.resolved_date is None or (self.today - c.resolved_date).days <= days)
+            for c in self.conditions
+        )
+
+
+def read_facts(snapshot: PatientSnapshot, as_of: datetime) -> Facts:
+    now = as_utc(as_of)
+    today = now.date()
+    conditions = tuple(
+        c for c in snapshot.conditions if c.onset_date is None or c.onset_date <= today
+    )
+    present = frozenset(
+        c.code for c in conditions if c.resolved_date is None or c.resolved_date >= today
+    )
+    latest: dict[str, LabSnap] = {}
+    for lab in snapshot.labs:
+        if lab.needs_verification or as_utc(lab.collected_at) > now:
+            continue
+        kept = latest.get(lab.test)
+        if kept is None or as_utc(lab.collected_at) > as_utc(kept.collected_at):
+            latest[lab.test] = lab
+    return Facts(
+        snapshot=snapshot,
+        as_of=now,
+        today=today,
+        age=age_years(snapshot.date_of_birth, today),
+        bmi=_rounded(bmi(snapshot.height_cm, snapshot.weight_kg)),
+        present=present,
+        conditions=conditions,
+        events=tuple(
+            e for e in snapshot.events if e.diagnosed_on <= today and e.status != "ruled_out"
+        ),
+        medications=tuple(m for m in snapshot.medications if m.start_date <= today),
+        labs=latest,
+        accesses=tuple(
+            a
+            for a in snapshot.accesses
+            if a.inserted_on <= today and (a.removed_on is None or a.removed_on > today)
+        ),
+        infusions=tuple(
+            sorted(
+                (
+                    i
+                    for i in snapshot.infusions
+                    if i.status == "administered" and as_utc(i.started_at) <= now
+                ),
+                key=lambda i: as_utc(i.started_at),
+            )
+        ),
+        regimens=tuple(r for r in snapshot.regimens if r.end_date is None or r.end_date >= today),
+    )
+
+
+def _rounded(value: float | None, places: int = 1) -> float | None:
+    return None if value is None else round(value, places)
+
+
+# --- the result being built ---------------------------------------------------------------
+
+
+@dataclass
+class _Draft:
+    factors: list[Factor] = field(default_factory=list)
+    blocked: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # points each blocked item could still add (code -> points); T items are capped later
+    potential: dict[str, int] = field(default_factory=dict)
+    could_override: bool = False
+    notes: list[str] = field(default_factory=list)
+    recommendations: list[dict] = field(default_factory=list)
+
+    def add(self, code: str, label: str, points: int, *, fda: bool = False) -> None:
+        self.factors.append(
+            Factor(
+                code=code,
+                label=label,
+                component=_component(code),
+                points=points,
+                evidence=EVIDENCE[code],
+                fda_listed=fda,
+            )
+        )
+
+    def block(self, inputs: list[str], item: str, code: str, points: int) -> None:
+        """``item`` (scoring ``code``) cannot be assessed without ``inputs``."""
+        for name in inputs:
+            if item not in self.blocked[name]:
+                self.blocked[name].append(item)
+        self.potential[code] = max(self.potential.get(code, 0), points)
+
+    def scored(self, code: str) -> Factor | None:
+        return next((f for f in self.factors if f.code == code), None)
+
+    @property
+    def fda_listed(self) -> list[Factor]:
+        return [f for f in self.factors if f.fda_listed]
+
+
+# --- patient factors (P1-P10) ----------------------------------------------------------------
+
+
+def _age(f: Facts, d: _Draft) -> None:
+    if f.age < 18:
+        d.notes.append(
+            f"Age {f.age}: outside the adult populations the component models were derived in."
+        )
+    if f.age >= 75:
+        points, band = 3, ">=75"
+    elif f.age >= 61:
+        points, band = 2, "61-74"
+    elif f.age >= 45:
+        points, band = 1, "45-60"
+    else:
+        return
+    fda = f.age >= 65
+    d.add("P1", f"Age {f.age} ({band}{'; FDA advanced age' if fda else ''})", points, fda=fda)
+
+
+def _prior_thrombosis(f: Facts, d: _Draft) -> None:
+    venous = f.confirmed(venous=True)
+    if venous:
+        d.add("P2", "Prior VTE: " + _event_list(venous), 3, fda=True)
+    arterial = f.confirmed(venous=False)
+    if arterial:
+        d.add("P3", "Prior arterial thrombosis: " + _event_list(arterial), 2, fda=True)
+    for e in f.events:
+        if e.status != "suspected":
+            continue
+        code, points = ("P2", 3) if e.venous else ("P3", 2)
+        what = f"confirmation of the suspected {_event_words(e.kind)} of {e.diagnosed_on}"
+        items = [f"{code} prior {'VTE' if e.venous else 'arterial thrombosis'}"]
+        if (f.today - e.diagnosed_on).days <= POST_EVENT_DAYS:
+            items.append("override (a)")
+            d.could_override = True
+        if not d.scored(code):
+            d.potential[code] = max(d.potential.get(code, 0), points)
+        d.blocked[what].extend(items)
+
+
+def _event_words(kind: str) -> str:
+    return {
+        "dvt": "DVT",
+        "pe": "PE",
+        "upper_extremity_dvt": "upper-limb DVT",
+        "jugular_vein": "jugular vein thrombosis",
+        "cerebral_venous": "cerebral venous thrombosis",
+        "splanchnic": "splanchnic vein thrombosis",
+        "retinal_vein": "retinal vein occlusion",
+        "mi": "myocardial infarction",
+        "ischemic_stroke": "ischaemic stroke",
+        "tia": "TIA",
+        "peripheral_arterial": "peripheral arterial thrombosis",
+    }.get(kind, kind.replace("_", " "))
+
+
+def _event_list(events: list[EventSnap]) -> str:
+    parts = []
+    for e in sorted(events, key=lambda e: e.diagnosed_on):
+        extra = ", catheter-related" if e.catheter_related else ""
+        parts.append(f"{_event_words(e.kind)} {e.diagnosed_on}{extra}")
+    return "; ".join(parts)
+
+
+def _hypercoagulable_conditions(f: Facts, d: _Draft) -> None:
+    if f.has("thrombophilia_high_risk"):
+        d.add("P4", "Known thrombophilia (high-risk: APS, AT deficiency or homozygous)", 3, fda=True)
+    elif f.has("thrombophilia"):
+        d.add("P4", "Known thrombophilia", 3, fda=True)
+    if f.has("active_cancer"):
+        d.add("P5", "Active cancer", 3, fda=True)
+
+    reasons = [c.replace("_", " ") for c in HYPERVISCOSITY_CODES if f.has(c)]
+    tg = f.labs.get("triglycerides")
+    if tg is not None and tg.value >= SEVERE_TRIGLYCERIDES:
+        reasons.append(f"triglycerides {tg.value:g} mg/dL on {_day(tg.collected_at)}")
+    visc = f.labs.get("serum_viscosity")
+    if visc is not None:
+        high = visc.reference_high or DEFAULT_VISCOSITY_HIGH
+        if visc.value > high:
+            reasons.append(
+                f"serum viscosity {visc.value:g} cP (above {high:g}) on {_day(visc.collected_at)}"
+            )
+    if reasons:
+        d.add("P6", "Hyperviscosity risk: " + "; ".join(reasons), 2, fda=True)
+
+    estrogen = f.active_meds("estrogen")
+    if estrogen or f.has("pregnancy_postpartum"):
+        what = [f"estrogen ({', '.join(sorted({m.drug for m in estrogen}))})"] if estrogen else []
+        if f.has("pregnancy_postpartum"):
+            what.append("pregnancy or post-partum")
+        d.add("P7", "Current " + " and ".join(what), 2, fda=True)
+
+
+def _steroids(f: Facts, d: _Draft) -> None:
+    courses = [m for m in f.medications if m.category == "steroid"]
+    new = [m for m in courses if (f.today - m.start_date).days <= STEROID_NEW_DAYS]
+    if new:
+        latest = max(new, key=lambda m: m.start_date)
+        days = (f.today - latest.start_date).days
+        d.add("P8", f"Glucocorticoid started {days} days ago ({latest.drug}; new use <=90 days)", 2)
+        return
+    recent = [
+        m
+        for m in courses
+        if m.end_date is None or (f.today - m.end_date).days <= STEROID_NEW_DAYS
+    ]
+    if recent:
+        # an ongoing course first, else the one stopped most recently
+        m = max(recent, key=lambda m: m.end_date or date.max)
+        state = "ongoing" if m.end_date is None or m.end_date >= f.today else f"stopped {m.end_date}"
+        d.add("P8", f"Glucocorticoid continuing beyond 90 days ({m.drug}, {state})", 1)
+
+
+def _body_size(f: Facts, d: _Draft) -> None:
+    s = f.snapshot
+    if f.bmi is None:
+        inputs = [name for name, v in (("weight", s.weight_kg), ("height", s.height_cm)) if not v]
+        d.block(inputs, "P9 BMI", "P9", 2)
+        return
+    if f.bmi >= 35:
+        d.add("P9", f"BMI {f.bmi:g} (>=35)", 2)
+    elif f.bmi >= 30:
+        d.add("P9", f"BMI {f.bmi:g} (30-34.9)", 1)
+
+
+def _cardiovascular(f: Facts, d: _Draft) -> None:
+    present = [c for c in CV_RISK_CODES if f.has(c)]
+    if present:
+        words = ", ".join(c.replace("_", " ") for c in present)
+        d.add("P10", f"Cardiovascular risk factors: {words} (1 each, max 2)", min(2, len(present)), fda=True)
+
+
+# --- stasis (S1-S5) and vessel injury (E1) ---------------------------------------------------
+
+
+def _stasis(f: Facts, d: _Draft) -> None:
+    if f.has("bedbound"):
+        d.add("S1", "Confined to bed or chair >=72 h", 3, fda=True)
+    elif f.has("reduced_mobility"):
+        d.add("S1", "Reduced mobility", 1)
+
+    for c in f.conditions:
+        if c.code != "hospital_admission":
+            continue
+        if c.resolved_date is not None and (f.today - c.resolved_date).days > RECENT_DAYS:
+            continue
+        if c.resolved_date is None:
+            since = f" since {c.onset_date}" if c.onset_date else ""
+            d.add("S2", f"In hospital now{since}", 2)
+            break
+        if c.onset_date is None:
+            d.block(["admission date"], "S2 hospital stay >=3 days", "S2", 2)
+            continue
+        stay = (c.resolved_date - c.onset_date).days
+        if stay >= ADMISSION_MIN_DAYS:
+            d.add("S2", f"Hospital stay {c.onset_date} to {c.resolved_date} ({stay} days)", 2)
+            break
+
+    surgery = f.onset_within("major_surgery_or_trauma", RECENT_DAYS)
+    if surgery:
+        d.add("S3", f"Major surgery or trauma on {max(c.onset_date for c in surgery)}", 2)
+    elif any(
+        c.code == "major_surgery_or_trauma"
+        and c.onset_date is None
+        and (c.resolved_date is None or c.resolved_date >= f.today)
+        for c in f.conditions
+    ):
+        d.block(["date of surgery or trauma"], "S3 surgery/trauma <=30 days", "S3", 2)
+
+    diuretics = f.active_meds("diuretic")
+    if f.has("volume_depletion") or diuretics:
+        what = ["volume depletion"] if f.has("volume_depletion") else []
+        what += [f"diuretic ({m.drug})" for m in diuretics]
+        d.add("S4", ", ".join(what).capitalize(), 1)
+    if f.has("acute_infection_or_sepsis"):
+        d.add("S5", "Acute infection or sepsis", 1)
+
+
+def _vessel(f: Facts, d: _Draft) -> None:
+    if not f.accesses:
+        return
+    access = max(f.accesses, key=lambda a: ACCESS_POINTS.get(a.kind, 2))
+    vein = access.vein.replace("_", " ")
+    d.add(
+        "E1",
+        f"{ACCESS_WORDS.get(access.kind, access.kind)} ({vein}) in place since {access.inserted_on}",
+        ACCESS_POINTS.get(access.kind, 2),
+        fda=True,
+    )
+
+
+# --- IVIG treatment modifiers (T1-T5) ---------------------------------------------------------
+
+
+def _product_key(product_id: int, name: str) -> object:
+    return product_id or name.strip().casefold()
+
+
+def _courses(infusions: tuple[InfusionSnap, ...]) -> list[list[InfusionSnap]]:
+    courses: list[list[InfusionSnap]] = []
+    previous: date | None = None
+    for infusion in infusions:
+        day = _day(infusion.started_at)
+        if previous is None or (day - previous).days > COURSE_GAP_DAYS:
+            courses.append([])
+        courses[-1].append(infusion)
+        previous = day
+    return courses
+
+
+def _course_start(regimen: RegimenSnap, today: date) -> date | None:
+    """Start of the regimen's course in progress today, else of its next course, else None."""
+    span = max(regimen.days_per_course, 1) - 1
+    start = regimen.start_date
+    if regimen.interval_days and start + timedelta(days=span) < today:
+        behind = (today - timedelta(days=span) - start).days
+        start += timedelta(days=-(-behind // regimen.interval_days) * regimen.interval_days)
+    if start + timedelta(days=span) < today:
+        return None
+    if regimen.end_date is not None and start > regimen.end_date:
+        return None
+    return start
+
+
+def _pick_regimen(f: Facts) -> tuple[RegimenSnap | None, date | None]:
+    """The active regimen: the one whose course is in progress or comes next."""
+    dated = [(_course_start(r, f.today), r) for r in f.regimens]
+    dated = [(start, r) for start, r in dated if start is not None]
+    if dated:
+        start, regimen = min(dated, key=lambda pair: pair[0])
+        return regimen, start
+    if f.regimens:
+        return max(f.regimens, key=lambda r: r.start_date), None
+    return None, None
+
+
+@dataclass(frozen=True)
+class _Index:
+    """The course the T items are assessed on."""
+
+    given: bool  # administered (True) or the next planned course (False)
+    first_day: date
+    infusions: tuple[InfusionSnap, ...]  # given courses only
+    products: frozenset
+    product_words: str
+    previous: tuple[InfusionSnap, ...]  # the administered course before it, if any
+
+
+def _index_course(f: Facts, regimen: RegimenSnap | None, next_start: date | None) -> _Index | None:
+    courses = _courses(f.infusions)
+    if courses and (f.today - _day(courses[-1][-1].started_at)).days <= RECENT_COURSE_DAYS:
+        course = courses[-1]
+        return _Index(
+            given=True,
+            first_day=_day(course[0].started_at),
+            infusions=tuple(course),
+            products=frozenset(_product_key(i.product_id, i.product_name) for i in course),
+            product_words=", ".join(sorted({i.product_name for i in course})),
+            previous=tuple(courses[-2]) if len(courses) > 1 else (),
+        )
+    if regimen is None or next_start is None:
+        return None
+    return _Index(
+        given=False,
+        first_day=next_start,
+        infusions=(),
+        products=frozenset({_product_key(regimen.product_id, regimen.product_name)}),
+        product_words=regimen.product_name,
+        previous=tuple(courses[-1]) if courses else (),
+    )
+
+
+def _dosing_weight(f: Facts, regimen: RegimenSnap | None) -> tuple[float | None, str, list[str]]:
+    """(kg, words, missing inputs) for the regimen's dosing weight (actual when no regimen)."""
+    s = f.snapshot
+    kind = regimen.dosing_weight if regimen else "actual"
+    if kind == "ideal":
+        kg = ideal_body_weight(s.sex, s.height_cm)
+        missing = [] if kg else ["height"]
+    elif kind == "adjusted":
+        kg = adjusted_body_weight(s.sex, s.height_cm, s.weight_kg)
+        missing = [n for n, v in (("weight", s.weight_kg), ("height", s.height_cm)) if not v]
+    else:
+        kind, kg = "actual", s.weight_kg
+        missing = [] if kg else ["weight"]
+    if kg:
+        kg = round(float(kg), 1)
+        return kg, f"{kind} weight {kg:g} kg", []
+    return None, f"{kind} weight", missing
+
+
+def _treatment(f: Facts, d: _Draft) -> RegimenSnap | None:
+    regimen, next_start = _pick_regimen(f)
+    index = _index_course(f, regimen, next_start)
+    if regimen is not None and regimen.interval_days is not None:
+        if regimen.interval_days <= SHORT_INTERVAL_DAYS:
+            d.add("T5", f"Maintenance every {regimen.interval_days} days (<=14)", 1)
+    if index is None:
+        d.notes.append("No IVIG course in the last 14 days and none planned: T1-T4 not assessed.")
+        return regimen
+    kg, kg_words, kg_missing = _dosing_weight(f, regimen)
+    if index.given:
+        days = sorted({_day(i.started_at) for i in index.infusions})
+        grams = sum(i.dose_grams for i in index.infusions)
+        d.notes.append(
+            f"T items assessed on the course given from {index.first_day} "
+            f"({len(days)} day(s), {_num(grams)} g, {index.product_words})."
+        )
+    else:
+        d.notes.append(
+            f"T items assessed on the next planned course of {index.product_words} "
+            f"from {index.first_day}."
+        )
+    _t1(f, d, index)
+    if index.given:
+        _t2_t3_given(d, index, regimen, kg, kg_words, kg_missing)
+    else:
+        _t2_t3_planned(d, regimen, kg, kg_words, kg_missing)
+    _t4(f, d, index, regimen)
+    return regimen
+
+
+def _t1(f: Facts, d: _Draft, index: _Index) -> None:
+    if not index.previous:
+        if f.snapshot.has_earlier_infusions:
+            # the loader reads a recent window only; anything older is a long gap either way
+            d.add("T1", "No infusion in the recent history loaded; earlier ones are older (>=8 weeks)", 1)
+        else:
+            d.add("T1", "First-ever IVIG course", 1)
+        return
+    last = _day(index.previous[-1].started_at)
+    gap = (index.first_day - last).days
+    if gap >= LONG_GAP_DAYS:
+        d.add("T1", f"{gap} days since the last infusion ({last}; >=8 weeks)", 1)
+        return
+    before = {_product_key(i.product_id, i.product_name) for i in index.previous}
+    if index.products - before:
+        was = ", ".join(sorted({i.product_name for i in index.previous}))
+        d.add("T1", f"Product switch: {index.product_words} after {was}", 1)
+
+
+def _grams_by_day(infusions: tuple[InfusionSnap, ...]) -> dict[date, float]:
+    by_day: dict[date, float] = defaultdict(float)
+    for infusion in infusions:
+        by_day[_day(infusion.started_at)] += infusion.dose_grams
+    return dict(by_day)
+
+
+def _ordered_g_per_kg(regimen: RegimenSnap | None) -> float | None:
+    return regimen.dose_g_per_kg_per_day if regimen else None
+
+
+def _t2_t3_given(d, index, regimen, kg, kg_words, kg_missing) -> None:
+    by_day = _grams_by_day(index.infusions)
+    top_day, top = max(by_day.items(), key=lambda item: (item[1], -item[0].toordinal()))  # first of equals
+    ordered = _ordered_g_per_kg(regimen)
+    if top >= HIGH_DAY_GRAMS - EPS:
+        d.add("T2", f"{_num(top)} g given on {top_day} (>=35 g/day)", 1)
+    elif ordered is not None and ordered >= HIGH_DAY_G_PER_KG - EPS:
+        d.add("T2", f"Order {_num(ordered)} g/kg/day (>=1.0 g/kg)", 1)
+    elif kg is not None and top / kg >= HIGH_DAY_G_PER_KG - EPS:
+        d.add("T2", f"{_num(top)} g on {top_day} = {top / kg:.2f} g/kg of the {kg_words}", 1)
+    elif kg is None:
+        d.block(kg_missing, "T2 g/kg per day", "T2", 1)
+
+    window_total, window_first, window_last = _best_window(by_day)
+    span = (window_last - window_first).days + 1
+    if kg is not None and window_total / kg >= HIGH_COURSE_G_PER_KG - EPS:
+        d.add(
+            "T3",
+            f"Course {_num(window_total)} g = {window_total / kg:.2f} g/kg of the {kg_words} "
+            f"within {span} day(s)",
+            1,
+        )
+    elif _ordered_course_fires(regimen):
+        d.add("T3", _ordered_course_words(regimen), 1)
+    elif kg is None:
+        d.block(kg_missing, "T3 course g/kg", "T3", 1)
+
+
+def _best_window(by_day: dict[date, float]) -> tuple[float, date, date]:
+    """The largest total over at most 7 consecutive days, with its first and last day."""
+    days = sorted(by_day)
+    best = (0.0, days[0], days[0])
+    for i, first in enumerate(days):
+        total = 0.0
+        for day in days[i:]:
+            if (day - first).days >= COURSE_WINDOW_DAYS:
+                break
+            total += by_day[day]
+            if total > best[0]:
+                best = (total, first, day)
+    return best
+
+
+def _ordered_course_fires(regimen: RegimenSnap | None) -> bool:
+    if regimen is None or regimen.dose_g_per_kg_per_day is None:
+        return False
+    days = min(regimen.days_per_course, COURSE_WINDOW_DAYS)
+    return regimen.dose_g_per_kg_per_day * days >= HIGH_COURSE_G_PER_KG - EPS
+
+
+def _ordered_course_words(regimen: RegimenSnap) -> str:
+    dose, days = regimen.dose_g_per_kg_per_day, regimen.days_per_course
+    return f"Order {_num(dose)} g/kg/day x {days} days = {_num(dose * days)} g/kg per course"
+
+
+def _t2_t3_planned(d, regimen: RegimenSnap, kg, kg_words, kg_missing) -> None:
+    per_kg = regimen.dose_g_per_kg_per_day
+    grams = regimen.dose_grams_per_day
+    if per_kg is None and grams is None:
+        d.block(["dose on the order"], "T2 daily dose", "T2", 1)
+        d.block(["dose on the order"], "T3 course g/kg", "T3", 1)
+        return
+    if grams is None and kg is not None:
+        grams = per_kg * kg
+    if per_kg is None and kg is not None:
+        per_kg = grams / kg
+
+    if grams is not None and grams >= HIGH_DAY_GRAMS - EPS:
+        how = f" ({_num(per_kg)} g/kg x {kg:g} kg)" if regimen.dose_grams_per_day is None else ""
+        d.add("T2", f"Order {_num(grams)} g/day{how} (>=35 g/day)", 1)
+    elif per_kg is not None and per_kg >= HIGH_DAY_G_PER_KG - EPS:
+        of = f" of the {kg_words}" if regimen.dose_g_per_kg_per_day is None else ""
+        d.add("T2", f"Order {_num(per_kg)} g/kg/day{of} (>=1.0 g/kg)", 1)
+    elif grams is None or per_kg is None:
+        d.block(kg_missing, "T2 daily dose in g or g/kg", "T2", 1)
+
+    if _ordered_course_fires(regimen):
+        d.add("T3", _ordered_course_words(regimen), 1)
+    elif regimen.dose_g_per_kg_per_day is None:
+        if per_kg is None:
+            d.block(kg_missing, "T3 course g/kg", "T3", 1)
+        else:
+            days = min(regimen.days_per_course, COURSE_WINDOW_DAYS)
+            if per_kg * days >= HIGH_COURSE_G_PER_KG - EPS:
+                d.add(
+                    "T3",
+                    f"Order {_num(grams)} g/day x {regimen.days_per_course} days = "
+                    f"{per_kg * days:.2f} g/kg of the {kg_words}",
+                    1,
+                )
+
+
+@dataclass(frozen=True)
+class _Rate:
+    rate: float | None  # mg/kg/min, None when it cannot be computed
+    label: float | None  # label maximum for the indication
+    words: str
+    ml_h: float | None = None
+    concentration: float | None = None
+
+
+def _given_rates(f: Facts, index: _Index) -> list[_Rate]:
+    weight = f.snapshot.weight_kg
+    rates = []
+    for i in index.infusions:
+        day = _day(i.started_at)
+        if i.max_rate_mg_kg_min is not None:
+            rates.append(
+                _Rate(i.max_rate_mg_kg_min, i.label_max_rate_mg_kg_min, f"{i.max_rate_mg_kg_min:g} mg/kg/min on {day}")
+            )
+        elif i.max_rate_ml_h is not None:
+            rate = None
+            if weight:
+                # pumps run in whole mL/h: read the derived rate to 0.1 mg/kg/min
+                rate = round(mg_kg_min_from_ml_h(i.max_rate_ml_h, i.product_concentration_percent, weight), 1)
+            words = f"{i.max_rate_ml_h:g} mL/h of {i.product_concentration_percent:g}% on {day}"
+            if rate is not None:
+                words = f"{rate:g} mg/kg/min ({words} at {weight:g} kg)"
+            rates.append(
+                _Rate(rate, i.label_max_rate_mg_kg_min, words, i.max_rate_ml_h, i.product_concentration_percent)
+            )
+    return rates
+
+
+def _t4(f: Facts, d: _Draft, index: _Index, regimen: RegimenSnap | None) -> None:
+    rates = _given_rates(f, index) if index.given else []
+    if not rates and regimen is not None and regimen.max_rate_mg_kg_min is not None:
+        rates = [
+            _Rate(
+                regimen.max_rate_mg_kg_min,
+                regimen.label_max_rate_mg_kg_min,
+                f"{regimen.max_rate_mg_kg_min:g} mg/kg/min (maximum on the order)",
+            )
+        ]
+    if not rates:
+        d.block(["maximum infusion rate"], "T4 rate", "T4", 1)
+        return
+    at_risk = bool(d.fda_listed)
+    above_label = [r for r in rates if r.rate is not None and r.label is not None and r.rate > r.label + EPS]
+    above_cap = [r for r in rates if at_risk and r.rate is not None and r.rate > AT_RISK_RATE + EPS]
+    for r in above_label:
+        d.recommendations.append(
+            {
+                "code": "RATE-ABOVE-LABEL",
+                "text": f"Maximum rate {r.words} is above the label maximum of {r.label:g} "
+                f"mg/kg/min for this product and indication: check the order.",
+                "rate_mg_kg_min": r.rate,
+                "label_max_mg_kg_min": r.label,
+            }
+        )
+    if above_label:
+        worst = max(above_label, key=lambda r: r.rate)
+        d.add("T4", f"Max rate {worst.words}: above the label maximum {worst.label:g}", 1)
+        return
+    if above_cap:
+        worst = max(above_cap, key=lambda r: r.rate)
+        d.add("T4", f"Max rate {worst.words}: above 3.3 with an FDA-listed factor", 1)
+        return
+    unknown = [r for r in rates if r.rate is None]
+    for r in unknown:
+        _rate_blocked(d, r, at_risk)
+    if unknown:
+        d.block(["weight"], "T4 rate in mg/kg/min", "T4", 1)
+    elif not at_risk and any(r.label is None for r in rates):
+        d.block(["label maximum rate"], "T4 rate against the label", "T4", 1)
+
+
+def _rate_blocked(d: _Draft, r: _Rate, at_risk: bool) -> None:
+    """Explain, with numbers, the rate check that a missing weight blocks (V12)."""
+    mg_min = r.ml_h * r.concentration * 10 / 60
+    rec = {
+        "code": "RATE-CHECK-BLOCKED",
+        "text": f"{r.words} is {_num(mg_min)} mg/min.",
+        "ml_h": r.ml_h,
+        "concentration_percent": r.concentration,
+        "mg_per_min": round(mg_min, 1),
+    }
+    limits = []
+    if r.label is not None:
+        rec["label_max_mg_kg_min"] = r.label
+        rec["above_label_below_kg"] = round(mg_min / r.label, 1)
+        limits.append(
+            f"above the {r.label:g} mg/kg/min label maximum if the patient weighs less than "
+            f"{rec['above_label_below_kg']:g} kg"
+        )
+    if at_risk:
+        rec["above_3_3_below_kg"] = round(mg_min / AT_RISK_RATE, 1)
+        limits.append(
+            f"above the 3.3 mg/kg/min at-risk cap below {rec['above_3_3_below_kg']:g} kg"
+        )
+    if limits:
+        rec["text"] += " That is " + ", and ".join(limits) + "."
+    rec["text"] += " Without a weight the rate check is blocked, not passed."
+    d.recommendations.append(rec)
+
+
+# --- overrides, DIC --------------------------------------------------------------------------
+
+
+def _overrides(f: Facts, d: _Draft) -> tuple[list[dict], int | None]:
+    overrides = []
+
+    def add(code: str, label: str) -> None:
+        overrides.append({"code": code, "label": label, "evidence": OVERRIDE_EVIDENCE[code]})
+
+    recent = f.confirmed_within(POST_EVENT_DAYS)  # venous or arterial
+    if recent:
+        add("a", "Thrombosis in the last 3 months: " + _event_list(recent))
+    venous = f.confirmed(venous=True)
+    if venous:
+        full = [m for m in f.active_meds("anticoagulant") if m.intensity in FULL_ANTICOAGULATION]
+        if not full:
+            add("b", "Prior VTE and no therapeutic or extended-phase anticoagulation now")
+    if f.has("thrombophilia_high_risk"):
+        add("c", "High-risk thrombophilia (APS, antithrombin deficiency, homozygous or compound)")
+    if f.has("active_cancer") and f.accesses:
+        kinds = ", ".join(ACCESS_WORDS.get(a.kind, a.kind) for a in f.accesses)
+        add("d", f"Active cancer with a central venous access device ({kinds})")
+
+    dic_score = None
+    associated = [c for c in sorted(DIC_ASSOCIATED_CONDITIONS) if f.has(c)]
+    if f.snapshot.diagnosis == "dic":
+        associated.append("diagnosis DIC")
+    if associated:
+        dic_score, detail, missing = isth_overt_dic(f.snapshot.labs, f.as_of)
+        parts = [detail[t]["text"] + f" = {detail[t]['points']}" for t in detail if t != "known_points"]
+        known = detail["known_points"]
+        if dic_score is not None:
+            d.notes.append(f"ISTH overt-DIC score {dic_score} ({'; '.join(parts)}).")
+            if dic_score >= OVERT_DIC_MIN:
+                add("e", f"ISTH overt-DIC score {dic_score} (>=5)")
+        else:
+            words = ", ".join(t.replace("_", "-") for t in missing)
+            d.notes.append(
+                f"ISTH overt-DIC score not computed: no verified {words} in the last 72 h"
+                + (f" (known items {known}: {'; '.join(parts)})" if parts else "")
+                + "."
+            )
+            if known >= OVERT_DIC_MIN:
+                add("e", f"ISTH overt-DIC items already total {known} (>=5) without {words}")
+    return overrides, dic_score
+
+
+# --- recommendations -------------------------------------------------------------------------
+
+
+def _recommendations(f: Facts, d: _Draft, regimen: RegimenSnap | None) -> list[dict]:
+    s = f.snapshot
+    recs = [
+        {
+            "code": "MONITOR",
+            "text": "Thrombosis can occur without any risk factor (FDA boxed warning): make sure "
+            "the patient knows the warning signs (limb pain or swelling, chest pain, "
+            "breathlessness, one-sided weakness, speech or vision loss) and reports them at once [R1].",
+        }
+    ]
+    fda = d.fda_listed
+    if fda:
+        codes = ", ".join(dict.fromkeys(f.code for f in fda))
+        concentration = (
+            regimen.product_concentration_percent
+            if regimen
+            else (f.infusions[-1].product_concentration_percent if f.infusions else None)
+        )
+        ml_h = (
+            round(ml_h_from_mg_kg_min(AT_RISK_RATE, concentration, s.weight_kg), 1)
+            if s.weight_kg and concentration
+            else None
+        )
+        if ml_h is not None:
+            how = f" = {ml_h:g} mL/h at {s.weight_kg:g} kg of a {concentration:g}% product"
+        else:
+            how = " (the mL/h needs a weight and the product concentration)"
+        recs.append(
+            {
+                "code": "MIN-RATE",
+                "text": f"FDA-listed risk factor ({codes}): infuse at the minimum practicable "
+                f"rate, at most 3.3 mg/kg/min{how} [R1][R8][R9].",
+                "max_mg_kg_min": AT_RISK_RATE,
+                "ml_h": ml_h,
+                "weight_kg": s.weight_kg,
+                "concentration_percent": concentration,
+            }
+        )
+        recs.append(
+            {
+                "code": "HYDRATE",
+                "text": "Ensure adequate hydration before the infusion (volume by local "
+                "protocol) [R1].",
+            }
+        )
+    if d.scored("P6"):
+        recs.append(
+            {
+                "code": "VISCOSITY",
+                "text": "Hyperviscosity risk: assess blood viscosity before IVIG [R1][R22].",
+            }
+        )
+    if f.bmi is not None and f.bmi >= 30:
+        recs.append(_abw(f, regimen))
+    recs.extend(d.recommendations)
+    if not s.weight_kg:
+        recs.append(
+            {
+                "code": "WEIGHT-NEEDED",
+                "text": "No weight on record: BMI, g/kg dose checks and mg/kg/min rate checks "
+                "are blocked. Weigh the patient before the next infusion; never estimate it.",
+            }
+        )
+    markers = [f"age {f.age}"] if f.age >= 45 else []
+    markers += [code for code in ("P3", "P6", "P9", "P10") if d.scored(code)]
+    if markers:
+        recs.append(
+            {
+                "code": "ARTERIAL-EMPHASIS",
+                "text": "Arterial risk markers (" + ", ".join(markers) + "): arterial events "
+                "(heart attack, stroke) cluster during and within about 24 h of an infusion; "
+                "watch closely on the infusion day and the next [R11][R17].",
+                "arterial_emphasis": True,
+                "markers": markers,
+            }
+        )
+    if f.active_meds("antiplatelet") or any(
+        m.intensity == "prophylactic" for m in f.active_meds("anticoagulant")
+    ):
+        d.notes.append(
+            "Aspirin or prophylactic anticoagulation is recorded but does not lower the score "
+            "(no validated effect for IVIG) [R28]."
+        )
+    return recs
+
+
+def _abw(f: Facts, regimen: RegimenSnap | None) -> dict:
+    s = f.snapshot
+    ibw = _rounded(ideal_body_weight(s.sex, s.height_cm))
+    abw = _rounded(adjusted_body_weight(s.sex, s.height_cm, s.weight_kg))
+    weights = {"actual": round(float(s.weight_kg), 1), "ideal": ibw, "adjusted": abw}
+    text = (
+        f"BMI {f.bmi:g}: ideal body weight {ibw:g} kg, adjusted (dose-determining) weight "
+        f"{abw:g} kg, actual {weights['actual']:g} kg [R75]."
+    )
+    rec = {"code": "ABW", "ibw_kg": ibw, "abw_kg": abw, "actual_kg": weights["actual"]}
+    if regimen is not None and regimen.dose_g_per_kg_per_day is not None:
+        per_kg = regimen.dose_g_per_kg_per_day
+        grams = {k: round(per_kg * kg, 1) for k, kg in weights.items()}
+        rec["dose_g_per_kg_per_day"] = per_kg
+        rec["grams_per_day"] = grams
+        text += (
+            f" {_num(per_kg)} g/kg/day = {grams['adjusted']:g} g on the adjusted weight, "
+            f"{grams['ideal']:g} g on the ideal, {grams['actual']:g} g on the actual "
+            f"(order uses the {regimen.dosing_weight} weight)."
+        )
+    elif regimen is not None and regimen.dose_grams_per_day is not None:
+        grams = regimen.dose_grams_per_day
+        rec["grams_per_day"] = grams
+        rec["g_per_kg"] = {k: round(grams / kg, 2) for k, kg in weights.items()}
+        text += f" {_num(grams)} g/day = " + ", ".join(
+            f"{v:g} g/kg {k}" for k, v in rec["g_per_kg"].items()
+        ) + "."
+    if s.sex not in ("male", "female"):
+        text += " Sex not recorded as male or female: the female formula (lower IBW) was used."
+    if s.height_cm and s.height_cm < 152.4:
+        text += " Devine's formula is not validated below 152.4 cm (60 in)."
+    rec["text"] = text
+    return rec
+
+
+# --- assess ----------------------------------------------------------------------------------
+
+
+def _apply_cap(d: _Draft) -> int:
+    """Cap T1-T5 at 4 with an explicit negative "T-cap" row; returns the uncapped T sum."""
+    t_sum = sum(f.points for f in d.factors if f.code.startswith("T"))
+    if t_sum > T_CAP:
+        d.add("T-cap", f"IVIG treatment items T1-T5 total {t_sum}, counted as {T_CAP}", T_CAP - t_sum)
+    return t_sum
+
+
+def _could_change_tier(d: _Draft, score: int, t_sum: int, tier: str) -> bool:
+    if tier == "high" or not d.blocked:
+        return False
+    if d.could_override:
+        return True
+    extra_t = sum(p for code, p in d.potential.items() if code.startswith("T"))
+    extra = sum(p for code, p in d.potential.items() if not code.startswith("T"))
+    best = score + extra + min(T_CAP, t_sum + extra_t) - min(T_CAP, t_sum)
+    return tier_for_score(best) != tier
+
+
+def assess(snapshot: PatientSnapshot, as_of: datetime) -> RiskResult:
+    """Score ``snapshot`` as it stood at ``as_of`` with ITRS-v0 (domain.md 2.2)."""
+    f = read_facts(snapshot, as_of)
+    d = _Draft()
+    _age(f, d)
+    _prior_thrombosis(f, d)
+    _hypercoagulable_conditions(f, d)
+    _steroids(f, d)
+    _body_size(f, d)
+    _cardiovascular(f, d)
+    _stasis(f, d)
+    _vessel(f, d)
+    regimen = _treatment(f, d)  # after the factors above: T4 needs the FDA-listed ones
+    t_sum = _apply_cap(d)
+
+    order = {code: i for i, code in enumerate(EVIDENCE)}
+    factors = tuple(sorted(d.factors, key=lambda x: order[x.code]))
+    score = sum(x.points for x in factors)
+    components = dict.fromkeys(COMPONENTS, 0)
+    for x in factors:
+        components[x.component] += x.points
+
+    overrides, dic_score = _overrides(f, d)
+    tier = "high" if overrides else tier_for_score(score)
+    recommendations = _recommendations(f, d, regimen)
+    return RiskResult(
+        ruleset=RULESET,
+        as_of=as_of,
+        score=score,
+        tier=tier,
+        components=components,
+        factors=factors,
+        overrides=tuple(overrides),
+        recommendations=tuple(recommendations),
+        provisional=_could_change_tier(d, score, t_sum, tier),
+        missing=tuple(f"{name}: {', '.join(items)}" for name, items in d.blocked.items()),
+        notes=tuple(d.notes),
+        dic_score=dic_score,
+        secondary=secondary_scores(f),
+    )

@@ -1,0 +1,91 @@
+"""Staff e-mail about flags: at once for emergency and urgent, a daily digest for routine.
+
+Every attempt is recorded in Notification (what was sent, to whom, what failed), so staff can
+see it; the flag itself is durable in the database, so a lost e-mail never hides a flag.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import Notification, ReviewFlag
+
+
+def staff_recipients() -> list[str]:
+    users = get_user_model().objects.filter(is_active=True, role__in=("clinician", "nurse")).exclude(email="")
+    return sorted(set(users.values_list("email", flat=True)) | set(settings.STAFF_ALERT_EMAILS))
+
+
+def notify_flag_send(flag_id: int) -> Notification | None:
+    """Send the immediate e-mail for a flag's current priority once. Raises on a send failure
+    (after recording it) so the task can retry with backoff."""
+    flag = ReviewFlag.objects.select_related("patient").filter(pk=flag_id).first()
+    if flag is None or flag.priority not in ("emergency", "urgent") or flag.status == "resolved":
+        return None
+    try:
+        with transaction.atomic():
+            note, _ = Notification.objects.get_or_create(
+                flag=flag,
+                priority=flag.priority,
+                kind="immediate",
+                defaults={"subject": _subject(flag), "recipients": staff_recipients()},
+            )
+    except IntegrityError:  # a concurrent task created it
+        note = Notification.objects.get(flag=flag, priority=flag.priority, kind="immediate")
+    if note.status == Notification.Status.SENT:
+        return note
+    Notification.objects.filter(pk=note.pk).update(attempts=note.attempts + 1)
+    try:
+        send_mail(note.subject, _body(flag), settings.DEFAULT_FROM_EMAIL, note.recipients or staff_recipients())
+    except Exception as exc:
+        Notification.objects.filter(pk=note.pk).update(status="failed", last_error=f"{type(exc).__name__}: {exc}"[:500])
+        raise
+    Notification.objects.filter(pk=note.pk).update(status="sent", sent_at=timezone.now(), last_error="")
+    ReviewFlag.objects.filter(pk=flag.pk).update(notified_priority=flag.priority)
+    note.refresh_from_db()
+    return note
+
+
+def routine_digest_send() -> Notification | None:
+    """One e-mail listing routine flags raised in the last day that were not sent yet."""
+    since = timezone.now() - timedelta(days=1)
+    flags = list(
+        ReviewFlag.objects.select_related("patient")
+        .filter(priority="routine", status__in=("open", "acknowledged"), raised_at__gte=since, notified_priority="")
+        .order_by("due_at")[:500]
+    )
+    if not flags:
+        return None
+    lines = [f"- {f.patient.mrn}: {f.get_kind_display()} ({f.rule}) — {f.reason}" for f in flags]
+    note = Notification.objects.create(
+        kind="digest", priority="routine", subject=f"ivigtrack: {len(flags)} routine review item(s)", recipients=staff_recipients()
+    )
+    try:
+        send_mail(note.subject, "\n".join(lines), settings.DEFAULT_FROM_EMAIL, note.recipients)
+    except Exception as exc:
+        Notification.objects.filter(pk=note.pk).update(status="failed", attempts=1, last_error=str(exc)[:500])
+        raise
+    Notification.objects.filter(pk=note.pk).update(status="sent", attempts=1, sent_at=timezone.now())
+    ReviewFlag.objects.filter(pk__in=[f.pk for f in flags]).update(notified_priority="routine")
+    return note
+
+
+def _subject(flag: ReviewFlag) -> str:
+    return f"[{flag.priority.upper()}] ivigtrack: {flag.get_kind_display()} for {flag.patient.mrn}"
+
+
+def _body(flag: ReviewFlag) -> str:
+    # MRN only: no names or dates of birth in e-mail.
+    return (
+        f"Patient MRN {flag.patient.mrn}\n"
+        f"{flag.get_kind_display()} — rule {flag.rule}, priority {flag.priority}\n"
+        f"Why: {flag.reason}\n"
+        f"Due: {flag.due_at:%Y-%m-%d %H:%M} UTC\n\n"
+        "Open the worklist in ivigtrack to acknowledge, snooze or resolve."
+    )

@@ -1,0 +1,82 @@
+"""Celery tasks: thin wrappers over the services. They take ids, never model instances."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from celery import shared_task
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+
+def dispatch(task, *args, **kwargs) -> None:
+    """Send a task to the broker; if the broker cannot be reached, run it here and now.
+
+    A write must never fail because Redis is down: the patient is assessed inline (and the
+    next sweep catches up on anything else).
+    """
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        task.apply(args=args, kwargs=kwargs)
+        return
+    try:
+        task.apply_async(args=args, kwargs=kwargs, retry=False)
+    except Exception as exc:  # kombu OperationalError, redis ConnectionError, ...
+        log.warning("broker unreachable (%s); running %s inline", exc, task.name)
+        try:
+            task.run(*args, **kwargs)
+        except Exception:
+            log.exception("inline %s failed; the next sweep will catch up", task.name)
+
+
+@shared_task(name="risk.tasks.assess_patient", acks_late=True)
+def assess_patient(patient_id: int) -> int | None:
+    from .services import patient_assess
+
+    assessment = patient_assess(patient_id)
+    return assessment.score if assessment else None
+
+
+@shared_task(name="risk.tasks.sweep")
+def sweep(full: bool = True, trigger: str = "beat") -> int:
+    """Split active patients into chunks and fan them out; returns the SweepRun id."""
+    from .services import sweep_start
+
+    run, chunks = sweep_start(full=full, trigger=trigger)
+    for chunk in chunks:
+        sweep_chunk.apply_async(args=(run.pk, chunk, run.started_at.isoformat()))
+    log.info("sweep %s: %s chunks", run.pk, len(chunks))
+    return run.pk
+
+
+@shared_task(name="risk.tasks.sweep_chunk", acks_late=True)
+def sweep_chunk(run_id: int, patient_ids: list[int], as_of: str | None = None) -> dict:
+    from .services import sweep_chunk as run_chunk
+
+    outcome = run_chunk(run_id, patient_ids, as_of=datetime.fromisoformat(as_of) if as_of else None)
+    return {"patients": outcome.patients, "errors": outcome.errors}
+
+
+@shared_task(
+    name="risk.tasks.notify_flag",
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=6,
+    acks_late=True,
+)
+def notify_flag(flag_id: int) -> str | None:
+    from .notify import notify_flag_send
+
+    note = notify_flag_send(flag_id)
+    return note.status if note else None
+
+
+@shared_task(name="risk.tasks.send_routine_digest", autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def send_routine_digest() -> int:
+    from .notify import routine_digest_send
+
+    note = routine_digest_send()
+    return note.pk if note else 0
