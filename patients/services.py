@@ -7,6 +7,7 @@ because each runs in one transaction, a refused write leaves nothing behind.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -34,6 +35,7 @@ def save_clinical(obj: models.Model, *, actor, action: str, detail: dict | None 
 
     Shared by the record services of every app. Call inside a transaction.
     """
+    _floats_to_decimals(obj)
     obj.full_clean(exclude=exclude)
     try:
         with transaction.atomic():
@@ -45,6 +47,15 @@ def save_clinical(obj: models.Model, *, actor, action: str, detail: dict | None 
     if patient_id:
         hooks.patient_changed(patient_id)
     return obj
+
+
+def _floats_to_decimals(obj: models.Model) -> None:
+    """Clients send 0.4, not Decimal("0.4"): keep the number they meant, not its binary expansion."""
+    for model_field in obj._meta.concrete_fields:
+        if isinstance(model_field, models.DecimalField):
+            value = getattr(obj, model_field.attname)
+            if isinstance(value, float):
+                setattr(obj, model_field.attname, Decimal(repr(value)))
 
 
 def apply_changes(obj: models.Model, data: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
