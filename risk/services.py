@@ -131,23 +131,26 @@ def process_patients(patient_ids: list[int], *, as_of: datetime | None = None, a
     now = as_of or timezone.now()
     outcome = ChunkOutcome()
     snapshots = load_snapshots(patient_ids, now)
-    histories, current, open_flags = load_histories(patient_ids)
     rules_settings = review_settings()
 
-    results: dict[int, RiskResult] = {}
-    desired: dict[int, list] = {}
-    for pid, snapshot in snapshots.items():
-        try:
-            result = engine.assess(snapshot, now)
-            desired[pid] = review.evaluate(snapshot, result, histories[pid], now, rules_settings)
-            results[pid] = result
-        except Exception as exc:  # one patient's bad data must not stop the sweep
-            log.exception("risk: patient %s skipped", pid)
-            outcome.errors += 1
-            outcome.error_detail.append({"patient_id": pid, "error": f"{type(exc).__name__}: {exc}"[:300]})
-    outcome.patients = len(results)
-
     with transaction.atomic():
+        # Lock the chunk's patients (in id order, so two sweeps cannot deadlock) and read their
+        # current assessment and flags under the lock: two workers on the same patients queue
+        # here instead of both writing a "current" assessment.
+        list(Patient.objects.select_for_update().filter(pk__in=patient_ids).order_by("pk").values_list("pk", flat=True))
+        histories, current, open_flags = load_histories(patient_ids)
+        results: dict[int, RiskResult] = {}
+        desired: dict[int, list] = {}
+        for pid, snapshot in snapshots.items():
+            try:
+                result = engine.assess(snapshot, now)
+                desired[pid] = review.evaluate(snapshot, result, histories[pid], now, rules_settings)
+                results[pid] = result
+            except Exception as exc:  # one patient's bad data must not stop the sweep
+                log.exception("risk: patient %s skipped", pid)
+                outcome.errors += 1
+                outcome.error_detail.append({"patient_id": pid, "error": f"{type(exc).__name__}: {exc}"[:300]})
+        outcome.patients = len(results)
         _write_assessments(results, snapshots, current, now, outcome)
         _reconcile_flags(desired, open_flags, now, outcome, actor_label)
         _record_infusion_risk(patient_ids, snapshots, now)

@@ -1,0 +1,424 @@
+"""REST API v1 for what is given: ``products/``, ``regimens/``, ``infusions/``, ``medications/``.
+
+Reads from ``infusions.selectors`` (scoped); writes through ``infusions.services``.
+Clinicians write regimens and medications (a nurse gets 403); nurses and clinicians record
+infusions; a patient logs their own infusions (``source`` becomes ``patient``). Products
+are the catalogue: every login reads it, only a superuser changes it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import django_filters
+from django.db import transaction
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from ivigtrack.api_common import (
+    ApiModelSerializer,
+    ApiViewSet,
+    CreateMixin,
+    ListRetrieveMixin,
+    NumberDecimalField,
+    PatientRef,
+    PublicIdField,
+    ScopedRef,
+    UpdateMixin,
+    filterset,
+    role_of,
+)
+from patients.api import own_or_given_patient, patient_filterset, patient_ref, vascular_access_scope
+from patients.models import Diagnosis
+from patients.services import apply_changes, save_clinical
+
+from . import selectors, services
+from .models import Infusion, MedicationCourse, Product, Regimen
+
+RATE = {"min_value": Decimal("0.01"), "max_value": Decimal("20")}
+
+
+def product_scope(user):
+    return Product.objects.all().order_by("name", "id")
+
+
+def regimen_scope(user):
+    return selectors.regimen_scope(user).order_by("-start_date", "-id")
+
+
+def infusion_scope(user):
+    return (
+        selectors.infusion_scope(user).select_related("regimen", "vascular_access").order_by("-started_at", "-id")
+    )
+
+
+def medication_scope(user):
+    return selectors.medication_scope(user).order_by("-start_date", "-id")
+
+
+def product_ref(**kwargs) -> ScopedRef:
+    return ScopedRef(product_scope, "product", **kwargs)
+
+
+# --- products -----------------------------------------------------------------------------------
+
+
+class ProductSerializer(ApiModelSerializer):
+    id = PublicIdField()
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "name",
+            "concentration_percent",
+            "contains_sucrose",
+            "max_rate_mg_kg_min",
+            "indication_max_rates",
+            "source",
+            "active",
+        ]
+        read_only_fields = fields
+
+
+class ProductWriteSerializer(ApiModelSerializer):
+    indication_max_rates = serializers.DictField(
+        child=NumberDecimalField(max_digits=5, decimal_places=2, **RATE),
+        required=False,
+        help_text='Label maximum rate (mg/kg/min) by indication, e.g. {"itp": 4}.',
+    )
+
+    class Meta:
+        model = Product
+        fields = [
+            "name",
+            "concentration_percent",
+            "contains_sucrose",
+            "max_rate_mg_kg_min",
+            "indication_max_rates",
+            "source",
+            "active",
+        ]
+        extra_kwargs = {
+            "concentration_percent": {"min_value": Decimal("0.1"), "max_value": Decimal("30")},
+            "max_rate_mg_kg_min": RATE,
+        }
+
+    def validate_indication_max_rates(self, value):
+        unknown = sorted(set(value) - set(Diagnosis.values))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown indication(s): {', '.join(unknown)}.")
+        return {key: float(rate) for key, rate in value.items()}
+
+
+class ProductViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+    """IVIG products with their label maximum rates. Read by every login; written by a superuser."""
+
+    resource = "product"
+    read_serializer_class = ProductSerializer
+    write_serializer_class = ProductWriteSerializer
+    write_roles = {"superuser"}
+    patient_read = True
+    filterset_class = filterset("ProductFilterSet", Product, {"active": django_filters.BooleanFilter()})
+
+    def get_queryset(self):
+        return product_scope(self.request.user)
+
+    def audit_read(self, **kwargs):  # the catalogue holds no patient data
+        return None
+
+    def perform_create(self, data):
+        with transaction.atomic():
+            return save_clinical(Product(**data), actor=self.request.user, action="product.create")
+
+    def perform_update(self, product, data):
+        with transaction.atomic():
+            changes = apply_changes(product, data, set(ProductWriteSerializer.Meta.fields))
+            return save_clinical(product, actor=self.request.user, action="product.update", detail={"changes": changes})
+
+
+# --- regimens -----------------------------------------------------------------------------------
+
+
+class RegimenSerializer(ApiModelSerializer):
+    id = PublicIdField()
+    patient = PatientRef()
+    product = product_ref(read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True)
+    next_course_dates = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Regimen
+        fields = [
+            "id",
+            "patient",
+            "product",
+            "product_name",
+            "indication",
+            "dose_g_per_kg_per_day",
+            "dose_grams_per_day",
+            "days_per_course",
+            "interval_days",
+            "dosing_weight",
+            "start_date",
+            "end_date",
+            "max_rate_mg_kg_min",
+            "setting",
+            "note",
+            "next_course_dates",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_next_course_dates(self, obj) -> list[list[str]]:
+        """The next three courses, each as its consecutive infusion days (ISO dates)."""
+        return [[day.isoformat() for day in course] for course in obj.next_course_dates(timezone.localdate(), 3)]
+
+
+class RegimenUpdateSerializer(ApiModelSerializer):
+    product = product_ref()
+
+    class Meta:
+        model = Regimen
+        fields = [
+            "product",
+            "indication",
+            "dose_g_per_kg_per_day",
+            "dose_grams_per_day",
+            "days_per_course",
+            "interval_days",
+            "dosing_weight",
+            "start_date",
+            "end_date",
+            "max_rate_mg_kg_min",
+            "setting",
+            "note",
+        ]
+        extra_kwargs = {
+            "indication": {"required": False, "help_text": "Default: the patient's diagnosis."},
+            "dose_g_per_kg_per_day": {"min_value": Decimal("0.01"), "max_value": Decimal("2.5")},
+            "dose_grams_per_day": {"min_value": Decimal("0.1"), "max_value": Decimal("250")},
+            "days_per_course": {"min_value": 1, "max_value": 7},
+            "interval_days": {"min_value": 1, "max_value": 365},
+            "max_rate_mg_kg_min": RATE,
+        }
+
+
+class RegimenWriteSerializer(RegimenUpdateSerializer):
+    """The infusion schedule: a dose per day (g/kg or fixed grams) for N consecutive days,
+    repeated every ``interval_days`` (null for a one-off course)."""
+
+    patient = patient_ref()
+
+    class Meta(RegimenUpdateSerializer.Meta):
+        fields = ["patient", *RegimenUpdateSerializer.Meta.fields]
+
+
+class RegimenViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+    resource = "regimen"
+    read_serializer_class = RegimenSerializer
+    write_serializer_class = RegimenWriteSerializer
+    update_serializer_class = RegimenUpdateSerializer
+    write_roles = {"clinician"}  # a nurse does not edit regimens (DESIGN §1): 403
+    patient_read = True
+    filterset_class = patient_filterset("RegimenFilterSet", Regimen)
+
+    def get_queryset(self):
+        return regimen_scope(self.request.user)
+
+    def perform_create(self, data):
+        return services.regimen_create(actor=self.request.user, **data)
+
+    def perform_update(self, obj, data):
+        return services.regimen_update(actor=self.request.user, regimen=obj, **data)
+
+
+# --- infusions -----------------------------------------------------------------------------------
+
+
+class InfusionSerializer(ApiModelSerializer):
+    id = PublicIdField()
+    patient = PatientRef()
+    regimen = ScopedRef(regimen_scope, "regimen", read_only=True, allow_null=True)
+    product = product_ref(read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True)
+    vascular_access = ScopedRef(vascular_access_scope, "vascular access", read_only=True, allow_null=True)
+    dose_g_per_kg = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Infusion
+        fields = [
+            "id",
+            "patient",
+            "regimen",
+            "product",
+            "product_name",
+            "lot_number",
+            "started_at",
+            "dose_grams",
+            "dose_g_per_kg",
+            "weight_kg_used",
+            "max_rate_mg_kg_min",
+            "max_rate_ml_h",
+            "status",
+            "vascular_access",
+            "hydration_given",
+            "source",
+            "reactions",
+            "note",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_dose_g_per_kg(self, obj) -> float | None:
+        value = obj.dose_g_per_kg
+        return None if value is None else round(value, 3)
+
+
+class InfusionUpdateSerializer(ApiModelSerializer):
+    regimen = ScopedRef(regimen_scope, "regimen", required=False, allow_null=True)
+    product = product_ref(required=False, help_text="Default: the regimen's product.")
+    vascular_access = ScopedRef(vascular_access_scope, "vascular access", required=False, allow_null=True)
+
+    class Meta:
+        model = Infusion
+        fields = [
+            "regimen",
+            "product",
+            "lot_number",
+            "started_at",
+            "dose_grams",
+            "max_rate_mg_kg_min",
+            "max_rate_ml_h",
+            "status",
+            "vascular_access",
+            "hydration_given",
+            "reactions",
+            "note",
+        ]
+        extra_kwargs = {
+            "dose_grams": {"min_value": Decimal("0.1"), "max_value": Decimal("250")},
+            "max_rate_mg_kg_min": RATE,
+            "max_rate_ml_h": {"min_value": Decimal("0.1"), "max_value": Decimal("2000")},
+            "started_at": {"help_text": "An administered infusion cannot start more than 5 minutes ahead."},
+        }
+
+
+class InfusionWriteSerializer(InfusionUpdateSerializer):
+    """One day's infusion. A patient may omit ``patient`` (it is theirs); ``source`` is set by
+    the server. Record a future one as ``planned``."""
+
+    patient = patient_ref(required=False)
+
+    class Meta(InfusionUpdateSerializer.Meta):
+        fields = ["patient", *InfusionUpdateSerializer.Meta.fields]
+
+
+@extend_schema_view(destroy=extend_schema(summary="Delete a planned infusion (administered ones are the record)"))
+class InfusionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+    resource = "infusion"
+    read_serializer_class = InfusionSerializer
+    write_serializer_class = InfusionWriteSerializer
+    update_serializer_class = InfusionUpdateSerializer
+    patient_read = True
+    patient_create = True
+    filterset_class = patient_filterset(
+        "InfusionFilterSet",
+        Infusion,
+        {
+            "status": django_filters.ChoiceFilter(choices=Infusion.Status.choices),
+            "source": django_filters.ChoiceFilter(choices=Infusion.Source.choices),
+        },
+        date_field="started_at",
+    )
+
+    def get_queryset(self):
+        return infusion_scope(self.request.user)
+
+    def perform_create(self, data):
+        user = self.request.user
+        data = dict(data)
+        patient = own_or_given_patient(user, data.pop("patient", None))
+        source = "patient" if role_of(user) == "patient" else "staff"
+        return services.infusion_record(actor=user, patient=patient, source=source, **data)
+
+    def perform_update(self, obj, data):
+        return services.infusion_update(actor=self.request.user, infusion=obj, **data)
+
+    @extend_schema(responses={204: OpenApiResponse(description="Deleted.")})
+    def destroy(self, request, *args, **kwargs):
+        services.infusion_delete(actor=request.user, infusion=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- medications -----------------------------------------------------------------------------------
+
+
+class MedicationSerializer(ApiModelSerializer):
+    id = PublicIdField()
+    patient = PatientRef()
+
+    class Meta:
+        model = MedicationCourse
+        fields = [
+            "id",
+            "patient",
+            "category",
+            "drug",
+            "dose_mg_per_day",
+            "prednisolone_eq_mg_per_day",
+            "route",
+            "intensity",
+            "start_date",
+            "end_date",
+            "note",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class MedicationUpdateSerializer(ApiModelSerializer):
+    class Meta:
+        model = MedicationCourse
+        fields = ["category", "drug", "dose_mg_per_day", "route", "intensity", "start_date", "end_date", "note"]
+        extra_kwargs = {
+            "dose_mg_per_day": {"min_value": Decimal("0.01")},
+            "intensity": {"help_text": "Anticoagulants only: prophylactic, therapeutic or extended."},
+        }
+
+
+class MedicationWriteSerializer(MedicationUpdateSerializer):
+    """A medication course that changes clot risk (steroids convert to prednisolone equivalents)."""
+
+    patient = patient_ref()
+
+    class Meta(MedicationUpdateSerializer.Meta):
+        fields = ["patient", *MedicationUpdateSerializer.Meta.fields]
+
+
+class MedicationViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+    resource = "medication"
+    read_serializer_class = MedicationSerializer
+    write_serializer_class = MedicationWriteSerializer
+    update_serializer_class = MedicationUpdateSerializer
+    write_roles = {"clinician"}
+    patient_read = True
+    filterset_class = patient_filterset(
+        "MedicationFilterSet",
+        MedicationCourse,
+        {"category": django_filters.ChoiceFilter(choices=MedicationCourse.Category.choices)},
+    )
+
+    def get_queryset(self):
+        return medication_scope(self.request.user)
+
+    def perform_create(self, data):
+        return services.medication_record(actor=self.request.user, **data)
+
+    def perform_update(self, obj, data):
+        return services.medication_update(actor=self.request.user, course=obj, **data)

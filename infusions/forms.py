@@ -1,0 +1,151 @@
+"""Page forms for regimens, infusions and medication courses (validation lives in the services)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from patients.forms import ServiceForm, date_field, datetime_field
+from patients.models import Patient
+
+from .models import PREDNISOLONE_EQUIVALENT, Infusion, MedicationCourse, Regimen
+from .selectors import product_list
+
+
+def _products(current=None):
+    """Products in use, plus the one already on the record (it may have been retired since)."""
+    products = product_list()
+    if current is not None:
+        products = products | type(current).objects.filter(pk=current.pk)
+    return products.order_by("name")
+
+
+class RegimenForm(ServiceForm):
+    start_date = date_field("First day of the first course")
+    end_date = date_field("Last day", required=False, help_text="Leave empty while the regimen continues.")
+
+    class Meta:
+        model = Regimen
+        fields = [
+            "product",
+            "indication",
+            "dose_g_per_kg_per_day",
+            "dose_grams_per_day",
+            "days_per_course",
+            "interval_days",
+            "dosing_weight",
+            "start_date",
+            "end_date",
+            "max_rate_mg_kg_min",
+            "setting",
+            "note",
+        ]
+        labels = {
+            "dose_g_per_kg_per_day": "Dose (g/kg per day)",
+            "dose_grams_per_day": "Or a fixed dose (g per day)",
+            "days_per_course": "Consecutive days per course",
+            "interval_days": "Repeat every (days)",
+            "max_rate_mg_kg_min": "Maximum rate (mg/kg/min)",
+        }
+        help_texts = {
+            "dose_g_per_kg_per_day": "e.g. 2 g/kg over 5 days = 0.4 per day.",
+            "max_rate_mg_kg_min": "Leave empty for the product label maximum. At risk: at most 3.3 mg/kg/min.",
+        }
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = _products(self.instance.product if self.instance.product_id else None)
+
+
+class InfusionForm(ServiceForm):
+    started_at = datetime_field("Started at")
+
+    class Meta:
+        model = Infusion
+        fields = [
+            "regimen",
+            "product",
+            "lot_number",
+            "started_at",
+            "dose_grams",
+            "max_rate_mg_kg_min",
+            "max_rate_ml_h",
+            "status",
+            "vascular_access",
+            "hydration_given",
+            "reactions",
+            "note",
+        ]
+        labels = {
+            "dose_grams": "Dose (g)",
+            "max_rate_mg_kg_min": "Maximum rate reached (mg/kg/min)",
+            "max_rate_ml_h": "Or the pump rate (mL/h)",
+            "vascular_access": "Given through",
+            "hydration_given": "Hydration given before",
+        }
+        widgets = {
+            "reactions": forms.Textarea(attrs={"rows": 2}),
+            "note": forms.Textarea(attrs={"rows": 2}),
+            "hydration_given": forms.NullBooleanSelect,
+        }
+
+    def __init__(self, *args, patient: Patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["regimen"].queryset = patient.regimens.select_related("product")
+        self.fields["regimen"].required = False
+        self.fields["regimen"].help_text = "The infusion counts towards this regimen's course."
+        self.fields["product"].queryset = _products(self.instance.product if self.instance.product_id else None)
+        self.fields["product"].required = False
+        self.fields["product"].help_text = "Leave empty to use the regimen's product."
+        self.fields["vascular_access"].queryset = patient.vascular_accesses.all()
+        self.fields["vascular_access"].required = False
+        self.fields["vascular_access"].empty_label = "Peripheral cannula / not recorded"
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("product") and not data.get("regimen"):
+            self.add_error("product", "Choose the product (or the regimen it belongs to).")
+        return data
+
+
+class MedicationForm(ServiceForm):
+    start_date = date_field("Start date")
+    end_date = date_field("End date", required=False, help_text="Leave empty while it continues.")
+
+    class Meta:
+        model = MedicationCourse
+        fields = ["category", "drug", "dose_mg_per_day", "route", "intensity", "start_date", "end_date", "note"]
+        labels = {"dose_mg_per_day": "Dose (mg per day)", "intensity": "Intensity (anticoagulants only)"}
+        help_texts = {"drug": "For steroids one of: " + ", ".join(PREDNISOLONE_EQUIVALENT) + "."}
+        widgets = {
+            "drug": forms.TextInput(attrs={"list": "steroid-drugs", "autocomplete": "off"}),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class PortalInfusionForm(forms.Form):
+    """What a patient logs after a home infusion: always an administered infusion."""
+
+    started_at = datetime_field("When did it start?", help_text="Date and time. It cannot be in the future.")
+    product = forms.ModelChoiceField(label="Product", queryset=product_list(), empty_label="Choose your product")
+    dose_grams = forms.DecimalField(
+        label="How many grams?",
+        min_value=0.5,
+        max_value=250,  # the Infusion dose constraint
+        decimal_places=1,
+        help_text="The total grams from the vial labels, e.g. 30.",
+    )
+    lot_number = forms.CharField(
+        label="Lot number", max_length=40, required=False, help_text="Printed on the vial label (optional)."
+    )
+    reactions = forms.CharField(
+        label="Any reactions?",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Headache, chills, rash… Leave empty if none.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = product_list()

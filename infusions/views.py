@@ -1,0 +1,250 @@
+"""Pages for what is given: staff forms for regimens (clinicians only), infusions and
+medication courses; the portal's home, infusion log and history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+from ivigtrack.decorators import clinician_required, patient_required
+from patients.forms import add_service_errors, now_local_input
+from patients.views import no_record, portal_patient, record_form, staff_form_view, staff_patient
+
+from . import services
+from .forms import InfusionForm, MedicationForm, PortalInfusionForm, RegimenForm
+from .models import PREDNISOLONE_EQUIVALENT, Infusion, Regimen
+from .selectors import next_planned_course
+
+
+def clinician_form_view(view: Callable) -> Callable:
+    return never_cache(clinician_required(sensitive_post_parameters()(view)))
+
+
+# --- regimens (clinicians only) ------------------------------------------------------------
+
+
+@clinician_form_view
+def regimen_add(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    form = RegimenForm(request.POST or None, initial={"indication": patient.diagnosis, "start_date": timezone.localdate()})
+    return record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=lambda data: services.regimen_create(actor=request.user, patient=patient, **data),
+        title="Add regimen",
+        success_message="Regimen saved. The next course dates are on the patient page.",
+    )
+
+
+@clinician_form_view
+def regimen_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    regimen = get_object_or_404(patient.regimens, public_id=record_id)
+    form = RegimenForm(request.POST or None, instance=regimen)
+    return record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=lambda data: services.regimen_update(actor=request.user, regimen=regimen, **data),
+        title="Edit regimen",
+        success_message="Regimen saved.",
+    )
+
+
+# --- infusions -----------------------------------------------------------------------------
+
+
+def _active_regimens(patient, today) -> list[Regimen]:
+    return [r for r in patient.regimens.select_related("product") if r.is_active_on(today)]
+
+
+@staff_form_view
+def infusion_add(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    initial = {"started_at": now_local_input(), "status": Infusion.Status.ADMINISTERED}
+    active = _active_regimens(patient, timezone.localdate())
+    if len(active) == 1:
+        initial.update(regimen=active[0], product=active[0].product)
+    form = InfusionForm(request.POST or None, initial=initial, patient=patient)
+    return record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=lambda data: services.infusion_record(actor=request.user, patient=patient, source="staff", **data),
+        title="Record infusion",
+        success_message="Infusion recorded.",
+        intro="One row per infusion day. Planned infusions can be recorded ahead; administered ones cannot be "
+        "in the future.",
+    )
+
+
+@staff_form_view
+def infusion_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    infusion = get_object_or_404(patient.infusions, public_id=record_id)
+    form = InfusionForm(request.POST or None, instance=infusion, patient=patient)
+
+    def save(data):
+        if data.get("product") is None and data.get("regimen") is not None:
+            data = {**data, "product": data["regimen"].product}
+        return services.infusion_update(actor=request.user, infusion=infusion, **data)
+
+    return record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=save,
+        title="Edit infusion",
+        success_message="Infusion saved.",
+    )
+
+
+# --- medications ---------------------------------------------------------------------------
+
+
+@staff_form_view
+def medication_add(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    form = MedicationForm(request.POST or None, initial={"start_date": timezone.localdate()})
+    return record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=lambda data: services.medication_record(actor=request.user, patient=patient, **data),
+        title="Add medication",
+        success_message="Medication saved.",
+        extra={"datalist_id": "steroid-drugs", "datalist": list(PREDNISOLONE_EQUIVALENT)},
+    )
+
+
+@staff_form_view
+def medication_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    course = get_object_or_404(patient.medications, public_id=record_id)
+    form = MedicationForm(request.POST or None, instance=course)
+    return record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=lambda data: services.medication_update(actor=request.user, course=course, **data),
+        title="Edit medication",
+        success_message="Medication saved.",
+        extra={"datalist_id": "steroid-drugs", "datalist": list(PREDNISOLONE_EQUIVALENT)},
+    )
+
+
+# --- portal --------------------------------------------------------------------------------
+
+
+def next_infusion(patient, *, now=None) -> dict | None:
+    """The patient's next infusion: a planned infusion on record or the regimen's next course,
+    whichever comes first."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    candidates = []
+    planned = patient.infusions.filter(status=Infusion.Status.PLANNED, started_at__gte=now).select_related("product")
+    planned = planned.order_by("started_at").first()
+    if planned is not None:
+        candidates.append(
+            {
+                "date": timezone.localdate(planned.started_at),
+                "time": timezone.localtime(planned.started_at),
+                "product": planned.product,
+                "dose": f"{planned.dose_grams:g} g",
+                "days": [timezone.localdate(planned.started_at)],
+            }
+        )
+    regimens = _active_regimens(patient, today)
+    course = next_planned_course(regimens, today)
+    if course is not None:
+        start, regimen = course
+        candidates.append(
+            {
+                "date": start,
+                "time": None,
+                "product": regimen.product,
+                "dose": regimen.dose_label,
+                "days": regimen.next_course_dates(start, 1)[0],
+                "setting": regimen.get_setting_display(),
+            }
+        )
+    return min(candidates, key=lambda c: c["date"]) if candidates else None
+
+
+@never_cache
+@patient_required
+def portal_home(request: HttpRequest) -> HttpResponse:
+    patient = portal_patient(request)
+    if patient is None:
+        return no_record(request)
+    context = {
+        "patient": patient,
+        "next": next_infusion(patient),
+        "last_infusion": patient.infusions.filter(status=Infusion.Status.ADMINISTERED)
+        .select_related("product")
+        .order_by("-started_at")
+        .first(),
+        "recent_reports": patient.symptom_reports.order_by("-reported_at")[:3],
+        "today": timezone.localdate(),
+    }
+    return render(request, "portal/home.html", context)
+
+
+@never_cache
+@patient_required
+@sensitive_post_parameters()
+def portal_infusion_log(request: HttpRequest) -> HttpResponse:
+    patient = portal_patient(request)
+    if patient is None:
+        return no_record(request)
+    today = timezone.localdate()
+    active = _active_regimens(patient, today)
+    initial = {"started_at": now_local_input()}
+    if active:
+        initial["product"] = active[0].product
+    form = PortalInfusionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        same_product = [r for r in active if r.product_id == data["product"].pk]
+        try:
+            infusion = services.infusion_record(
+                actor=request.user,
+                patient=patient,
+                source="patient",
+                status=Infusion.Status.ADMINISTERED,
+                regimen=same_product[0] if len(same_product) == 1 else None,
+                **data,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            when = timezone.localtime(infusion.started_at)
+            messages.success(
+                request,
+                f"Thank you: your infusion of {infusion.dose_grams:g} g {infusion.product} on "
+                f"{when:%d %b %Y at %H:%M} is recorded.",
+            )
+            return redirect("portal:home")
+    return render(request, "portal/infusion_form.html", {"form": form, "patient": patient})
+
+
+@never_cache
+@patient_required
+def portal_history(request: HttpRequest) -> HttpResponse:
+    patient = portal_patient(request)
+    if patient is None:
+        return no_record(request)
+    context = {
+        "patient": patient,
+        "infusions": patient.infusions.select_related("product").order_by("-started_at")[:100],
+        "reports": patient.symptom_reports.order_by("-reported_at")[:100],
+    }
+    return render(request, "portal/history.html", context)

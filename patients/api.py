@@ -1,0 +1,572 @@
+"""REST API v1 for who the patient is and their history (DESIGN §8).
+
+Resources: the patient record (extended with its risk in ``risk/api.py``), ``conditions/``,
+``vascular-access/``, ``thrombosis-events/``, ``labs/`` and ``symptom-reports/``. Reads come
+from the scoped selectors; writes go through ``patients.services``. Serializers parse and
+shape only; the services validate, save atomically, audit and trigger re-assessment.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import django_filters
+from django.db import transaction
+from django.db.models import Q
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from ivigtrack.api_common import (
+    ApiModelSerializer,
+    ApiViewSet,
+    CreateMixin,
+    ListRetrieveMixin,
+    PatientRef,
+    PlausibleDateTimeField,
+    PublicIdField,
+    ScopedRef,
+    UpdateMixin,
+    date_range_filters,
+    filterset,
+    role_of,
+)
+
+from . import labs as lab_catalogue
+from . import services
+from . import symptoms as symptom_catalogue
+from .models import (
+    HEIGHT_RANGE_CM,
+    WEIGHT_RANGE_KG,
+    Condition,
+    LabResult,
+    Patient,
+    SymptomReport,
+    ThrombosisEvent,
+    VascularAccess,
+)
+from .selectors import patient_for_user, patient_scope, scoped
+
+# --- scopes (what the caller may see; another patient's row is simply absent) -------------
+
+
+def condition_scope(user):
+    return scoped(Condition.objects.select_related("patient"), user).order_by("-onset_date", "-id")
+
+
+def vascular_access_scope(user):
+    return scoped(VascularAccess.objects.select_related("patient"), user).order_by("-inserted_on", "-id")
+
+
+def thrombosis_event_scope(user):
+    return scoped(ThrombosisEvent.objects.select_related("patient", "vascular_access"), user).order_by(
+        "-diagnosed_on", "-id"
+    )
+
+
+def lab_scope(user):
+    return scoped(LabResult.objects.select_related("patient"), user).order_by("-collected_at", "-id")
+
+
+def symptom_report_scope(user):
+    return scoped(SymptomReport.objects.select_related("patient"), user).order_by("-reported_at", "-id")
+
+
+def patient_ref(**kwargs) -> ScopedRef:
+    return ScopedRef(patient_scope, "patient", **kwargs)
+
+
+def own_or_given_patient(user, given: Patient | None) -> Patient:
+    """The patient a write is about: a patient user may omit it (it is theirs); staff must give it."""
+    if given is not None:
+        return given
+    if role_of(user) == "patient":
+        own = patient_for_user(user)
+        if own is None:
+            raise serializers.ValidationError({"patient": ["No patient record is linked to your login."]})
+        return own
+    raise serializers.ValidationError({"patient": ["This field is required."]})
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+
+class PatientFilterSet(django_filters.FilterSet):
+    """``?patient=<uuid>``: a patient outside the caller's scope is a 404, never an empty list."""
+
+    patient = django_filters.UUIDFilter(method="filter_patient", label="Patient id (UUID)")
+
+    def filter_patient(self, queryset, name, value):
+        patient = patient_scope(self.request.user).filter(public_id=value).first()
+        if patient is None:
+            raise NotFound("No such patient.")
+        self.request.api_patient = patient  # the staff read is audited against this patient
+        return queryset.filter(patient=patient)
+
+
+def patient_filterset(name: str, model, filters: dict | None = None, *, date_field: str | None = None):
+    extra = dict(filters or {})
+    if date_field:
+        extra.update(date_range_filters(date_field))
+    return filterset(name, model, extra, base=PatientFilterSet)
+
+
+# --- patients ----------------------------------------------------------------------------------
+
+
+class PatientBaseSerializer(ApiModelSerializer):
+    """The record (DESIGN §4) with the derived body sizes; ``risk/api.py`` adds ``risk``."""
+
+    id = PublicIdField()
+    age = serializers.SerializerMethodField()
+    bmi = serializers.SerializerMethodField()
+    ideal_body_weight = serializers.SerializerMethodField()
+    adjusted_body_weight = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "mrn",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex",
+            "height_cm",
+            "weight_kg",
+            "weight_measured_on",
+            "diagnosis",
+            "active",
+            "age",
+            "bmi",
+            "ideal_body_weight",
+            "adjusted_body_weight",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_age(self, obj) -> int:
+        return obj.age
+
+    def get_bmi(self, obj) -> float | None:
+        return _round(obj.bmi)
+
+    def get_ideal_body_weight(self, obj) -> float | None:
+        """Devine ideal body weight, kg (domain.md 5.7)."""
+        return _round(obj.ideal_body_weight)
+
+    def get_adjusted_body_weight(self, obj) -> float | None:
+        """Dose-determining adjusted body weight, kg (domain.md 5.7)."""
+        return _round(obj.adjusted_body_weight)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+_BODY = {
+    "height_cm": {"min_value": Decimal(HEIGHT_RANGE_CM[0]), "max_value": Decimal(HEIGHT_RANGE_CM[1])},
+    "weight_kg": {"min_value": Decimal(WEIGHT_RANGE_KG[0]), "max_value": Decimal(WEIGHT_RANGE_KG[1])},
+}
+
+
+class PatientWriteSerializer(ApiModelSerializer):
+    """A new patient. ``weight_kg`` (with ``weight_measured_on``, default today) starts the
+    weight history."""
+
+    class Meta:
+        model = Patient
+        fields = [
+            "mrn",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex",
+            "height_cm",
+            "weight_kg",
+            "weight_measured_on",
+            "diagnosis",
+            "active",
+        ]
+        extra_kwargs = _BODY
+
+    def validate(self, attrs):
+        if attrs.get("weight_measured_on") is not None and attrs.get("weight_kg") is None:
+            raise serializers.ValidationError({"weight_measured_on": ["Send weight_kg with the date it was measured."]})
+        return attrs
+
+
+class PatientUpdateSerializer(PatientWriteSerializer):
+    """Changes to the record. A new ``weight_kg`` is recorded in the weight history (measured
+    ``weight_measured_on``, default today); a weight cannot be removed."""
+
+    class Meta(PatientWriteSerializer.Meta):
+        extra_kwargs = {**_BODY, "weight_kg": {**_BODY["weight_kg"], "allow_null": False}}
+
+
+class PatientBaseFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="MRN or name contains")
+    active = django_filters.BooleanFilter(field_name="active")
+
+    class Meta:
+        model = Patient
+        fields: list[str] = []
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(mrn__icontains=value) | Q(given_name__icontains=value) | Q(family_name__icontains=value)
+        )
+
+
+class PatientViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+    resource = "patient"
+    read_serializer_class = PatientBaseSerializer
+    write_serializer_class = PatientWriteSerializer
+    update_serializer_class = PatientUpdateSerializer
+    write_roles = {"clinician"}
+    nurse_fields = {"weight_kg", "weight_measured_on"}  # a nurse records the weight on the day
+    patient_read = True
+    filterset_class = PatientBaseFilterSet
+
+    def get_queryset(self):
+        return patient_scope(self.request.user).order_by("family_name", "given_name", "id")
+
+    def perform_create(self, data):
+        return services.patient_create(actor=self.request.user, **data)
+
+    def perform_update(self, patient, data):
+        data = dict(data)
+        weight_kg = data.pop("weight_kg", None)
+        measured_on = data.pop("weight_measured_on", None)
+        with transaction.atomic():  # the record and the weight commit together or not at all
+            if data:
+                patient = services.patient_update(actor=self.request.user, patient=patient, **data)
+            if weight_kg is not None:
+                services.weight_record(actor=self.request.user, patient=patient, weight_kg=weight_kg, measured_on=measured_on)
+        return patient
+
+
+# --- conditions ----------------------------------------------------------------------------------
+
+
+class ConditionSerializer(ApiModelSerializer):
+    id = PublicIdField()
+    patient = PatientRef()
+
+    class Meta:
+        model = Condition
+        fields = ["id", "patient", "code", "onset_date", "resolved_date", "note", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ConditionUpdateSerializer(ApiModelSerializer):
+    class Meta:
+        model = Condition
+        fields = ["code", "onset_date", "resolved_date", "note"]
+
+
+class ConditionWriteSerializer(ConditionUpdateSerializer):
+    patient = patient_ref()
+
+    class Meta(ConditionUpdateSerializer.Meta):
+        fields = ["patient", *ConditionUpdateSerializer.Meta.fields]
+
+
+class ConditionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+    """Time-bounded risk background (DESIGN §4). Clinicians write; a patient reads their own."""
+
+    resource = "condition"
+    read_serializer_class = ConditionSerializer
+    write_serializer_class = ConditionWriteSerializer
+    update_serializer_class = ConditionUpdateSerializer
+    write_roles = {"clinician"}
+    patient_read = True
+    filterset_class = patient_filterset(
+        "ConditionFilterSet", Condition, {"code": django_filters.ChoiceFilter(choices=Condition.Code.choices)}
+    )
+
+    def get_queryset(self):
+        return condition_scope(self.request.user)
+
+    def perform_create(self, data):
+        return services.condition_add(actor=self.request.user, **data)
+
+    def perform_update(self, obj, data):
+        return services.condition_update(actor=self.request.user, condition=obj, **data)
+
+
+# --- vascular access ------------------------------------------------------------------------------
+
+
+class VascularAccessSerializer(ApiModelSerializer):
+    id = PublicIdField()
+    patient = PatientRef()
+
+    class Meta:
+        model = VascularAccess
+        fields = ["id", "patient", "kind", "vein", "side", "inserted_on", "removed_on", "note", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class VascularAccessUpdateSerializer(ApiModelSerializer):
+    class Meta:
+        model = VascularAccess
+        fields = ["kind", "vein", "side", "inserted_on", "removed_on", "note"]
+
+
+class VascularAccessWriteSerializer(VascularAccessUpdateSerializer):
+    patient = patient_ref()
+
+    class Meta(VascularAccessUpdateSerializer.Meta):
+        fields = ["patient", *VascularAccessUpdateSerializer.Meta.fields]
+
+
+class VascularAccessViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+    """Central lines and ports. Nurses and clinicians write."""
+
+    resource = "vascular_access"
+    read_serializer_class = VascularAccessSerializer
+    write_serializer_class = VascularAccessWriteSerializer
+    update_serializer_class = VascularAccessUpdateSerializer
+    patient_read = True
+    filterset_class = patient_filterset("VascularAccessFilterSet", VascularAccess)
+
+    def get_queryset(self):
+        return vascular_access_scope(self.request.user)
+
+    def perform_create(self, data):
+        return services.vascular_access_add(actor=self.request.user, **data)
+
+    def perform_update(self, obj, data):
+        return services.vascular_access_update(actor=self.request.user, access=obj, **data)
+
+
+# --- thrombosis events ------------------------------------------------------------------------------
+
+
+class ThrombosisEventSerializer(ApiModelSerializer):
+    id = PublicIdField()
+    patient = PatientRef()
+    vascular_access = ScopedRef(vascular_access_scope, "vascular access", read_only=True, allow_null=True)
+    is_arterial = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ThrombosisEvent
+        fields = [
+            "id",
+            "patient",
+            "kind",
+            "status",
+            "diagnosed_on",
+            "provocation",
+            "vascular_access",
+            "is_arterial",
+            "note",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ThrombosisEventUpdateSerializer(ApiModelSerializer):
+    vascular_access = ScopedRef(vascular_access_scope, "vascular access", required=False, allow_null=True)
+
+    class Meta:
+        model = ThrombosisEvent
+        fields = ["kind", "status", "diagnosed_on", "provocation", "vascular_access", "note"]
+
+
+class ThrombosisEventWriteSerializer(ThrombosisEventUpdateSerializer):
+    patient = patient_ref()
+
+    class Meta(ThrombosisEventUpdateSerializer.Meta):
+        fields = ["patient", *ThrombosisEventUpdateSerializer.Meta.fields]
+
+
+class ThrombosisEventViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+    """Suspected, confirmed or ruled-out thromboses. Clinicians write."""
+
+    resource = "thrombosis_event"
+    read_serializer_class = ThrombosisEventSerializer
+    write_serializer_class = ThrombosisEventWriteSerializer
+    update_serializer_class = ThrombosisEventUpdateSerializer
+    write_roles = {"clinician"}
+    patient_read = True
+    filterset_class = patient_filterset(
+        "ThrombosisEventFilterSet",
+        ThrombosisEvent,
+        {
+            "status": django_filters.ChoiceFilter(choices=ThrombosisEvent.Status.choices),
+            "kind": django_filters.ChoiceFilter(choices=ThrombosisEvent.Kind.choices),
+        },
+    )
+
+    def get_queryset(self):
+        return thrombosis_event_scope(self.request.user)
+
+    def perform_create(self, data):
+        return services.thrombosis_event_record(actor=self.request.user, **data)
+
+    def perform_update(self, obj, data):
+        return services.thrombosis_event_update(actor=self.request.user, event=obj, **data)
+
+
+# --- labs -------------------------------------------------------------------------------------------
+
+
+class LabResultSerializer(ApiModelSerializer):
+    id = PublicIdField()
+    patient = PatientRef()
+    loinc = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LabResult
+        fields = [
+            "id",
+            "patient",
+            "test",
+            "loinc",
+            "value",
+            "unit",
+            "entered_value",
+            "entered_unit",
+            "collected_at",
+            "reference_high",
+            "needs_verification",
+            "verification_reason",
+            "verified_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_loinc(self, obj) -> str:
+        return lab_catalogue.LABS[obj.test].loinc
+
+
+class LabResultWriteSerializer(ApiModelSerializer):
+    """A lab value. ``unit`` may be omitted (the canonical unit); another known unit is
+    converted; values outside the plausibility gates are refused, doubtful ones stored as
+    ``needs_verification``."""
+
+    patient = patient_ref()
+    value = serializers.FloatField(min_value=-1e9, max_value=1e9)
+    unit = serializers.CharField(max_length=16, required=False, allow_blank=True, allow_null=True)
+    reference_high = serializers.FloatField(min_value=1e-9, max_value=1e9, required=False, allow_null=True)
+
+    class Meta:
+        model = LabResult
+        fields = ["patient", "test", "value", "unit", "collected_at", "reference_high"]
+
+
+class LabVerifySerializer(serializers.Serializer):
+    confirmed = serializers.BooleanField(help_text="true: the value enters the rules; false: it is deleted.")
+
+
+class LabResultViewSet(ListRetrieveMixin, CreateMixin, ApiViewSet):
+    """Lab results in canonical units (LOINC-coded). Nurses and clinicians record them."""
+
+    resource = "lab"
+    read_serializer_class = LabResultSerializer
+    write_serializer_class = LabResultWriteSerializer
+    patient_read = True
+    action_roles = {"verify": {"clinician", "nurse"}}
+    filterset_class = patient_filterset(
+        "LabResultFilterSet",
+        LabResult,
+        {
+            "test": django_filters.ChoiceFilter(choices=LabResult._meta.get_field("test").choices),
+            "needs_verification": django_filters.BooleanFilter(),
+        },
+        date_field="collected_at",
+    )
+
+    def get_queryset(self):
+        return lab_scope(self.request.user)
+
+    def perform_create(self, data):
+        return services.lab_record(actor=self.request.user, **data)
+
+    @extend_schema(
+        request=LabVerifySerializer,
+        responses={200: LabResultSerializer, 204: OpenApiResponse(description="Rejected: the value was deleted.")},
+        summary="Confirm or reject a value stored as needs_verification",
+    )
+    @action(detail=True, methods=["post"])
+    def verify(self, request, id=None):
+        lab = self.get_object()
+        parsed = LabVerifySerializer(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        kept = services.lab_verify(actor=request.user, lab=lab, confirmed=parsed.validated_data["confirmed"])
+        if kept is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return self.output(self.reload(kept))
+
+
+# --- symptom reports ---------------------------------------------------------------------------------
+
+
+class SymptomReportSerializer(ApiModelSerializer):
+    id = PublicIdField()
+    patient = PatientRef()
+    symptoms = serializers.ListField(child=serializers.ChoiceField(choices=list(symptom_catalogue.ALL.items())))
+
+    class Meta:
+        model = SymptomReport
+        fields = [
+            "id",
+            "patient",
+            "reported_at",
+            "symptoms",
+            "note",
+            "source",
+            "triage",
+            "advice",
+            "days_since_infusion",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class SymptomReportWriteSerializer(ApiModelSerializer):
+    """A symptom report, triaged on save; an emergency or urgent one raises its flag at once.
+    A patient may omit ``patient`` (it is theirs)."""
+
+    patient = patient_ref(required=False)
+    symptoms = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(symptom_catalogue.ALL.items())),
+        allow_empty=False,
+        max_length=len(symptom_catalogue.ALL),
+    )
+    reported_at = PlausibleDateTimeField(required=False, help_text="Default: now.")
+
+    class Meta:
+        model = SymptomReport
+        fields = ["patient", "symptoms", "note", "reported_at"]
+
+
+@extend_schema_view(create=extend_schema(summary="Report symptoms (staff for a patient, or a patient for themself)"))
+class SymptomReportViewSet(ListRetrieveMixin, CreateMixin, ApiViewSet):
+    resource = "symptom_report"
+    read_serializer_class = SymptomReportSerializer
+    write_serializer_class = SymptomReportWriteSerializer
+    patient_read = True
+    patient_create = True
+    filterset_class = patient_filterset(
+        "SymptomReportFilterSet",
+        SymptomReport,
+        {"triage": django_filters.ChoiceFilter(choices=SymptomReport.Triage.choices)},
+        date_field="reported_at",
+    )
+
+    def get_queryset(self):
+        return symptom_report_scope(self.request.user)
+
+    def perform_create(self, data):
+        user = self.request.user
+        data = dict(data)
+        patient = own_or_given_patient(user, data.pop("patient", None))
+        source = "patient" if role_of(user) == "patient" else "staff"
+        return services.symptom_report_submit(actor=user, patient=patient, source=source, **data)

@@ -1,0 +1,279 @@
+"""Page forms for patient records.
+
+Forms only shape input: labels, widgets and choices come from the models; the services
+validate against stored data and save. A service's ValidationError names its fields, and
+`add_service_errors` puts each message on the matching form field.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils import timezone
+
+from . import labs as lab_catalogue
+from . import symptoms as symptom_catalogue
+from .models import (
+    HEIGHT_RANGE_CM,
+    WEIGHT_RANGE_KG,
+    Condition,
+    LabResult,
+    LabTest,
+    Patient,
+    ThrombosisEvent,
+    VascularAccess,
+)
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format=DATETIME_FORMAT)
+
+
+def date_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateField:
+    return forms.DateField(label=label, required=required, help_text=help_text, widget=DateInput())
+
+
+def datetime_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        widget=DateTimeInput(),
+        input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
+    )
+
+
+def now_local_input() -> str:
+    """The current minute in the clinic's zone, as a datetime-local value."""
+    return timezone.localtime().strftime(DATETIME_FORMAT)
+
+
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form: each message on its field when the form
+    has that field, otherwise at the top of the form (named, so it is still clear)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        if name in form.fields:
+            form.add_error(name, errors)
+            continue
+        prefix = "" if name == NON_FIELD_ERRORS else f"{name.replace('_', ' ').capitalize()}: "
+        for error in errors:
+            for message in error.messages:
+                form.add_error(None, f"{prefix}{message}")
+
+
+class ServiceForm(forms.ModelForm):
+    """A ModelForm for labels, widgets and choices only.
+
+    The model's full_clean (and so the instance) is left to the service: editing never
+    mutates the stored object before the service has compared old and new values.
+    """
+
+    def _post_clean(self) -> None:
+        pass
+
+    def service_data(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+def _decimal(label: str, bounds: tuple[float, float], *, required: bool, unit: str, places: int = 1):
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        min_value=bounds[0],
+        max_value=bounds[1],
+        decimal_places=places,
+        help_text=f"{bounds[0]}–{bounds[1]} {unit}.",
+    )
+
+
+# --- patient -----------------------------------------------------------------------------
+
+
+class PatientForm(ServiceForm):
+    height_cm = _decimal("Height (cm)", HEIGHT_RANGE_CM, required=False, unit="cm")
+    date_of_birth = date_field("Date of birth")
+
+    class Meta:
+        model = Patient
+        fields = ["mrn", "given_name", "family_name", "date_of_birth", "sex", "height_cm", "diagnosis", "user", "active"]
+        labels = {"user": "Portal login", "active": "Active (under follow-up)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        users = get_user_model().objects.filter(role="patient", is_active=True, patient__isnull=True)
+        if self.instance.pk and self.instance.user_id:
+            users = users | get_user_model().objects.filter(pk=self.instance.user_id)
+        self.fields["user"].queryset = users.order_by("username")
+        self.fields["user"].required = False
+        self.fields["user"].help_text = "A patient-role login without a record. Leave empty if none."
+        self.fields["user"].label_from_instance = lambda u: f"{u.username} ({u.get_full_name() or 'no name'})"
+
+
+class PatientCreateForm(PatientForm):
+    weight_kg = _decimal("Weight (kg)", WEIGHT_RANGE_KG, required=False, unit="kg")
+    weight_measured_on = date_field("Weight measured on", required=False, help_text="Defaults to today.")
+
+    class Meta(PatientForm.Meta):
+        fields = [f for f in PatientForm.Meta.fields if f != "active"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("weight_measured_on") and data.get("weight_kg") is None:
+            self.add_error("weight_kg", "Give the weight measured on that date, or clear the date.")
+        return data
+
+
+class WeightForm(forms.Form):
+    weight_kg = _decimal("Weight (kg)", WEIGHT_RANGE_KG, required=True, unit="kg")
+    measured_on = date_field("Measured on")
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=100, help_text="Name or MRN")
+    tier = forms.ChoiceField(
+        label="Risk tier",
+        required=False,
+        choices=[("", "Any"), ("low", "Low"), ("moderate", "Moderate"), ("high", "High"), ("none", "Not assessed")],
+    )
+
+
+# --- history records -----------------------------------------------------------------------
+
+
+class ConditionForm(ServiceForm):
+    onset_date = date_field("Onset date", required=False)
+    resolved_date = date_field("Resolved on", required=False, help_text="Leave empty while it is still present.")
+
+    class Meta:
+        model = Condition
+        fields = ["code", "onset_date", "resolved_date", "note"]
+        labels = {"code": "Condition"}
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+
+class VascularAccessForm(ServiceForm):
+    inserted_on = date_field("Inserted on")
+    removed_on = date_field("Removed on", required=False, help_text="Leave empty while the line is in place.")
+
+    class Meta:
+        model = VascularAccess
+        fields = ["kind", "vein", "side", "inserted_on", "removed_on", "note"]
+        labels = {"kind": "Device"}
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+
+class ThrombosisEventForm(ServiceForm):
+    diagnosed_on = date_field("Diagnosed on")
+
+    class Meta:
+        model = ThrombosisEvent
+        fields = ["kind", "status", "diagnosed_on", "provocation", "vascular_access", "note"]
+        labels = {"kind": "Event", "vascular_access": "Related line (if catheter-related)"}
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, patient: Patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vascular_access"].queryset = patient.vascular_accesses.all()
+        self.fields["vascular_access"].required = False
+
+
+def _lab_choices() -> list[tuple[str, str]]:
+    choices = []
+    for code, label in LabTest.choices:
+        spec = lab_catalogue.LABS.get(code)
+        choices.append((code, f"{label} ({spec.unit})" if spec else label))
+    return choices
+
+
+def lab_units() -> list[str]:
+    units: list[str] = []
+    for spec in lab_catalogue.LABS.values():
+        for unit in (spec.unit, *spec.conversions):
+            if unit not in units:
+                units.append(unit)
+    return units
+
+
+class LabForm(ServiceForm):
+    test = forms.ChoiceField(label="Test", choices=_lab_choices)
+    value = forms.FloatField(label="Value")
+    unit = forms.CharField(
+        label="Unit",
+        required=False,
+        max_length=16,
+        help_text="Leave empty for the unit shown next to the test; another known unit is converted.",
+        widget=forms.TextInput(attrs={"list": "lab-units", "autocomplete": "off"}),
+    )
+    collected_at = datetime_field("Collected at")
+    reference_high = forms.FloatField(
+        label="Lab's upper reference limit",
+        required=False,
+        help_text="Optional, in the same unit (e.g. the D-dimer cut-off or PT normal).",
+    )
+
+    class Meta:
+        model = LabResult
+        fields = ["test", "value", "unit", "collected_at", "reference_high"]
+
+
+# --- symptoms ------------------------------------------------------------------------------
+
+SYMPTOM_GROUPS = [
+    ("emergency", "Call emergency services now if you have any of these", symptom_catalogue.EMERGENCY),
+    ("urgent", "Seek care today if you have any of these", symptom_catalogue.URGENT),
+    ("routine", "Anything else", symptom_catalogue.ROUTINE),
+]
+
+
+def symptom_checklist(selected) -> list[dict]:
+    """The checklist grouped by urgency, for templates that render each checkbox themselves
+    (each carries data-triage so a small script can reveal the emergency advice at once)."""
+    chosen = set(selected or [])
+    return [
+        {
+            "triage": triage,
+            "heading": heading,
+            "items": [{"code": code, "label": label, "checked": code in chosen} for code, label in items.items()],
+        }
+        for triage, heading, items in SYMPTOM_GROUPS
+    ]
+
+
+class SymptomReportForm(forms.Form):
+    symptoms = forms.MultipleChoiceField(
+        label="Symptoms",
+        choices=list(symptom_catalogue.ALL.items()),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Tick at least one symptom (or “Something else” and describe it below)."},
+    )
+    note = forms.CharField(
+        label="Anything you want to add",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def checklist(self) -> list[dict]:
+        selected = self.data.getlist("symptoms") if self.is_bound else self.initial.get("symptoms", [])
+        return symptom_checklist(selected)
+
+
+class StaffSymptomReportForm(SymptomReportForm):
+    reported_at = datetime_field("Symptoms reported at", required=False, help_text="Defaults to now.")
+    note = forms.CharField(label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))

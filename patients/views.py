@@ -1,0 +1,348 @@
+"""Pages for patient records: the staff forms for the patient and their history, and the
+portal's symptom report.
+
+Every view goes through a selector (scoping is authorisation) and a service (validation,
+transaction, audit). Staff reach a patient by its public id; the portal derives the patient
+from the login and never reads an id for it from the URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from ivigtrack.decorators import patient_required, staff_required
+
+from . import services
+from .forms import (
+    ConditionForm,
+    LabForm,
+    PatientCreateForm,
+    PatientForm,
+    StaffSymptomReportForm,
+    SymptomReportForm,
+    ThrombosisEventForm,
+    VascularAccessForm,
+    WeightForm,
+    add_service_errors,
+    lab_units,
+    now_local_input,
+)
+from .models import Patient
+from .selectors import patient_for_user, patient_scope
+
+# --- shared helpers (also used by the infusion pages) --------------------------------------
+
+
+def staff_patient(request: HttpRequest, patient_id) -> Patient:
+    """The patient of a staff URL, or 404 (unknown id or out of the user's scope)."""
+    return get_object_or_404(patient_scope(request.user), public_id=patient_id)
+
+
+def patient_url(patient: Patient) -> str:
+    return reverse("staff:patient_detail", kwargs={"patient_id": patient.public_id})
+
+
+def record_form(
+    request: HttpRequest,
+    *,
+    patient: Patient | None,
+    form,
+    save: Callable[[dict[str, Any]], Any],
+    title: str,
+    success_message: str,
+    submit_label: str = "Save",
+    intro: str = "",
+    extra: dict | None = None,
+) -> HttpResponse:
+    """Render a record form; on a valid POST call the service, map its errors to fields,
+    and redirect to the patient page (POST-redirect-GET)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save(form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, success_message)
+            target = saved if isinstance(saved, Patient) else patient
+            return redirect(patient_url(target))
+    context = {
+        "patient": patient,
+        "form": form,
+        "title": title,
+        "submit_label": submit_label,
+        "intro": intro,
+        "cancel_url": patient_url(patient) if patient else None,
+        **(extra or {}),
+    }
+    return render(request, "staff/record_form.html", context)
+
+
+def staff_form_view(view: Callable) -> Callable:
+    """The decorators every staff record form carries."""
+    return never_cache(staff_required(sensitive_post_parameters()(view)))
+
+
+# --- patient -------------------------------------------------------------------------------
+
+
+@staff_form_view
+def patient_create(request: HttpRequest) -> HttpResponse:
+    form = PatientCreateForm(request.POST or None)
+
+    def save(data):
+        return services.patient_create(actor=request.user, **data)
+
+    return record_form(
+        request,
+        patient=None,
+        form=form,
+        save=save,
+        title="New patient",
+        success_message="Patient created. Their risk is being assessed.",
+        submit_label="Create patient",
+        extra={"cancel_url": reverse("staff:patient_list")},
+    )
+
+
+@staff_form_view
+def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    form = PatientForm(request.POST or None, instance=patient)
+    return record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=lambda data: services.patient_update(actor=request.user, patient=patient, **data),
+        title="Edit patient details",
+        success_message="Patient details saved.",
+        intro="Weight has its own history: use “Record weight” on the patient page.",
+    )
+
+
+@staff_form_view
+def weight_add(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    form = WeightForm(request.POST or None, initial={"measured_on": timezone.localdate()})
+    return record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=lambda data: services.weight_record(actor=request.user, patient=patient, **data),
+        title="Record weight",
+        success_message="Weight recorded.",
+    )
+
+
+# --- conditions, lines, events -------------------------------------------------------------
+
+
+@staff_form_view
+def condition_add(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    form = ConditionForm(request.POST or None)
+    return record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=lambda data: services.condition_add(actor=request.user, patient=patient, **data),
+        title="Add condition",
+        success_message="Condition added.",
+    )
+
+
+@staff_form_view
+def condition_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    condition = get_object_or_404(patient.conditions, public_id=record_id)
+    form = ConditionForm(request.POST or None, instance=condition)
+    return record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=lambda data: services.condition_update(actor=request.user, condition=condition, **data),
+        title="Edit condition",
+        success_message="Condition saved.",
+    )
+
+
+@staff_form_view
+def access_add(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    form = VascularAccessForm(request.POST or None)
+    return record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=lambda data: services.vascular_access_add(actor=request.user, patient=patient, **data),
+        title="Add central line or port",
+        success_message="Line recorded.",
+    )
+
+
+@staff_form_view
+def access_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    access = get_object_or_404(patient.vascular_accesses, public_id=record_id)
+    form = VascularAccessForm(request.POST or None, instance=access)
+    return record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=lambda data: services.vascular_access_update(actor=request.user, access=access, **data),
+        title="Edit central line or port",
+        success_message="Line saved.",
+    )
+
+
+@staff_form_view
+def event_add(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    form = ThrombosisEventForm(request.POST or None, patient=patient)
+    return record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=lambda data: services.thrombosis_event_record(actor=request.user, patient=patient, **data),
+        title="Record thrombosis event",
+        success_message="Thrombosis event recorded.",
+    )
+
+
+@staff_form_view
+def event_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    event = get_object_or_404(patient.thrombosis_events, public_id=record_id)
+    form = ThrombosisEventForm(request.POST or None, instance=event, patient=patient)
+    return record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=lambda data: services.thrombosis_event_update(actor=request.user, event=event, **data),
+        title="Edit thrombosis event",
+        success_message="Thrombosis event saved.",
+    )
+
+
+# --- labs ----------------------------------------------------------------------------------
+
+
+@staff_form_view
+def lab_add(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    form = LabForm(request.POST or None, initial={"collected_at": now_local_input()})
+
+    def save(data):
+        data = {**data, "unit": data.get("unit") or None}
+        lab = services.lab_record(actor=request.user, patient=patient, **data)
+        if lab.needs_verification:
+            messages.warning(request, f"Stored, but it needs verification before it counts: {lab.verification_reason}")
+        return lab
+
+    return record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=save,
+        title="Add lab result",
+        success_message="Lab result saved.",
+        extra={"datalist_id": "lab-units", "datalist": lab_units()},
+    )
+
+
+@never_cache
+@staff_required
+@require_POST
+def lab_verify(request: HttpRequest, patient_id, record_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    lab = get_object_or_404(patient.labs, public_id=record_id)
+    confirmed = request.POST.get("decision") == "confirm"
+    try:
+        services.lab_verify(actor=request.user, lab=lab, confirmed=confirmed)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Value confirmed: it now counts." if confirmed else "Value rejected and removed.")
+    return redirect(patient_url(patient))
+
+
+# --- symptoms (staff) ----------------------------------------------------------------------
+
+
+@staff_form_view
+def symptom_add(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    form = StaffSymptomReportForm(request.POST or None)
+
+    def save(data):
+        report = services.symptom_report_submit(actor=request.user, patient=patient, source="staff", **data)
+        level = messages.ERROR if report.triage == "emergency" else messages.WARNING
+        if report.triage != "routine":
+            messages.add_message(request, level, f"{report.get_triage_display()}: {report.advice}")
+        return report
+
+    return record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=save,
+        title="Record symptoms",
+        success_message="Symptom report saved.",
+        extra={"symptom_form": True},
+    )
+
+
+# --- portal: symptoms ----------------------------------------------------------------------
+
+
+def portal_patient(request: HttpRequest) -> Patient | None:
+    """The logged-in patient's own record (never from the URL)."""
+    return patient_for_user(request.user)
+
+
+def no_record(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/no_record.html", status=404)
+
+
+@never_cache
+@patient_required
+@sensitive_post_parameters()
+def portal_symptom_report(request: HttpRequest) -> HttpResponse:
+    patient = portal_patient(request)
+    if patient is None:
+        return no_record(request)
+    form = SymptomReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = services.symptom_report_submit(
+                actor=request.user,
+                patient=patient,
+                symptoms=form.cleaned_data["symptoms"],
+                note=form.cleaned_data["note"],
+                source="patient",
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect("portal:symptom_result", report_id=report.public_id)
+    return render(request, "portal/symptom_form.html", {"form": form, "patient": patient})
+
+
+@never_cache
+@patient_required
+def portal_symptom_result(request: HttpRequest, report_id) -> HttpResponse:
+    patient = portal_patient(request)
+    if patient is None:
+        return no_record(request)
+    report = get_object_or_404(patient.symptom_reports, public_id=report_id)
+    return render(request, "portal/symptom_result.html", {"report": report, "patient": patient})
