@@ -24,12 +24,16 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework.viewsets import GenericViewSet
 
 from ivigtrack.audit.services import audit_record
@@ -210,7 +214,6 @@ class PatientRef(serializers.Field):
     """Read-only: the UUID of ``obj.patient`` (select_related on the queryset)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("source", "patient")
         kwargs["read_only"] = True
         super().__init__(**kwargs)
 
@@ -455,3 +458,39 @@ def open_to_api_auth(patterns: list) -> list:
         elif isinstance(entry, URLPattern):
             login_not_required(entry.callback)
     return patterns
+
+
+# --- token ---------------------------------------------------------------------------------------
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class TokenView(ObtainAuthToken):
+    """``POST /api/v1/auth/token/`` {username, password} -> {"token": ...}.
+
+    ``authenticate(request=...)`` (inside AuthTokenSerializer) goes through django-axes, so
+    failed attempts count towards the lockout; the "token" throttle scope limits the rate.
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle, ScopedRateThrottle]
+    throttle_scope = "token"
+    parser_classes = [JSONParser, FormParser]
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: TokenResponseSerializer},
+        auth=[],
+        summary="Exchange a username and password for an API token",
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)

@@ -1,3 +1,60 @@
-"""/api/ routes (REST API v1, schema, docs). Filled in by the API work."""
+"""/api/ routes: REST API v1 (``/api/v1/...``), the token endpoint, the OpenAPI schema and the
+Swagger UI (served from drf-spectacular-sidecar's static files: works offline).
 
-urlpatterns: list = []
+Mounted at ``path("api/", include("ivigtrack.api_urls"))``. Every view here authenticates
+through DRF (token or session), so they are exempt from LoginRequiredMiddleware, which would
+otherwise redirect a token client to the login page.
+"""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from infusions.api import InfusionViewSet, MedicationViewSet, ProductViewSet, RegimenViewSet
+from ivigtrack.api_common import API_AUTHENTICATION, TokenView, open_to_api_auth
+from patients.api import (
+    ConditionViewSet,
+    LabResultViewSet,
+    SymptomReportViewSet,
+    ThrombosisEventViewSet,
+    VascularAccessViewSet,
+)
+from risk.api import AssessmentViewSet, FlagViewSet, PatientViewSet
+
+
+class Router(DefaultRouter):
+    include_root_view = True
+
+
+router = Router()
+router.register("patients", PatientViewSet, basename="patient")
+router.register("conditions", ConditionViewSet, basename="condition")
+router.register("vascular-access", VascularAccessViewSet, basename="vascular-access")
+router.register("thrombosis-events", ThrombosisEventViewSet, basename="thrombosis-event")
+router.register("labs", LabResultViewSet, basename="lab")
+router.register("symptom-reports", SymptomReportViewSet, basename="symptom-report")
+router.register("products", ProductViewSet, basename="product")
+router.register("regimens", RegimenViewSet, basename="regimen")
+router.register("infusions", InfusionViewSet, basename="infusion")
+router.register("medications", MedicationViewSet, basename="medication")
+router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("flags", FlagViewSet, basename="flag")
+
+
+class SchemaView(SpectacularAPIView):
+    authentication_classes = API_AUTHENTICATION
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    authentication_classes = API_AUTHENTICATION
+
+
+app_name = "api"
+urlpatterns = open_to_api_auth(
+    [
+        path("v1/auth/token/", TokenView.as_view(), name="token"),
+        path("v1/", include(router.urls)),
+        path("schema/", SchemaView.as_view(), name="schema"),
+        path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
+    ]
+)

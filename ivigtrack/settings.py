@@ -287,7 +287,7 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", "False")
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", "True")
 
 LOGGING = {
     "version": 1,

@@ -304,11 +304,16 @@ def _draw_periods(ax, data: dict, start: date, end: date, today: date) -> None:
         "suspected": {"marker": "o", "markerfacecolor": "white", "color": "#b3261e", "markersize": 9},
         "ruled_out": {"marker": "o", "markerfacecolor": "white", "color": "#7f8c99", "markersize": 8},
     }
+    same_day = defaultdict(list)
     for diagnosed_on, kind, status in data["events"]:
+        same_day[(diagnosed_on, status)].append(EVENT_SHORT.get(kind, kind))
+    for (diagnosed_on, status), kinds in sorted(same_day.items()):
         ax.plot([diagnosed_on], [y_of[EVENT_LANE]], linestyle="none", markeredgewidth=1.5, **styles[status])
+        near_end = (end - diagnosed_on).days < span_days * 0.2
         ax.annotate(
-            f"{EVENT_SHORT.get(kind, kind)} ({status.replace('_', ' ')})", (diagnosed_on, y_of[EVENT_LANE]),
-            xytext=(7, 0), textcoords="offset points", va="center", fontsize=7.5, color=INK,
+            f"{', '.join(kinds)} ({status.replace('_', ' ')})", (diagnosed_on, y_of[EVENT_LANE]),
+            xytext=(-7 if near_end else 7, 0), textcoords="offset points", va="center",
+            ha="right" if near_end else "left", fontsize=7.5, color=INK,
         )  # fmt: skip
     ax.set_yticks(list(y_of.values()), list(y_of))
     ax.set_ylim(-0.7, len(lanes) - 0.3)
@@ -321,7 +326,7 @@ def _draw_periods(ax, data: dict, start: date, end: date, today: date) -> None:
         Line2D([], [], linestyle="none", marker="o", markerfacecolor="white", color="#7f8c99", label="ruled out"),
     ]
     if data["events"]:
-        ax.legend(handles=handles, loc="lower right", fontsize=7.5, frameon=False, ncol=3)
+        ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1, 1), fontsize=7.5, frameon=False, ncol=3)
 
 
 def _draw_labs(ax, data: dict) -> None:

@@ -1,0 +1,341 @@
+"""REST API v1 for what the records mean and who must act (DESIGN §8).
+
+- ``patients/``: the patient record with its current ``risk`` (annotated in the list query by
+  ``risk.selectors.patients_with_risk``: no query per row), ``?tier=``, ``?q=``, ``?active=``;
+  ``patients/{id}/assess/`` (POST, staff) and ``patients/{id}/risk/?as_of=`` (GET, computed).
+- ``assessments/``: read-only, newest first.
+- ``flags/``: staff only; ``acknowledge``, ``snooze`` and ``resolve`` call the flag services.
+  A lost race (someone else changed the flag first) is a 409.
+
+Patients read their own record, risk and assessments; flags are the clinic's worklist and
+stay with staff (403 for a patient).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import django_filters
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+
+from ivigtrack.api_common import (
+    ApiModelSerializer,
+    ApiViewSet,
+    Conflict,
+    ListRetrieveMixin,
+    PatientRef,
+    PlausibleDateTimeField,
+    PublicIdField,
+)
+from patients.api import PatientBaseFilterSet, PatientBaseSerializer, patient_filterset
+from patients.api import PatientViewSet as PatientRecordViewSet
+
+from . import selectors, services
+from .models import ReviewFlag, RiskAssessment, Tier
+
+# --- shared shapes ---------------------------------------------------------------------------
+
+
+class RiskSummarySerializer(serializers.Serializer):
+    score = serializers.IntegerField()
+    tier = serializers.ChoiceField(choices=Tier.choices)
+    provisional = serializers.BooleanField(help_text="Inputs were missing: the tier may be higher.")
+    assessed_at = serializers.DateTimeField()
+
+
+class FactorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="ITRS item, e.g. P1, S2, E1, T4")
+    label = serializers.CharField()
+    component = serializers.CharField(help_text="hypercoagulability | stasis | vessel_injury | arterial")
+    points = serializers.IntegerField()
+    evidence = serializers.CharField()
+    fda_listed = serializers.BooleanField(default=False)
+
+
+class RiskResultFieldsMixin(serializers.Serializer):
+    ruleset = serializers.CharField()
+    as_of = serializers.DateTimeField()
+    score = serializers.IntegerField()
+    tier = serializers.ChoiceField(choices=Tier.choices)
+    provisional = serializers.BooleanField()
+    missing = serializers.ListField(child=serializers.CharField())
+    components = serializers.DictField(child=serializers.IntegerField())
+    factors = FactorSerializer(many=True)
+    overrides = serializers.ListField(child=serializers.DictField())
+    recommendations = serializers.ListField(child=serializers.DictField())
+    notes = serializers.ListField(child=serializers.CharField())
+    dic_score = serializers.IntegerField(allow_null=True)
+    secondary = serializers.DictField()
+
+
+class RiskResultSerializer(RiskResultFieldsMixin):
+    """The assessment at an instant, computed and not stored."""
+
+    patient = serializers.UUIDField()
+    stored = serializers.BooleanField(help_text="Always false: computed on request.")
+
+
+# --- patients (with risk) --------------------------------------------------------------------------
+
+
+class PatientSerializer(PatientBaseSerializer):
+    risk = serializers.SerializerMethodField()
+
+    class Meta(PatientBaseSerializer.Meta):
+        fields = [*PatientBaseSerializer.Meta.fields, "risk"]
+        read_only_fields = fields
+
+    @extend_schema_field(RiskSummarySerializer(allow_null=True))
+    def get_risk(self, obj):
+        """The current assessment (null until the first one)."""
+        if getattr(obj, "risk_tier", None) is None:
+            return None
+        return {
+            "score": obj.risk_score,
+            "tier": obj.risk_tier,
+            "provisional": obj.risk_provisional,
+            "assessed_at": serializers.DateTimeField().to_representation(obj.risk_assessed_at),
+        }
+
+
+class PatientFilterSet(PatientBaseFilterSet):
+    tier = django_filters.ChoiceFilter(field_name="risk_tier", choices=Tier.choices, label="Current risk tier")
+
+    class Meta(PatientBaseFilterSet.Meta):
+        pass
+
+
+class RiskQuerySerializer(serializers.Serializer):
+    as_of = PlausibleDateTimeField(required=False, help_text="ISO 8601 instant; default now.")
+
+
+class AssessmentSerializer(ApiModelSerializer):
+    id = PublicIdField()
+    patient = PatientRef()
+    missing = serializers.ListField(child=serializers.CharField(), read_only=True)
+    components = serializers.DictField(child=serializers.IntegerField(), read_only=True)
+    factors = FactorSerializer(many=True, read_only=True)
+    overrides = serializers.ListField(child=serializers.DictField(), read_only=True)
+    recommendations = serializers.ListField(child=serializers.DictField(), read_only=True)
+    notes = serializers.ListField(child=serializers.CharField(), read_only=True)
+    secondary = serializers.DictField(read_only=True)
+
+    class Meta:
+        model = RiskAssessment
+        fields = [
+            "id",
+            "patient",
+            "assessed_at",
+            "as_of",
+            "ruleset",
+            "score",
+            "tier",
+            "provisional",
+            "missing",
+            "components",
+            "factors",
+            "overrides",
+            "recommendations",
+            "notes",
+            "dic_score",
+            "secondary",
+            "tier_rose_at",
+            "is_current",
+        ]
+        read_only_fields = fields
+
+
+class AssessmentDetailSerializer(AssessmentSerializer):
+    inputs = serializers.DictField(read_only=True, help_text="The snapshot the score was computed from.")
+
+    class Meta(AssessmentSerializer.Meta):
+        fields = [*AssessmentSerializer.Meta.fields, "inputs"]
+        read_only_fields = fields
+
+
+class AssessmentFailed(APIException):
+    status_code = 503
+    default_detail = "The assessment could not be computed now; the next sweep will retry."
+    default_code = "assessment_failed"
+
+
+class PatientViewSet(PatientRecordViewSet):
+    """Patients with their current risk. Clinicians write (a nurse may PATCH the weight);
+    a patient reads only their own record."""
+
+    read_serializer_class = PatientSerializer
+    filterset_class = PatientFilterSet
+    action_roles = {"assess": {"clinician", "nurse"}, "risk": {"clinician", "nurse", "patient"}}
+
+    def get_queryset(self):
+        return selectors.patients_with_risk(self.request.user).order_by("family_name", "given_name", "id")
+
+    @extend_schema(request=None, responses={200: AssessmentDetailSerializer}, summary="Assess now")
+    @action(detail=True, methods=["post"])
+    def assess(self, request, id=None):
+        """Assess the patient now, reconcile their flags, and return the current assessment."""
+        patient = self.get_object()
+        assessment = services.patient_assess(patient, actor=request.user)
+        if assessment is None:
+            raise AssessmentFailed()
+        return Response(AssessmentDetailSerializer(assessment, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "as_of", OpenApiTypes.DATETIME, description="ISO 8601 instant (default now); computed, not stored.", required=False
+            )
+        ],
+        responses={200: RiskResultSerializer},
+        summary="Risk at an instant",
+    )
+    @action(detail=True, methods=["get"])
+    def risk(self, request, id=None):
+        """The ITRS result at ``as_of``, computed from the records as they stand (not stored)."""
+        patient = self.get_object()
+        query = RiskQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        as_of = query.validated_data.get("as_of") or timezone.now()
+        if as_of.date() < patient.date_of_birth:
+            raise serializers.ValidationError({"as_of": ["Before the patient's date of birth."]})
+        if as_of > timezone.now() + timedelta(days=366):
+            raise serializers.ValidationError({"as_of": ["At most one year ahead."]})
+        result = services.assess_at(patient, as_of)
+        self.audit_read(patient=patient, obj=patient, detail={"resource": "risk", "as_of": as_of.isoformat()})
+        data = {**result.as_dict(), "patient": patient.public_id, "stored": False, "as_of": result.as_of}
+        return Response(RiskResultSerializer(data).data)
+
+
+# --- assessments ------------------------------------------------------------------------------------
+
+
+class AssessmentViewSet(ListRetrieveMixin, ApiViewSet):
+    """Stored assessments, newest first (a new row only when the result changed)."""
+
+    resource = "assessment"
+    read_serializer_class = AssessmentSerializer
+    detail_serializer_class = AssessmentDetailSerializer
+    patient_read = True
+    filterset_class = patient_filterset(
+        "AssessmentFilterSet",
+        RiskAssessment,
+        {
+            "tier": django_filters.ChoiceFilter(choices=Tier.choices),
+            "current": django_filters.BooleanFilter(field_name="is_current"),
+        },
+        date_field="assessed_at",
+    )
+
+    def get_queryset(self):
+        return selectors.assessment_scope(self.request.user).order_by("-assessed_at", "-id")
+
+
+# --- flags ----------------------------------------------------------------------------------------------
+
+
+class FlagSerializer(ApiModelSerializer):
+    id = PublicIdField()
+    patient = PatientRef()
+    acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, allow_null=True)
+    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, allow_null=True)
+    evidence = serializers.DictField(read_only=True)
+
+    class Meta:
+        model = ReviewFlag
+        fields = [
+            "id",
+            "patient",
+            "kind",
+            "rule",
+            "priority",
+            "status",
+            "reason",
+            "evidence",
+            "raised_at",
+            "due_at",
+            "escalated_at",
+            "acknowledged_by",
+            "acknowledged_at",
+            "snoozed_until",
+            "resolved_by",
+            "resolved_at",
+            "resolution",
+            "note",
+        ]
+        read_only_fields = fields
+
+
+NOTE = {"required": False, "allow_blank": True, "max_length": 2000, "default": ""}
+
+
+class FlagAcknowledgeSerializer(serializers.Serializer):
+    note = serializers.CharField(**NOTE)
+
+
+class FlagSnoozeSerializer(serializers.Serializer):
+    until = PlausibleDateTimeField(help_text="When the flag comes back (future, at most 180 days; not for emergencies).")
+    note = serializers.CharField(**NOTE)
+
+
+class FlagResolveSerializer(serializers.Serializer):
+    resolution = serializers.ChoiceField(choices=ReviewFlag.Resolution.choices)
+    note = serializers.CharField(**NOTE)
+
+
+STAFF = {"clinician", "nurse"}
+
+
+class FlagViewSet(ListRetrieveMixin, ApiViewSet):
+    """Review flags (the staff worklist), most urgent first. Staff only."""
+
+    resource = "flag"
+    read_serializer_class = FlagSerializer
+    patient_read = False
+    action_roles = {"acknowledge": STAFF, "snooze": STAFF, "resolve": STAFF}
+    filterset_class = patient_filterset(
+        "FlagFilterSet",
+        ReviewFlag,
+        {
+            "status": django_filters.ChoiceFilter(choices=ReviewFlag.Status.choices),
+            "kind": django_filters.ChoiceFilter(choices=ReviewFlag.Kind.choices),
+            "priority": django_filters.ChoiceFilter(choices=ReviewFlag.Priority.choices),
+        },
+    )
+
+    def get_queryset(self):
+        return selectors.flag_scope(self.request.user).order_by("priority_rank", "due_at", "id")
+
+    def _change(self, request, service, parser, **extra):
+        flag = self.get_object()
+        parsed = parser(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        try:
+            flag = service(flag=flag, actor=request.user, **parsed.validated_data, **extra)
+        except services.FlagConflict as exc:
+            raise Conflict(str(exc)) from exc
+        return self.output(self.reload(flag))
+
+    @extend_schema(request=FlagAcknowledgeSerializer, responses={200: FlagSerializer, 409: None})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, id=None):
+        """Someone is on it (open flags only)."""
+        return self._change(request, services.flag_acknowledge, FlagAcknowledgeSerializer)
+
+    @extend_schema(request=FlagSnoozeSerializer, responses={200: FlagSerializer, 409: None})
+    @action(detail=True, methods=["post"])
+    def snooze(self, request, id=None):
+        """Hide until ``until``; it comes back then, or at once if its kind escalates."""
+        return self._change(request, services.flag_snooze, FlagSnoozeSerializer)
+
+    @extend_schema(request=FlagResolveSerializer, responses={200: FlagSerializer, 409: None})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, id=None):
+        """Close the flag. Only a clinician closes a haematology review."""
+        return self._change(request, services.flag_resolve, FlagResolveSerializer)
+
