@@ -49,9 +49,7 @@ def regimen_scope(user):
 
 
 def infusion_scope(user):
-    return (
-        selectors.infusion_scope(user).select_related("regimen", "vascular_access").order_by("-started_at", "-id")
-    )
+    return selectors.infusion_scope(user).select_related("regimen", "vascular_access").order_by("-started_at", "-id")
 
 
 def medication_scope(user):

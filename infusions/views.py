@@ -33,7 +33,9 @@ def clinician_form_view(view: Callable) -> Callable:
 @clinician_form_view
 def regimen_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
-    form = RegimenForm(request.POST or None, initial={"indication": patient.diagnosis, "start_date": timezone.localdate()})
+    form = RegimenForm(
+        request.POST or None, initial={"indication": patient.diagnosis, "start_date": timezone.localdate()}
+    )
     return record_form(
         request,
         patient=patient,

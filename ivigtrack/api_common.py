@@ -59,7 +59,7 @@ class Conflict(exceptions.APIException):
 
 
 def role_of(user) -> str:
-    """"superuser", "clinician", "nurse", "patient" or "" (no clinical access)."""
+    """ "superuser", "clinician", "nurse", "patient" or "" (no clinical access)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return ""
     if user.is_superuser:
@@ -319,7 +319,9 @@ def date_range_filters(field_name: str) -> dict[str, InstantFilter]:
         "from": InstantFilter(
             field_name=field_name, bound="from", label=f"{field_name} on or after (ISO date or date-time)"
         ),
-        "to": InstantFilter(field_name=field_name, bound="to", label=f"{field_name} on or before (ISO date or date-time)"),
+        "to": InstantFilter(
+            field_name=field_name, bound="to", label=f"{field_name} on or before (ISO date or date-time)"
+        ),
     }
 
 

@@ -245,7 +245,9 @@ class PatientViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
             if data:
                 patient = services.patient_update(actor=self.request.user, patient=patient, **data)
             if weight_kg is not None:
-                services.weight_record(actor=self.request.user, patient=patient, weight_kg=weight_kg, measured_on=measured_on)
+                services.weight_record(
+                    actor=self.request.user, patient=patient, weight_kg=weight_kg, measured_on=measured_on
+                )
         return patient
 
 
@@ -307,7 +309,18 @@ class VascularAccessSerializer(ApiModelSerializer):
 
     class Meta:
         model = VascularAccess
-        fields = ["id", "patient", "kind", "vein", "side", "inserted_on", "removed_on", "note", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "patient",
+            "kind",
+            "vein",
+            "side",
+            "inserted_on",
+            "removed_on",
+            "note",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 

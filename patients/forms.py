@@ -111,7 +111,17 @@ class PatientForm(ServiceForm):
 
     class Meta:
         model = Patient
-        fields = ["mrn", "given_name", "family_name", "date_of_birth", "sex", "height_cm", "diagnosis", "user", "active"]
+        fields = [
+            "mrn",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex",
+            "height_cm",
+            "diagnosis",
+            "user",
+            "active",
+        ]
         labels = {"user": "Portal login", "active": "Active (under follow-up)"}
 
     def __init__(self, *args, **kwargs):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 
 from infusions.models import Infusion
 from ivigtrack.models_base import ClinicalModel
@@ -40,7 +40,9 @@ class RiskAssessment(ClinicalModel):
     dic_score = models.SmallIntegerField(null=True, blank=True)
     inputs = models.JSONField(default=dict)
     fingerprint = models.CharField(max_length=64, help_text="Hash of the result; equal hash = unchanged.")
-    tier_rose_at = models.DateTimeField(null=True, blank=True, help_text="When the current tier was last reached from a lower one.")
+    tier_rose_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the current tier was last reached from a lower one."
+    )
     is_current = models.BooleanField(default=True)
 
     class Meta:
@@ -136,9 +138,7 @@ class ReviewFlag(ClinicalModel):
     class Meta:
         ordering = ["priority_rank", "due_at", "id"]
         indexes = [
-            models.Index(
-                fields=["priority_rank", "due_at"], condition=Q(status__in=UNRESOLVED), name="flag_worklist"
-            ),
+            models.Index(fields=["priority_rank", "due_at"], condition=Q(status__in=UNRESOLVED), name="flag_worklist"),
             models.Index(fields=["patient", "kind", "-resolved_at"], name="flag_patient_kind"),
         ]
         constraints = [
@@ -209,6 +209,8 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["flag", "priority"], condition=Q(kind="immediate"), name="one_immediate_notice_per_flag_priority"
+                fields=["flag", "priority"],
+                condition=Q(kind="immediate"),
+                name="one_immediate_notice_per_flag_priority",
             )
         ]

@@ -64,7 +64,10 @@ def routine_digest_send() -> Notification | None:
         return None
     lines = [f"- {f.patient.mrn}: {f.get_kind_display()} ({f.rule}) — {f.reason}" for f in flags]
     note = Notification.objects.create(
-        kind="digest", priority="routine", subject=f"ivigtrack: {len(flags)} routine review item(s)", recipients=staff_recipients()
+        kind="digest",
+        priority="routine",
+        subject=f"ivigtrack: {len(flags)} routine review item(s)",
+        recipients=staff_recipients(),
     )
     try:
         send_mail(note.subject, "\n".join(lines), settings.DEFAULT_FROM_EMAIL, note.recipients)

@@ -201,9 +201,15 @@ def _reconcile_flags(desired, open_flags, now, outcome: ChunkOutcome, actor_labe
                 if _escalate(existing, spec, now):
                     outcome.flags_escalated += 1
                     outcome.notify.append(existing.pk)
-                    audits.append(_job_audit("flag.escalate", existing, actor_label, {"rule": spec.rule, "priority": spec.priority}))
+                    audits.append(
+                        _job_audit(
+                            "flag.escalate", existing, actor_label, {"rule": spec.rule, "priority": spec.priority}
+                        )
+                    )
             elif existing.status == "snoozed" and existing.snoozed_until and existing.snoozed_until <= now:
-                if ReviewFlag.objects.filter(pk=existing.pk, status="snoozed").update(status="open", snoozed_until=None):
+                if ReviewFlag.objects.filter(pk=existing.pk, status="snoozed").update(
+                    status="open", snoozed_until=None
+                ):
                     audits.append(_job_audit("flag.unsnooze", existing, actor_label, {"reason": "snooze ended"}))
             elif spec.rule != existing.rule or spec.reason != existing.reason:
                 # Same or lower urgency: keep the flag, refresh what it says and why.
@@ -220,7 +226,9 @@ def _reconcile_flags(desired, open_flags, now, outcome: ChunkOutcome, actor_labe
             )
             if won:
                 outcome.flags_resolved += 1
-                audits.append(_job_audit("flag.resolve", existing, actor_label, {"resolution": "completed", "note": note}))
+                audits.append(
+                    _job_audit("flag.resolve", existing, actor_label, {"resolution": "completed", "note": note})
+                )
     if to_create:
         # ignore_conflicts: if another sweep raised the same flag meanwhile, the partial unique
         # constraint keeps one. Our own rows are found again by their exact raised_at.
@@ -357,7 +365,9 @@ def chunked(ids: list[int], size: int) -> list[list[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
-def sweep_start(*, full: bool = True, trigger: str = "beat", now: datetime | None = None) -> tuple[SweepRun, list[list[int]]]:
+def sweep_start(
+    *, full: bool = True, trigger: str = "beat", now: datetime | None = None
+) -> tuple[SweepRun, list[list[int]]]:
     now = now or timezone.now()
     ids = sweep_patient_ids(full=full, now=now)
     chunks = chunked(ids, settings.IVIGTRACK_SWEEP_CHUNK)
@@ -418,7 +428,12 @@ def _claim(flag: ReviewFlag, allowed_from: tuple[str, ...], **changes) -> Review
 def flag_acknowledge(*, flag: ReviewFlag, actor, note: str = "") -> ReviewFlag:
     _require_staff(actor)
     flag = _claim(
-        flag, ("open",), status="acknowledged", acknowledged_by=actor, acknowledged_at=timezone.now(), note=note or F("note")
+        flag,
+        ("open",),
+        status="acknowledged",
+        acknowledged_by=actor,
+        acknowledged_at=timezone.now(),
+        note=note or F("note"),
     )
     audit_record(actor=actor, action="flag.acknowledge", obj=flag, detail={"note": note})
     return flag
@@ -475,9 +490,11 @@ def symptom_flag_raise(report, *, actor) -> ReviewFlag | None:
         return None
     now = timezone.now()
     rank = PRIORITY_RANK[spec.priority]
-    existing = ReviewFlag.objects.select_for_update().filter(
-        patient_id=report.patient_id, kind=spec.kind, status__in=UNRESOLVED
-    ).first()
+    existing = (
+        ReviewFlag.objects.select_for_update()
+        .filter(patient_id=report.patient_id, kind=spec.kind, status__in=UNRESOLVED)
+        .first()
+    )
     evidence = {**spec.evidence, "report": str(report.public_id)}
     if existing is None:
         flag = ReviewFlag.objects.create(
@@ -496,10 +513,17 @@ def symptom_flag_raise(report, *, actor) -> ReviewFlag | None:
         flag = existing
         fields = {"reason": spec.reason, "evidence": evidence, "status": "open", "snoozed_until": None}
         if rank < existing.priority_rank:
-            fields.update(rule=spec.rule, priority=spec.priority, priority_rank=rank, due_at=spec.due_at, escalated_at=now)
+            fields.update(
+                rule=spec.rule, priority=spec.priority, priority_rank=rank, due_at=spec.due_at, escalated_at=now
+            )
         ReviewFlag.objects.filter(pk=existing.pk).update(**fields)
         flag.refresh_from_db()
-        audit_record(actor=actor, action="flag.escalate" if rank < existing.priority_rank else "flag.update", obj=flag, detail={"rule": flag.rule})
+        audit_record(
+            actor=actor,
+            action="flag.escalate" if rank < existing.priority_rank else "flag.update",
+            obj=flag,
+            detail={"rule": flag.rule},
+        )
     flag_id = flag.pk
     transaction.on_commit(lambda: _enqueue_notifications([flag_id]))
     return flag

@@ -116,7 +116,9 @@ def load_snapshots(patient_ids: Iterable[int], as_of: datetime) -> dict[int, Pat
         patient_id__in=ids, collected_at__gte=as_of - LAB_WINDOW, collected_at__lte=as_of
     ).values_list("patient_id", "test", "value", "collected_at", "reference_high", "needs_verification"):
         labs[pid].append(
-            LabSnap(test=test, value=value, collected_at=collected, reference_high=ref_high, needs_verification=doubtful)
+            LabSnap(
+                test=test, value=value, collected_at=collected, reference_high=ref_high, needs_verification=doubtful
+            )
         )
 
     meds = defaultdict(list)
@@ -193,7 +195,14 @@ def load_snapshots(patient_ids: Iterable[int], as_of: datetime) -> dict[int, Pat
     for pid, regimen_id, product_id, started, grams, rate, ml_h, status in Infusion.objects.filter(
         patient_id__in=ids, started_at__gte=as_of - INFUSION_WINDOW, status="administered", started_at__lte=as_of
     ).values_list(
-        "patient_id", "regimen_id", "product_id", "started_at", "dose_grams", "max_rate_mg_kg_min", "max_rate_ml_h", "status"
+        "patient_id",
+        "regimen_id",
+        "product_id",
+        "started_at",
+        "dose_grams",
+        "max_rate_mg_kg_min",
+        "max_rate_ml_h",
+        "status",
     ):
         product = products[product_id]
         indication = regimen_indication.get(regimen_id) or base[pid][6]

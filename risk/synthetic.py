@@ -14,8 +14,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -23,26 +22,89 @@ from django.utils import timezone
 from infusions.models import Infusion, MedicationCourse, Product, Regimen
 from patients.models import Condition, LabResult, Patient, ThrombosisEvent, VascularAccess, WeightMeasurement
 
-GIVEN_F = ["Alice", "Brenda", "Carla", "Dora", "Elena", "Fatima", "Gwen", "Helga", "Ines", "Joan", "Kira", "Lena", "Maya"]
+GIVEN_F = [
+    "Alice",
+    "Brenda",
+    "Carla",
+    "Dora",
+    "Elena",
+    "Fatima",
+    "Gwen",
+    "Helga",
+    "Ines",
+    "Joan",
+    "Kira",
+    "Lena",
+    "Maya",
+]
 GIVEN_M = ["Adam", "Bruno", "Carl", "David", "Emil", "Farid", "Gareth", "Hugo", "Ivan", "Jonas", "Karl", "Luis", "Omar"]
-FAMILY = ["Ashdown", "Brook", "Carver", "Dale", "Elmore", "Frost", "Grange", "Hale", "Irwin", "Jansen", "Keller", "Lowe",
-          "Marsh", "Nolan", "Orme", "Pryce", "Quill", "Rowe", "Shaw", "Thorne", "Upton", "Vance", "Wells", "Yates"]
+FAMILY = [
+    "Ashdown",
+    "Brook",
+    "Carver",
+    "Dale",
+    "Elmore",
+    "Frost",
+    "Grange",
+    "Hale",
+    "Irwin",
+    "Jansen",
+    "Keller",
+    "Lowe",
+    "Marsh",
+    "Nolan",
+    "Orme",
+    "Pryce",
+    "Quill",
+    "Rowe",
+    "Shaw",
+    "Thorne",
+    "Upton",
+    "Vance",
+    "Wells",
+    "Yates",
+]
 
-DIAGNOSES = [("cidp", 45), ("pid", 20), ("mmn", 10), ("itp", 8), ("myasthenia_gravis", 5), ("dermatomyositis", 4),
-             ("gbs", 3), ("other", 5)]
+DIAGNOSES = [
+    ("cidp", 45),
+    ("pid", 20),
+    ("mmn", 10),
+    ("itp", 8),
+    ("myasthenia_gravis", 5),
+    ("dermatomyositis", 4),
+    ("gbs", 3),
+    ("other", 5),
+]
 # diagnosis -> (g/kg/day, days per course, interval days)
 SCHEDULES = {
-    "cidp": (1.0, 1, 21), "pid": (0.5, 1, 28), "mmn": (0.5, 2, 28), "itp": (1.0, 2, 42),
-    "myasthenia_gravis": (1.0, 1, 28), "dermatomyositis": (1.0, 2, 28), "gbs": (0.4, 5, None), "other": (0.4, 1, 28),
+    "cidp": (1.0, 1, 21),
+    "pid": (0.5, 1, 28),
+    "mmn": (0.5, 2, 28),
+    "itp": (1.0, 2, 42),
+    "myasthenia_gravis": (1.0, 1, 28),
+    "dermatomyositis": (1.0, 2, 28),
+    "gbs": (0.4, 5, None),
+    "other": (0.4, 1, 28),
 }
-CONDITIONS = [("hypertension", 0.30), ("diabetes", 0.12), ("dyslipidemia", 0.20), ("smoking", 0.12),
-              ("atrial_fibrillation", 0.04), ("heart_failure", 0.03), ("thrombophilia", 0.03),
-              ("thrombophilia_high_risk", 0.005), ("active_cancer", 0.04), ("paraproteinemia", 0.03),
-              ("reduced_mobility", 0.10), ("bedbound", 0.01), ("renal_impairment", 0.05)]
+CONDITIONS = [
+    ("hypertension", 0.30),
+    ("diabetes", 0.12),
+    ("dyslipidemia", 0.20),
+    ("smoking", 0.12),
+    ("atrial_fibrillation", 0.04),
+    ("heart_failure", 0.03),
+    ("thrombophilia", 0.03),
+    ("thrombophilia_high_risk", 0.005),
+    ("active_cancer", 0.04),
+    ("paraproteinemia", 0.03),
+    ("reduced_mobility", 0.10),
+    ("bedbound", 0.01),
+    ("renal_impairment", 0.05),
+]
 
 
 def _utc(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour, 0), tzinfo=dt_timezone.utc)
+    return datetime.combine(day, time(hour, 0), tzinfo=UTC)
 
 
 def _copy(model, columns: list[str], rows: list[tuple]) -> None:
@@ -61,8 +123,15 @@ def _copy(model, columns: list[str], rows: list[tuple]) -> None:
         model.objects.bulk_create(objs, batch_size=1000)
 
 
-def generate(count: int, *, seed: int = 1, prefix: str | None = None, batch: int = 1000,
-             progress: Callable[[int], None] | None = None, today: date | None = None) -> int:
+def generate(
+    count: int,
+    *,
+    seed: int = 1,
+    prefix: str | None = None,
+    batch: int = 1000,
+    progress: Callable[[int], None] | None = None,
+    today: date | None = None,
+) -> int:
     """Create `count` synthetic patients (idempotent per MRN prefix + seed). Returns how many were created."""
     rng = random.Random(seed)
     today = today or timezone.localdate()
@@ -111,7 +180,7 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
         for p in people:
             p.pk = p.id = ids[p.mrn]
 
-    weights, conditions, accesses, events, labs, meds, regimens, infusions = [], [], [], [], [], [], [], []
+    weights, conditions, accesses, events, labs, meds, infusions = [], [], [], [], [], [], []
     regimen_objs = []
     for p in people:
         if p.weight_kg:
@@ -121,42 +190,131 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
                 onset = today - timedelta(days=rng.randint(30, 3000))
                 conditions.append((uuid.uuid4(), now, now, p.pk, code, onset, None, ""))
         if p.sex == "female" and rng.random() < 0.01:
-            conditions.append((uuid.uuid4(), now, now, p.pk, "pregnancy_postpartum", today - timedelta(days=90), None, ""))
+            conditions.append(
+                (uuid.uuid4(), now, now, p.pk, "pregnancy_postpartum", today - timedelta(days=90), None, "")
+            )
         if rng.random() < 0.06:
             kind = rng.choice(["port", "port", "picc", "cvc_tunneled"])
-            accesses.append((uuid.uuid4(), now, now, p.pk, kind, rng.choice(["internal_jugular", "subclavian", "arm"]),
-                             rng.choice(["left", "right"]), today - timedelta(days=rng.randint(10, 900)), None, ""))
+            accesses.append(
+                (
+                    uuid.uuid4(),
+                    now,
+                    now,
+                    p.pk,
+                    kind,
+                    rng.choice(["internal_jugular", "subclavian", "arm"]),
+                    rng.choice(["left", "right"]),
+                    today - timedelta(days=rng.randint(10, 900)),
+                    None,
+                    "",
+                )
+            )
         if rng.random() < 0.04:
-            events.append((uuid.uuid4(), now, now, p.pk, rng.choice(["dvt", "pe", "upper_extremity_dvt"]), "confirmed",
-                           today - timedelta(days=rng.randint(20, 2500)), rng.choice(["unprovoked", "minor_transient"]), ""))
+            events.append(
+                (
+                    uuid.uuid4(),
+                    now,
+                    now,
+                    p.pk,
+                    rng.choice(["dvt", "pe", "upper_extremity_dvt"]),
+                    "confirmed",
+                    today - timedelta(days=rng.randint(20, 2500)),
+                    rng.choice(["unprovoked", "minor_transient"]),
+                    "",
+                )
+            )
         if rng.random() < 0.02:
-            events.append((uuid.uuid4(), now, now, p.pk, rng.choice(["mi", "ischemic_stroke", "tia"]), "confirmed",
-                           today - timedelta(days=rng.randint(60, 3000)), "unknown", ""))
+            events.append(
+                (
+                    uuid.uuid4(),
+                    now,
+                    now,
+                    p.pk,
+                    rng.choice(["mi", "ischemic_stroke", "tia"]),
+                    "confirmed",
+                    today - timedelta(days=rng.randint(60, 3000)),
+                    "unknown",
+                    "",
+                )
+            )
         if rng.random() < 0.15:
             started = today - timedelta(days=rng.randint(1, 400))
             ended = started + timedelta(days=rng.randint(10, 200)) if rng.random() < 0.6 else None
-            meds.append((uuid.uuid4(), now, now, p.pk, "steroid", "prednisolone", 20, 20, "oral", "", started, ended, ""))
+            meds.append(
+                (uuid.uuid4(), now, now, p.pk, "steroid", "prednisolone", 20, 20, "oral", "", started, ended, "")
+            )
         if p.sex == "female" and rng.random() < 0.08:
-            meds.append((uuid.uuid4(), now, now, p.pk, "estrogen", "oral HRT", None, None, "oral", "",
-                         today - timedelta(days=rng.randint(30, 2000)), None, ""))
+            meds.append(
+                (
+                    uuid.uuid4(),
+                    now,
+                    now,
+                    p.pk,
+                    "estrogen",
+                    "oral HRT",
+                    None,
+                    None,
+                    "oral",
+                    "",
+                    today - timedelta(days=rng.randint(30, 2000)),
+                    None,
+                    "",
+                )
+            )
         if rng.random() < 0.05:
-            meds.append((uuid.uuid4(), now, now, p.pk, "anticoagulant", "apixaban", 10, None, "oral",
-                         rng.choice(["therapeutic", "extended", "prophylactic"]),
-                         today - timedelta(days=rng.randint(10, 700)), None, ""))
+            meds.append(
+                (
+                    uuid.uuid4(),
+                    now,
+                    now,
+                    p.pk,
+                    "anticoagulant",
+                    "apixaban",
+                    10,
+                    None,
+                    "oral",
+                    rng.choice(["therapeutic", "extended", "prophylactic"]),
+                    today - timedelta(days=rng.randint(10, 700)),
+                    None,
+                    "",
+                )
+            )
         if rng.random() < 0.08:
-            meds.append((uuid.uuid4(), now, now, p.pk, "diuretic", "furosemide", 40, None, "oral", "",
-                         today - timedelta(days=rng.randint(10, 900)), None, ""))
+            meds.append(
+                (
+                    uuid.uuid4(),
+                    now,
+                    now,
+                    p.pk,
+                    "diuretic",
+                    "furosemide",
+                    40,
+                    None,
+                    "oral",
+                    "",
+                    today - timedelta(days=rng.randint(10, 900)),
+                    None,
+                    "",
+                )
+            )
         # labs: baseline pre-IVIG set for most, a coagulation panel for some
         if rng.random() < 0.9:
             at = _utc(today - timedelta(days=rng.randint(200, 700)), 8)
-            for test, value, unit in (("platelets", rng.gauss(250, 50), "10^9/L"), ("creatinine", rng.gauss(0.9, 0.2), "mg/dL"),
-                                      ("iga", rng.gauss(200, 60), "mg/dL")):
+            for test, value, unit in (
+                ("platelets", rng.gauss(250, 50), "10^9/L"),
+                ("creatinine", rng.gauss(0.9, 0.2), "mg/dL"),
+                ("iga", rng.gauss(200, 60), "mg/dL"),
+            ):
                 labs.append(_lab(p.pk, test, value, unit, at, now))
         if rng.random() < 0.4:
             at = _utc(today - timedelta(days=rng.randint(5, 400)), 8)
-            for test, value, unit in (("pt", rng.gauss(12.5, 0.6), "s"), ("inr", rng.gauss(1.0, 0.08), "ratio"),
-                                      ("aptt", rng.gauss(30, 3), "s"), ("fibrinogen", rng.gauss(3.2, 0.6), "g/L"),
-                                      ("platelets", rng.gauss(250, 50), "10^9/L")):
+            for test, value, unit in (
+                ("pt", rng.gauss(12.5, 0.6), "s"),
+                ("inr", rng.gauss(1.0, 0.08), "ratio"),
+                ("aptt", rng.gauss(30, 3), "s"),
+                ("fibrinogen", rng.gauss(3.2, 0.6), "g/L"),
+                ("platelets", rng.gauss(250, 50), "10^9/L"),
+            ):
                 labs.append(_lab(p.pk, test, value, unit, at, now))
         # the regimen and about two years of infusions on its schedule
         dose, days, interval = SCHEDULES[p.diagnosis]
@@ -166,11 +324,20 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
             begin = today - timedelta(days=rng.randint(60, 730))
         else:
             begin = today - timedelta(days=rng.randint(0, 400))
-        regimen_objs.append(Regimen(
-            patient_id=p.pk, product_id=product_id, indication=p.diagnosis, dose_g_per_kg_per_day=dose,
-            days_per_course=days, interval_days=interval, dosing_weight="actual", start_date=begin,
-            max_rate_mg_kg_min=rate, setting="outpatient",
-        ))
+        regimen_objs.append(
+            Regimen(
+                patient_id=p.pk,
+                product_id=product_id,
+                indication=p.diagnosis,
+                dose_g_per_kg_per_day=dose,
+                days_per_course=days,
+                interval_days=interval,
+                dosing_weight="actual",
+                start_date=begin,
+                max_rate_mg_kg_min=rate,
+                setting="outpatient",
+            )
+        )
         grams = round(dose * float(p.weight_kg or 70), 1)
         course = begin
         while course <= today:
@@ -178,26 +345,127 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
                 day = course + timedelta(days=d)
                 if day > today - timedelta(days=1):
                     break
-                infusions.append((uuid.uuid4(), now, now, p.pk, product_id, f"LOT{rng.randint(1000, 9999)}",
-                                  _utc(day, 9 + rng.randint(0, 6)), min(grams, 250.0), rate, "administered", "staff",
-                                  "", "", p.weight_kg))
+                infusions.append(
+                    (
+                        uuid.uuid4(),
+                        now,
+                        now,
+                        p.pk,
+                        product_id,
+                        f"LOT{rng.randint(1000, 9999)}",
+                        _utc(day, 9 + rng.randint(0, 6)),
+                        min(grams, 250.0),
+                        rate,
+                        "administered",
+                        "staff",
+                        "",
+                        "",
+                        p.weight_kg,
+                    )
+                )
             if not interval:
                 break
             course += timedelta(days=interval)
 
     Regimen.objects.bulk_create(regimen_objs, batch_size=1000)
-    _copy(WeightMeasurement, ["public_id", "created_at", "updated_at", "patient_id", "weight_kg", "measured_on", "is_current"], weights)
-    _copy(Condition, ["public_id", "created_at", "updated_at", "patient_id", "code", "onset_date", "resolved_date", "note"], conditions)
-    _copy(VascularAccess, ["public_id", "created_at", "updated_at", "patient_id", "kind", "vein", "side", "inserted_on",
-                           "removed_on", "note"], accesses)
-    _copy(ThrombosisEvent, ["public_id", "created_at", "updated_at", "patient_id", "kind", "status", "diagnosed_on",
-                            "provocation", "note"], events)
-    _copy(MedicationCourse, ["public_id", "created_at", "updated_at", "patient_id", "category", "drug", "dose_mg_per_day",
-                             "prednisolone_eq_mg_per_day", "route", "intensity", "start_date", "end_date", "note"], meds)
-    _copy(LabResult, ["public_id", "created_at", "updated_at", "patient_id", "test", "value", "unit", "entered_value",
-                      "entered_unit", "collected_at", "needs_verification", "verification_reason"], labs)
-    _copy(Infusion, ["public_id", "created_at", "updated_at", "patient_id", "product_id", "lot_number", "started_at",
-                     "dose_grams", "max_rate_mg_kg_min", "status", "source", "reactions", "note", "weight_kg_used"], infusions)
+    _copy(
+        WeightMeasurement,
+        ["public_id", "created_at", "updated_at", "patient_id", "weight_kg", "measured_on", "is_current"],
+        weights,
+    )
+    _copy(
+        Condition,
+        ["public_id", "created_at", "updated_at", "patient_id", "code", "onset_date", "resolved_date", "note"],
+        conditions,
+    )
+    _copy(
+        VascularAccess,
+        [
+            "public_id",
+            "created_at",
+            "updated_at",
+            "patient_id",
+            "kind",
+            "vein",
+            "side",
+            "inserted_on",
+            "removed_on",
+            "note",
+        ],
+        accesses,
+    )
+    _copy(
+        ThrombosisEvent,
+        [
+            "public_id",
+            "created_at",
+            "updated_at",
+            "patient_id",
+            "kind",
+            "status",
+            "diagnosed_on",
+            "provocation",
+            "note",
+        ],
+        events,
+    )
+    _copy(
+        MedicationCourse,
+        [
+            "public_id",
+            "created_at",
+            "updated_at",
+            "patient_id",
+            "category",
+            "drug",
+            "dose_mg_per_day",
+            "prednisolone_eq_mg_per_day",
+            "route",
+            "intensity",
+            "start_date",
+            "end_date",
+            "note",
+        ],
+        meds,
+    )
+    _copy(
+        LabResult,
+        [
+            "public_id",
+            "created_at",
+            "updated_at",
+            "patient_id",
+            "test",
+            "value",
+            "unit",
+            "entered_value",
+            "entered_unit",
+            "collected_at",
+            "needs_verification",
+            "verification_reason",
+        ],
+        labs,
+    )
+    _copy(
+        Infusion,
+        [
+            "public_id",
+            "created_at",
+            "updated_at",
+            "patient_id",
+            "product_id",
+            "lot_number",
+            "started_at",
+            "dose_grams",
+            "max_rate_mg_kg_min",
+            "status",
+            "source",
+            "reactions",
+            "note",
+            "weight_kg_used",
+        ],
+        infusions,
+    )
     return len(people)
 
 

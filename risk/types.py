@@ -44,7 +44,8 @@ ARTERIAL_EVENT_KINDS = frozenset({"mi", "ischemic_stroke", "tia", "peripheral_ar
 
 @dataclass(frozen=True)
 class LabSnap:
-    test: str  # pt | inr | aptt | fibrinogen | d_dimer | platelets | creatinine | iga | igg | serum_viscosity | hemoglobin | triglycerides
+    # pt | inr | aptt | fibrinogen | d_dimer | platelets | creatinine | iga | igg | serum_viscosity | ...
+    test: str
     value: float  # canonical unit (s, ratio, s, g/L, mg/L FEU, 10^9/L, mg/dL, mg/dL, g/L, cP, g/dL, mg/dL)
     collected_at: datetime
     reference_high: float | None = None  # the lab's upper limit in the canonical unit

@@ -63,9 +63,28 @@ def start_worker(chunk: int = 1000) -> subprocess.Popen:
         "IVIGTRACK_SWEEP_CHUNK": str(chunk),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ivigtrack", "worker", "-l", "warning", "--concurrency", "1",
-         "--pool", "prefork", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ivigtrack",
+            "worker",
+            "-l",
+            "warning",
+            "--concurrency",
+            "1",
+            "--pool",
+            "prefork",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     return proc
 
@@ -95,8 +114,15 @@ def test_symptom_report_flag_and_notification_through_the_worker(broker, make_us
     worker = start_worker()
     try:
         patient = patient_services.patient_create(
-            actor=carol, mrn="W1", given_name="Wanda", family_name="Worker", date_of_birth=date(1960, 1, 1),
-            sex="female", height_cm=165, diagnosis="cidp", weight_kg=70,
+            actor=carol,
+            mrn="W1",
+            given_name="Wanda",
+            family_name="Worker",
+            date_of_birth=date(1960, 1, 1),
+            sex="female",
+            height_cm=165,
+            diagnosis="cidp",
+            weight_kg=70,
         )
         report = patient_services.symptom_report_submit(actor=carol, patient=patient, symptoms=["chest_pain"])
         # The flag is raised in the report's own transaction, before any worker runs.
@@ -127,8 +153,11 @@ def test_sweep_through_the_broker_and_a_killed_worker(broker):
         worker = start_worker(chunk=20)
         # The next sweep (beat's next tick) catches up from the database state.
         tasks.sweep.apply_async(kwargs={"full": True, "trigger": "test-again"})
-        again = wait_for(lambda: SweepRun.objects.filter(trigger="test-again", finished_at__isnull=False).first(),
-                         timeout=120, what="second sweep")
+        again = wait_for(
+            lambda: SweepRun.objects.filter(trigger="test-again", finished_at__isnull=False).first(),
+            timeout=120,
+            what="second sweep",
+        )
         assert again.patients >= 300 and again.errors == 0
         assert partial.chunks_done >= 2
     finally:
@@ -150,8 +179,15 @@ def test_broker_down_the_write_still_succeeds(settings, make_user):
     use_broker(app, "redis://127.0.0.1:6399/0")  # nothing listens here
     try:
         patient = patient_services.patient_create(
-            actor=carol, mrn="DOWN", given_name="D", family_name="Own", date_of_birth=date(1950, 1, 1),
-            sex="male", height_cm=175, diagnosis="cidp", weight_kg=80,
+            actor=carol,
+            mrn="DOWN",
+            given_name="D",
+            family_name="Own",
+            date_of_birth=date(1950, 1, 1),
+            sex="male",
+            height_cm=175,
+            diagnosis="cidp",
+            weight_kg=80,
         )
     finally:
         use_broker(app, old)

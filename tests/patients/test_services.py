@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -23,8 +22,15 @@ def field_errors(exc: ValidationError) -> dict:
 
 def test_patient_create_writes_audit_and_weight_history(clinician_carol):
     p = svc.patient_create(
-        actor=clinician_carol, mrn="M1", given_name="A", family_name="B", date_of_birth=date(1960, 1, 1),
-        sex="male", height_cm=178, diagnosis="cidp", weight_kg=96,
+        actor=clinician_carol,
+        mrn="M1",
+        given_name="A",
+        family_name="B",
+        date_of_birth=date(1960, 1, 1),
+        sex="male",
+        height_cm=178,
+        diagnosis="cidp",
+        weight_kg=96,
     )
     assert AuditEvent.objects.filter(action="patient.create", patient_id=p.pk, actor=clinician_carol).count() == 1
     assert WeightMeasurement.objects.get(patient=p).is_current
@@ -53,8 +59,14 @@ def test_patient_create_rejects_bad_input(clinician_carol, fields, bad_field):
 def test_implausible_weight_refused_and_nothing_written(clinician_carol):
     with pytest.raises(ValidationError) as err:
         svc.patient_create(
-            actor=clinician_carol, mrn="M3", given_name="A", family_name="B", date_of_birth=date(1960, 1, 1),
-            sex="male", diagnosis="cidp", weight_kg=900,
+            actor=clinician_carol,
+            mrn="M3",
+            given_name="A",
+            family_name="B",
+            date_of_birth=date(1960, 1, 1),
+            sex="male",
+            diagnosis="cidp",
+            weight_kg=900,
         )
     assert "Weight must be between 25 and 350 kg." in str(err.value)
     assert Patient.objects.count() == 0 and WeightMeasurement.objects.count() == 0
@@ -63,15 +75,22 @@ def test_implausible_weight_refused_and_nothing_written(clinician_carol):
 def test_duplicate_mrn_is_a_field_error(patient_pat, clinician_carol):
     with pytest.raises(ValidationError) as err:
         svc.patient_create(
-            actor=clinician_carol, mrn="MRN-PAT", given_name="X", family_name="Y", date_of_birth=date(1960, 1, 1),
-            sex="male", diagnosis="cidp",
+            actor=clinician_carol,
+            mrn="MRN-PAT",
+            given_name="X",
+            family_name="Y",
+            date_of_birth=date(1960, 1, 1),
+            sex="male",
+            diagnosis="cidp",
         )
     assert "mrn" in field_errors(err.value)
 
 
 def test_weight_record_keeps_one_current_weight(patient_pat, nurse_nina):
     svc.weight_record(actor=nurse_nina, patient=patient_pat, weight_kg=72, measured_on=timezone.localdate())
-    svc.weight_record(actor=nurse_nina, patient=patient_pat, weight_kg=71, measured_on=timezone.localdate() - timedelta(days=400))
+    svc.weight_record(
+        actor=nurse_nina, patient=patient_pat, weight_kg=71, measured_on=timezone.localdate() - timedelta(days=400)
+    )
     patient_pat.refresh_from_db()
     assert float(patient_pat.weight_kg) == 72
     assert WeightMeasurement.objects.filter(patient=patient_pat, is_current=True).count() == 1
@@ -81,8 +100,12 @@ def test_weight_record_keeps_one_current_weight(patient_pat, nurse_nina):
 def test_access_removed_before_inserted_is_refused(patient_pat, nurse_nina):
     with pytest.raises(ValidationError) as err:
         svc.vascular_access_add(
-            actor=nurse_nina, patient=patient_pat, kind="port", vein="subclavian",
-            inserted_on=date(2024, 5, 1), removed_on=date(2024, 4, 1),
+            actor=nurse_nina,
+            patient=patient_pat,
+            kind="port",
+            vein="subclavian",
+            inserted_on=date(2024, 5, 1),
+            removed_on=date(2024, 4, 1),
         )
     assert "The removal date cannot be before the insertion date." in str(err.value)
     assert VascularAccess.objects.count() == 0
@@ -97,8 +120,13 @@ def test_unknown_condition_code_refused(patient_pat, nurse_nina):
 
 def test_condition_resolved_before_onset_refused(patient_pat, nurse_nina):
     with pytest.raises(ValidationError):
-        svc.condition_add(actor=nurse_nina, patient=patient_pat, code="smoking", onset_date=date(2024, 1, 2),
-                          resolved_date=date(2024, 1, 1))
+        svc.condition_add(
+            actor=nurse_nina,
+            patient=patient_pat,
+            code="smoking",
+            onset_date=date(2024, 1, 2),
+            resolved_date=date(2024, 1, 1),
+        )
     assert Condition.objects.count() == 0
 
 
@@ -106,15 +134,18 @@ def test_database_enforces_constraints_even_without_the_service(patient_pat):
     from django.db import IntegrityError, transaction
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        VascularAccess.objects.create(patient=patient_pat, kind="port", vein="arm", inserted_on=date(2024, 5, 1),
-                                      removed_on=date(2024, 1, 1))
+        VascularAccess.objects.create(
+            patient=patient_pat, kind="port", vein="arm", inserted_on=date(2024, 5, 1), removed_on=date(2024, 1, 1)
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
-        WeightMeasurement.objects.create(patient=patient_pat, weight_kg=60, measured_on=date(2024, 1, 1), is_current=True)
+        WeightMeasurement.objects.create(
+            patient=patient_pat, weight_kg=60, measured_on=date(2024, 1, 1), is_current=True
+        )
 
 
 # --- labs ----------------------------------------------------------------------------------
 
-NOW = datetime(2025, 3, 1, 9, 0, tzinfo=dt_timezone.utc)
+NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -129,15 +160,27 @@ NOW = datetime(2025, 3, 1, 9, 0, tzinfo=dt_timezone.utc)
 )
 def test_implausible_labs_refused(patient_pat, nurse_nina, test, value, unit, bad_field):
     with pytest.raises(ValidationError) as err:
-        svc.lab_record(actor=nurse_nina, patient=patient_pat, test=test, value=value, unit=unit,
-                       collected_at=timezone.now() - timedelta(hours=1))
+        svc.lab_record(
+            actor=nurse_nina,
+            patient=patient_pat,
+            test=test,
+            value=value,
+            unit=unit,
+            collected_at=timezone.now() - timedelta(hours=1),
+        )
     assert bad_field in field_errors(err.value)
     assert LabResult.objects.count() == 0
 
 
 def test_lab_units_are_converted(patient_pat, nurse_nina):
-    lab = svc.lab_record(actor=nurse_nina, patient=patient_pat, test="creatinine", value=88.4, unit="umol/L",
-                         collected_at=timezone.now() - timedelta(hours=1))
+    lab = svc.lab_record(
+        actor=nurse_nina,
+        patient=patient_pat,
+        test="creatinine",
+        value=88.4,
+        unit="umol/L",
+        collected_at=timezone.now() - timedelta(hours=1),
+    )
     assert lab.unit == "mg/dL" and lab.value == pytest.approx(1.0)
     assert lab.entered_value == 88.4 and lab.entered_unit == "umol/L"
 
@@ -145,8 +188,12 @@ def test_lab_units_are_converted(patient_pat, nurse_nina):
 def test_doubtful_lab_is_stored_for_verification(patient_pat, nurse_nina, clinician_carol):
     t = timezone.now() - timedelta(days=2)
     svc.lab_record(actor=nurse_nina, patient=patient_pat, test="platelets", value=250, collected_at=t)
-    jump = svc.lab_record(actor=nurse_nina, patient=patient_pat, test="platelets", value=30, collected_at=t + timedelta(days=1))
-    high = svc.lab_record(actor=nurse_nina, patient=patient_pat, test="platelets", value=1100, collected_at=t + timedelta(days=1, hours=1))
+    jump = svc.lab_record(
+        actor=nurse_nina, patient=patient_pat, test="platelets", value=30, collected_at=t + timedelta(days=1)
+    )
+    high = svc.lab_record(
+        actor=nurse_nina, patient=patient_pat, test="platelets", value=1100, collected_at=t + timedelta(days=1, hours=1)
+    )
     assert jump.needs_verification and "5-fold" in jump.verification_reason
     assert high.needs_verification and "1000" in high.verification_reason
     svc.lab_verify(actor=clinician_carol, lab=jump, confirmed=True)
@@ -156,8 +203,13 @@ def test_doubtful_lab_is_stored_for_verification(patient_pat, nurse_nina, clinic
 
 def test_future_lab_refused(patient_pat, nurse_nina):
     with pytest.raises(ValidationError) as err:
-        svc.lab_record(actor=nurse_nina, patient=patient_pat, test="inr", value=1.0,
-                       collected_at=timezone.now() + timedelta(hours=2))
+        svc.lab_record(
+            actor=nurse_nina,
+            patient=patient_pat,
+            test="inr",
+            value=1.0,
+            collected_at=timezone.now() + timedelta(hours=2),
+        )
     assert "collected_at" in field_errors(err.value)
 
 
@@ -165,11 +217,15 @@ def test_future_lab_refused(patient_pat, nurse_nina):
 
 
 def test_symptom_triage_and_advice(patient_pat, clinician_carol):
-    emergency = svc.symptom_report_submit(actor=clinician_carol, patient=patient_pat, symptoms=["limb_pain_swelling", "chest_pain"])
+    emergency = svc.symptom_report_submit(
+        actor=clinician_carol, patient=patient_pat, symptoms=["limb_pain_swelling", "chest_pain"]
+    )
     assert emergency.triage == "emergency" and emergency.advice.startswith("Call emergency services now")
     urgent = svc.symptom_report_submit(actor=clinician_carol, patient=patient_pat, symptoms=["limb_pain_swelling"])
     assert urgent.triage == "urgent" and "Seek medical care today" in urgent.advice
-    routine = svc.symptom_report_submit(actor=clinician_carol, patient=patient_pat, symptoms=["other"], note="mild headache")
+    routine = svc.symptom_report_submit(
+        actor=clinician_carol, patient=patient_pat, symptoms=["other"], note="mild headache"
+    )
     assert routine.triage == "routine"
 
 

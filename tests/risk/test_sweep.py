@@ -54,7 +54,10 @@ def test_sweep_is_idempotent_and_writes_only_changes():
     flags_after_first = set(ReviewFlag.objects.exclude(status="resolved").values_list("patient_id", "kind", "rule"))
     second = sweep_inline(full=True)
     assert second.assessments_changed == 0 and second.flags_raised == 0 and second.flags_resolved == 0
-    assert set(ReviewFlag.objects.exclude(status="resolved").values_list("patient_id", "kind", "rule")) == flags_after_first
+    assert (
+        set(ReviewFlag.objects.exclude(status="resolved").values_list("patient_id", "kind", "rule"))
+        == flags_after_first
+    )
     assert RiskAssessment.objects.filter(is_current=True).count() == 60
     assert AuditEvent.objects.filter(action="flag.raise", actor_label="job:sweep").count() == first.flags_raised
 
@@ -88,16 +91,18 @@ def test_panel_resolves_clot_event_and_escalation_in_place(clinician_carol, nurs
     later = CLOCK + timedelta(hours=3)
     with time_machine.travel(later, tick=False):
         for test, value in (("pt", 12.5), ("aptt", 30), ("fibrinogen", 3.1), ("platelets", 240)):
-            patient_services.lab_record(actor=nurse_nina, patient=patient, test=test, value=value,
-                                        collected_at=later - timedelta(minutes=30))
+            patient_services.lab_record(
+                actor=nurse_nina, patient=patient, test=test, value=value, collected_at=later - timedelta(minutes=30)
+            )
         run = sweep_inline(full=True)
         flag.refresh_from_db()
         assert flag.status == "resolved" and flag.resolution == "completed" and flag.resolved_by is None
         assert "no longer applies" in flag.note
         assert run.flags_resolved >= 1
         # A confirmed DVT now escalates nothing in clotting studies (panel done) but raises HEM-URGENT.
-        patient_services.thrombosis_event_record(actor=clinician_carol, patient=patient, kind="dvt",
-                                                 status="confirmed", diagnosed_on=later.date())
+        patient_services.thrombosis_event_record(
+            actor=clinician_carol, patient=patient, kind="dvt", status="confirmed", diagnosed_on=later.date()
+        )
         sweep_inline(full=True)
         hem = ReviewFlag.objects.get(patient=patient, kind="hematology_review", status="open")
         assert hem.rule == "HEM-URGENT" and hem.priority == "urgent"
@@ -114,7 +119,11 @@ def test_routine_flag_escalates_to_urgent_in_place(clinician_carol):
         sweep_inline(full=True)
         escalated = ReviewFlag.objects.get(patient=patient, kind="clotting_studies", status="open")
         assert escalated.pk == flag.pk
-        assert (escalated.rule, escalated.priority, escalated.escalated_at is not None) == ("CLOT-EVENT", "urgent", True)
+        assert (escalated.rule, escalated.priority, escalated.escalated_at is not None) == (
+            "CLOT-EVENT",
+            "urgent",
+            True,
+        )
         assert AuditEvent.objects.filter(action="flag.escalate", object_id=str(flag.public_id)).exists()
 
 
@@ -138,15 +147,18 @@ def test_snooze_expires_and_flag_returns(clinician_carol):
 def test_haematology_review_done_yesterday_suppresses_routine_review(clinician_carol):
     with time_machine.travel(CLOCK, tick=False):
         patient = demo.v07(clinician_carol, CLOCK)
-        patient_services.condition_add(actor=clinician_carol, patient=patient, code="thrombophilia",
-                                       onset_date=CLOCK.date() - timedelta(days=900))
+        patient_services.condition_add(
+            actor=clinician_carol, patient=patient, code="thrombophilia", onset_date=CLOCK.date() - timedelta(days=900)
+        )
         sweep_inline(full=True)
         hem = ReviewFlag.objects.get(patient=patient, kind="hematology_review", status="open")
         assert hem.rule == "HEM-ROUTINE"
         flag_resolve(flag=hem, actor=clinician_carol, resolution="completed", note="seen in clinic")
     with time_machine.travel(CLOCK + timedelta(days=1), tick=False):
         sweep_inline(full=True)
-        assert not ReviewFlag.objects.filter(patient=patient, kind="hematology_review").exclude(status="resolved").exists()
+        assert (
+            not ReviewFlag.objects.filter(patient=patient, kind="hematology_review").exclude(status="resolved").exists()
+        )
 
 
 @pytest.mark.django_db
@@ -208,10 +220,25 @@ def test_two_acknowledgements_in_threads_have_one_winner(make_user):
 
     carol = make_user("carol2", "clinician")
     nina = make_user("nina2", "nurse")
-    patient = patient_services.patient_create(actor=carol, mrn="RACE", given_name="R", family_name="C",
-                                              date_of_birth=date(1950, 1, 1), sex="male", diagnosis="cidp")
-    flag = ReviewFlag.objects.create(patient=patient, kind="clotting_studies", rule="CLOT-BASELINE", priority="routine",
-                                     priority_rank=2, reason="test", raised_at=timezone.now(), due_at=timezone.now())
+    patient = patient_services.patient_create(
+        actor=carol,
+        mrn="RACE",
+        given_name="R",
+        family_name="C",
+        date_of_birth=date(1950, 1, 1),
+        sex="male",
+        diagnosis="cidp",
+    )
+    flag = ReviewFlag.objects.create(
+        patient=patient,
+        kind="clotting_studies",
+        rule="CLOT-BASELINE",
+        priority="routine",
+        priority_rank=2,
+        reason="test",
+        raised_at=timezone.now(),
+        due_at=timezone.now(),
+    )
     barrier = threading.Barrier(2)
     outcomes = []
 

@@ -110,12 +110,24 @@ def test_v15_future_administered_infusion_is_rejected(frozen, clinician_carol, n
     patient = demo.v15(clinician_carol, CLOCK)
     gamunex = Product.objects.get(name="Gamunex-C 10%")
     with pytest.raises(ValidationError) as err:
-        infusion_services.infusion_record(actor=patient.user or clinician_carol, patient=patient, product=gamunex,
-                                          dose_grams="32.5", started_at=CLOCK + timedelta(days=10, hours=1),
-                                          status="administered", source="patient")
+        infusion_services.infusion_record(
+            actor=patient.user or clinician_carol,
+            patient=patient,
+            product=gamunex,
+            dose_grams="32.5",
+            started_at=CLOCK + timedelta(days=10, hours=1),
+            status="administered",
+            source="patient",
+        )
     assert "started_at" in err.value.message_dict
-    accepted = infusion_services.infusion_record(actor=nurse_nina, patient=patient, product=gamunex, dose_grams="32.5",
-                                                 started_at=CLOCK + timedelta(minutes=3), status="administered")
+    accepted = infusion_services.infusion_record(
+        actor=nurse_nina,
+        patient=patient,
+        product=gamunex,
+        dose_grams="32.5",
+        started_at=CLOCK + timedelta(minutes=3),
+        status="administered",
+    )
     assert accepted.pk
     sweep_inline(full=True)
     assert (current(patient).score, current(patient).tier) == (0, "low")
@@ -133,8 +145,9 @@ def test_v16_confirmed_dvt_raises_tier_and_haematology(frozen, clinician_carol):
     from patients import services as patient_services
 
     patient = demo.v16(clinician_carol, CLOCK)
-    patient_services.thrombosis_event_record(actor=clinician_carol, patient=patient, kind="dvt", status="confirmed",
-                                             diagnosed_on=CLOCK.date())
+    patient_services.thrombosis_event_record(
+        actor=clinician_carol, patient=patient, kind="dvt", status="confirmed", diagnosed_on=CLOCK.date()
+    )
     sweep_inline(full=True)
     assert current(patient).tier == "high"
     assert ("hematology_review", "HEM-URGENT") in flags(patient)

@@ -40,7 +40,9 @@ class Command(BaseCommand):
     def handle(self, *args, patients=None, seed=1, no_sweep=False, **options):
         if patients is not None:
             created = self._synthetic(patients, seed)
-            self.stdout.write(self.style.SUCCESS(f"{created} synthetic patients created ({patients - created} existed)."))
+            self.stdout.write(
+                self.style.SUCCESS(f"{created} synthetic patients created ({patients - created} existed).")
+            )
             return
         users = self._users()
         self._vignettes(users)
@@ -61,7 +63,8 @@ class Command(BaseCommand):
         users = {}
         for username, password, role, first, last in DEMO_USERS:
             user, created = User.objects.get_or_create(
-                username=username, defaults={"role": role, "first_name": first, "last_name": last, "email": f"{username}@demo.test"}
+                username=username,
+                defaults={"role": role, "first_name": first, "last_name": last, "email": f"{username}@demo.test"},
             )
             if created:
                 user.set_password(password)
