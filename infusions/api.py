@@ -23,7 +23,6 @@ from ivigtrack.api_common import (
     CreateMixin,
     ListRetrieveMixin,
     NumberDecimalField,
-    PatientRef,
     PublicIdField,
     ScopedRef,
     UpdateMixin,
@@ -65,23 +64,6 @@ def product_ref(**kwargs) -> ScopedRef:
 
 class ProductSerializer(ApiModelSerializer):
     id = PublicIdField()
-
-    class Meta:
-        model = Product
-        fields = [
-            "id",
-            "name",
-            "concentration_percent",
-            "contains_sucrose",
-            "max_rate_mg_kg_min",
-            "indication_max_rates",
-            "source",
-            "active",
-        ]
-        read_only_fields = fields
-
-
-class ProductWriteSerializer(ApiModelSerializer):
     indication_max_rates = serializers.DictField(
         child=NumberDecimalField(max_digits=5, decimal_places=2, **RATE),
         required=False,
@@ -91,6 +73,7 @@ class ProductWriteSerializer(ApiModelSerializer):
     class Meta:
         model = Product
         fields = [
+            "id",
             "name",
             "concentration_percent",
             "contains_sucrose",
@@ -115,8 +98,7 @@ class ProductViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     """IVIG products with their label maximum rates. Read by every login; written by a superuser."""
 
     resource = "product"
-    read_serializer_class = ProductSerializer
-    write_serializer_class = ProductWriteSerializer
+    serializer_class = ProductSerializer
     write_roles = {"superuser"}
     patient_read = True
     filterset_class = filterset("ProductFilterSet", Product, {"active": django_filters.BooleanFilter()})
@@ -133,18 +115,27 @@ class ProductViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
 
     def perform_update(self, product, data):
         with transaction.atomic():
-            changes = apply_changes(product, data, set(ProductWriteSerializer.Meta.fields))
+            changes = apply_changes(product, data, set(ProductSerializer.Meta.fields) - {"id"})
             return save_clinical(product, actor=self.request.user, action="product.update", detail={"changes": changes})
 
 
 # --- regimens -----------------------------------------------------------------------------------
 
+# The same codes as a patient's diagnosis, labelled as indications (one enum name each in the schema).
+INDICATIONS = [(code, f"Indication: {label}") for code, label in Diagnosis.choices]
+
 
 class RegimenSerializer(ApiModelSerializer):
+    """The infusion schedule: a dose per day (g/kg or fixed grams) for N consecutive days,
+    repeated every ``interval_days`` (null for a one-off course)."""
+
     id = PublicIdField()
-    patient = PatientRef()
-    product = product_ref(read_only=True)
+    patient = patient_ref()
+    product = product_ref()
     product_name = serializers.CharField(source="product.name", read_only=True)
+    indication = serializers.ChoiceField(
+        choices=INDICATIONS, required=False, help_text="Default: the patient's diagnosis (label rates depend on it)."
+    )
     next_course_dates = serializers.SerializerMethodField()
 
     class Meta:
@@ -169,34 +160,7 @@ class RegimenSerializer(ApiModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
-
-    def get_next_course_dates(self, obj) -> list[list[str]]:
-        """The next three courses, each as its consecutive infusion days (ISO dates)."""
-        return [[day.isoformat() for day in course] for course in obj.next_course_dates(timezone.localdate(), 3)]
-
-
-class RegimenUpdateSerializer(ApiModelSerializer):
-    product = product_ref()
-
-    class Meta:
-        model = Regimen
-        fields = [
-            "product",
-            "indication",
-            "dose_g_per_kg_per_day",
-            "dose_grams_per_day",
-            "days_per_course",
-            "interval_days",
-            "dosing_weight",
-            "start_date",
-            "end_date",
-            "max_rate_mg_kg_min",
-            "setting",
-            "note",
-        ]
         extra_kwargs = {
-            "indication": {"required": False, "help_text": "Default: the patient's diagnosis."},
             "dose_g_per_kg_per_day": {"min_value": Decimal("0.01"), "max_value": Decimal("2.5")},
             "dose_grams_per_day": {"min_value": Decimal("0.1"), "max_value": Decimal("250")},
             "days_per_course": {"min_value": 1, "max_value": 7},
@@ -204,22 +168,14 @@ class RegimenUpdateSerializer(ApiModelSerializer):
             "max_rate_mg_kg_min": RATE,
         }
 
-
-class RegimenWriteSerializer(RegimenUpdateSerializer):
-    """The infusion schedule: a dose per day (g/kg or fixed grams) for N consecutive days,
-    repeated every ``interval_days`` (null for a one-off course)."""
-
-    patient = patient_ref()
-
-    class Meta(RegimenUpdateSerializer.Meta):
-        fields = ["patient", *RegimenUpdateSerializer.Meta.fields]
+    def get_next_course_dates(self, obj) -> list[list[str]]:
+        """The next three courses, each as its consecutive infusion days (ISO dates)."""
+        return [[day.isoformat() for day in course] for course in obj.next_course_dates(timezone.localdate(), 3)]
 
 
 class RegimenViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     resource = "regimen"
-    read_serializer_class = RegimenSerializer
-    write_serializer_class = RegimenWriteSerializer
-    update_serializer_class = RegimenUpdateSerializer
+    serializer_class = RegimenSerializer
     write_roles = {"clinician"}  # a nurse does not edit regimens (DESIGN §1): 403
     patient_read = True
     filterset_class = patient_filterset("RegimenFilterSet", Regimen)
@@ -238,12 +194,16 @@ class RegimenViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
 
 
 class InfusionSerializer(ApiModelSerializer):
+    """One day's infusion. A patient may omit ``patient`` (it is theirs); ``source`` is set by
+    the server. An administered infusion cannot start more than 5 minutes ahead: record a
+    future one as ``planned``."""
+
     id = PublicIdField()
-    patient = PatientRef()
-    regimen = ScopedRef(regimen_scope, "regimen", read_only=True, allow_null=True)
-    product = product_ref(read_only=True)
+    patient = patient_ref(required=False)
+    regimen = ScopedRef(regimen_scope, "regimen", required=False, allow_null=True)
+    product = product_ref(required=False, help_text="Default: the regimen's product.")
     product_name = serializers.CharField(source="product.name", read_only=True)
-    vascular_access = ScopedRef(vascular_access_scope, "vascular access", read_only=True, allow_null=True)
+    vascular_access = ScopedRef(vascular_access_scope, "vascular access", required=False, allow_null=True)
     dose_g_per_kg = serializers.SerializerMethodField()
 
     class Meta:
@@ -270,58 +230,22 @@ class InfusionSerializer(ApiModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
+        read_only_fields = ["weight_kg_used", "source"]
+        extra_kwargs = {
+            "dose_grams": {"min_value": Decimal("0.1"), "max_value": Decimal("250")},
+            "max_rate_mg_kg_min": RATE,
+            "max_rate_ml_h": {"min_value": Decimal("0.1"), "max_value": Decimal("2000")},
+        }
 
     def get_dose_g_per_kg(self, obj) -> float | None:
         value = obj.dose_g_per_kg
         return None if value is None else round(value, 3)
 
 
-class InfusionUpdateSerializer(ApiModelSerializer):
-    regimen = ScopedRef(regimen_scope, "regimen", required=False, allow_null=True)
-    product = product_ref(required=False, help_text="Default: the regimen's product.")
-    vascular_access = ScopedRef(vascular_access_scope, "vascular access", required=False, allow_null=True)
-
-    class Meta:
-        model = Infusion
-        fields = [
-            "regimen",
-            "product",
-            "lot_number",
-            "started_at",
-            "dose_grams",
-            "max_rate_mg_kg_min",
-            "max_rate_ml_h",
-            "status",
-            "vascular_access",
-            "hydration_given",
-            "reactions",
-            "note",
-        ]
-        extra_kwargs = {
-            "dose_grams": {"min_value": Decimal("0.1"), "max_value": Decimal("250")},
-            "max_rate_mg_kg_min": RATE,
-            "max_rate_ml_h": {"min_value": Decimal("0.1"), "max_value": Decimal("2000")},
-            "started_at": {"help_text": "An administered infusion cannot start more than 5 minutes ahead."},
-        }
-
-
-class InfusionWriteSerializer(InfusionUpdateSerializer):
-    """One day's infusion. A patient may omit ``patient`` (it is theirs); ``source`` is set by
-    the server. Record a future one as ``planned``."""
-
-    patient = patient_ref(required=False)
-
-    class Meta(InfusionUpdateSerializer.Meta):
-        fields = ["patient", *InfusionUpdateSerializer.Meta.fields]
-
-
 @extend_schema_view(destroy=extend_schema(summary="Delete a planned infusion (administered ones are the record)"))
 class InfusionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     resource = "infusion"
-    read_serializer_class = InfusionSerializer
-    write_serializer_class = InfusionWriteSerializer
-    update_serializer_class = InfusionUpdateSerializer
+    serializer_class = InfusionSerializer
     patient_read = True
     patient_create = True
     filterset_class = patient_filterset(
@@ -339,7 +263,6 @@ class InfusionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
 
     def perform_create(self, data):
         user = self.request.user
-        data = dict(data)
         patient = own_or_given_patient(user, data.pop("patient", None))
         source = "patient" if role_of(user) == "patient" else "staff"
         return services.infusion_record(actor=user, patient=patient, source=source, **data)
@@ -357,8 +280,10 @@ class InfusionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
 
 
 class MedicationSerializer(ApiModelSerializer):
+    """A medication course that changes clot risk (steroids convert to prednisolone equivalents)."""
+
     id = PublicIdField()
-    patient = PatientRef()
+    patient = patient_ref()
 
     class Meta:
         model = MedicationCourse
@@ -377,33 +302,15 @@ class MedicationSerializer(ApiModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
-
-
-class MedicationUpdateSerializer(ApiModelSerializer):
-    class Meta:
-        model = MedicationCourse
-        fields = ["category", "drug", "dose_mg_per_day", "route", "intensity", "start_date", "end_date", "note"]
         extra_kwargs = {
             "dose_mg_per_day": {"min_value": Decimal("0.01")},
             "intensity": {"help_text": "Anticoagulants only: prophylactic, therapeutic or extended."},
         }
 
 
-class MedicationWriteSerializer(MedicationUpdateSerializer):
-    """A medication course that changes clot risk (steroids convert to prednisolone equivalents)."""
-
-    patient = patient_ref()
-
-    class Meta(MedicationUpdateSerializer.Meta):
-        fields = ["patient", *MedicationUpdateSerializer.Meta.fields]
-
-
 class MedicationViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     resource = "medication"
-    read_serializer_class = MedicationSerializer
-    write_serializer_class = MedicationWriteSerializer
-    update_serializer_class = MedicationUpdateSerializer
+    serializer_class = MedicationSerializer
     write_roles = {"clinician"}
     patient_read = True
     filterset_class = patient_filterset(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from patients.forms import ServiceForm, date_field, datetime_field
+from patients.forms import Form, ServiceForm, date_field, datetime_field
 from patients.models import Patient
 
 from .models import PREDNISOLONE_EQUIVALENT, Infusion, MedicationCourse, Regimen
@@ -123,7 +123,7 @@ class MedicationForm(ServiceForm):
         }
 
 
-class PortalInfusionForm(forms.Form):
+class PortalInfusionForm(Form):
     """What a patient logs after a home infusion: always an administered infusion."""
 
     started_at = datetime_field("When did it start?", help_text="Date and time. It cannot be in the future.")
@@ -136,7 +136,7 @@ class PortalInfusionForm(forms.Form):
         help_text="The total grams from the vial labels, e.g. 30.",
     )
     lot_number = forms.CharField(
-        label="Lot number", max_length=40, required=False, help_text="Printed on the vial label (optional)."
+        label="Lot number", max_length=40, required=False, help_text="Printed on the vial label."
     )
     reactions = forms.CharField(
         label="Any reactions?",

@@ -15,7 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from ivigtrack.decorators import clinician_required, patient_required
 from patients.forms import add_service_errors, now_local_input
-from patients.views import no_record, portal_patient, record_form, staff_form_view, staff_patient
+from patients.views import no_record, portal_patient, record_form, staff_form_view, staff_patient, with_symptom_labels
 
 from . import services
 from .forms import InfusionForm, MedicationForm, PortalInfusionForm, RegimenForm
@@ -194,7 +194,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
         .select_related("product")
         .order_by("-started_at")
         .first(),
-        "recent_reports": patient.symptom_reports.order_by("-reported_at")[:3],
+        "recent_reports": with_symptom_labels(patient.symptom_reports.order_by("-reported_at")[:3]),
         "today": timezone.localdate(),
     }
     return render(request, "portal/home.html", context)
@@ -247,6 +247,6 @@ def portal_history(request: HttpRequest) -> HttpResponse:
     context = {
         "patient": patient,
         "infusions": patient.infusions.select_related("product").order_by("-started_at")[:100],
-        "reports": patient.symptom_reports.order_by("-reported_at")[:100],
+        "reports": with_symptom_labels(patient.symptom_reports.order_by("-reported_at")[:100]),
     }
     return render(request, "portal/history.html", context)

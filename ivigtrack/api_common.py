@@ -46,8 +46,6 @@ API_AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
 
-WRITE_ACTIONS = ("create", "update", "partial_update")
-
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
@@ -124,26 +122,11 @@ class Pagination(PageNumberPagination):
 
 
 class ApiAutoSchema(AutoSchema):
-    """Request bodies from ``write_serializer_class`` (``update_serializer_class`` for updates),
-    responses from ``read_serializer_class`` (``detail_serializer_class`` for one object)."""
+    """One tag per resource (the router basename) instead of one "v1" tag for everything."""
 
-    def get_request_serializer(self):
-        view = self.view
-        action = getattr(view, "action", None)
-        if action in ("update", "partial_update") and getattr(view, "update_serializer_class", None):
-            return view.update_serializer_class
-        if action in WRITE_ACTIONS and getattr(view, "write_serializer_class", None):
-            return view.write_serializer_class
-        return super().get_request_serializer()
-
-    def get_response_serializers(self):
-        view = self.view
-        action = getattr(view, "action", None)
-        if action == "list" and getattr(view, "read_serializer_class", None):
-            return view.read_serializer_class
-        if action in ("retrieve", *WRITE_ACTIONS) and getattr(view, "read_serializer_class", None):
-            return getattr(view, "detail_serializer_class", None) or view.read_serializer_class
-        return super().get_response_serializers()
+    def get_tags(self) -> list[str]:
+        basename = getattr(self.view, "basename", None)
+        return [basename] if basename else super().get_tags()
 
 
 # --- fields -----------------------------------------------------------------------------------
@@ -273,9 +256,9 @@ class InstantField(forms.Field):
         if value in self.empty_values:
             return None
         text = str(value).strip()
-        try:
-            moment = parse_datetime(text)
-            day = None if moment else parse_date(text)
+        try:  # a date first: fromisoformat would also read "2024-07-01" as a midnight date-time
+            day = parse_date(text)
+            moment = None if day else parse_datetime(text)
         except ValueError:
             raise DjangoValidationError(self.error_messages["invalid"], code="invalid") from None
         if moment is None and day is None:
@@ -340,34 +323,25 @@ def filterset(
 class ApiViewSet(GenericViewSet):
     """Scoped reads by public UUID, service writes, staff reads audited.
 
-    Subclasses set ``read_serializer_class`` (+ ``detail_serializer_class``),
-    ``write_serializer_class`` (+ ``update_serializer_class``), ``resource`` (audit label),
-    ``get_queryset()`` from a selector, and ``perform_create`` / ``perform_update`` calling a
-    service and returning the saved object.
+    Subclasses set ``serializer_class`` (one per resource: it parses the request and shapes
+    the response; + ``detail_serializer_class`` for one object), ``resource`` (audit label),
+    ``get_queryset()`` from a selector, and ``perform_create(data)`` /
+    ``perform_update(obj, data)`` calling a service and returning the saved object.
     """
 
     authentication_classes = API_AUTHENTICATION
     permission_classes = [RolePermission]
     pagination_class = Pagination
-    schema = ApiAutoSchema()
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
-    lookup_value_regex = "[^/]+"
+    parser_classes = [JSONParser]
+    schema = ApiAutoSchema()
     resource = ""
-    read_serializer_class: type[serializers.Serializer] | None = None
     detail_serializer_class: type[serializers.Serializer] | None = None
-    write_serializer_class: type[serializers.Serializer] | None = None
-    update_serializer_class: type[serializers.Serializer] | None = None
 
     def get_serializer_class(self):
-        if self.action in ("update", "partial_update") and self.update_serializer_class:
-            return self.update_serializer_class
-        if self.action in WRITE_ACTIONS and self.write_serializer_class:
-            return self.write_serializer_class
         if self.action == "retrieve" and self.detail_serializer_class:
             return self.detail_serializer_class
-        if self.read_serializer_class:
-            return self.read_serializer_class
         return super().get_serializer_class()
 
     # -- lookups: a malformed id is simply not found
@@ -375,21 +349,18 @@ class ApiViewSet(GenericViewSet):
         key = parse_uuid(self.kwargs.get(self.lookup_url_kwarg))
         if key is None:
             raise Http404("No such record.")
-        obj = self.filter_queryset_for_object(self.get_queryset()).filter(public_id=key).first()
+        obj = self.get_queryset().filter(public_id=key).first()
         if obj is None:
             raise Http404("No such record.")
         self.check_object_permissions(self.request, obj)
         return obj
 
-    def filter_queryset_for_object(self, queryset):
-        return queryset
-
     def reload(self, obj):
         """The saved object as the list/detail endpoints show it (annotations, related rows)."""
         return self.get_queryset().get(pk=obj.pk)
 
-    def output(self, obj, *, detail: bool = True, status_code=status.HTTP_200_OK) -> Response:
-        cls = (self.detail_serializer_class if detail else None) or self.read_serializer_class
+    def output(self, obj, *, status_code=status.HTTP_200_OK) -> Response:
+        cls = self.detail_serializer_class or self.serializer_class
         return Response(cls(obj, context=self.get_serializer_context()).data, status=status_code)
 
     # -- audit: every staff read of a patient record (one row per request, never per row)
@@ -399,16 +370,16 @@ class ApiViewSet(GenericViewSet):
             return
         info = {"resource": self.resource, "via": "api", **(detail or {})}
         if patient is not None or obj is not None:
-            target = obj if obj is not None else patient
             audit_record(
                 actor=user,
                 action="patient.view",
-                obj=target,
+                obj=obj if obj is not None else patient,
                 patient_id=getattr(patient, "pk", None),
                 detail=info,
             )
         else:
-            query = {key: self.request.query_params.get(key, "")[:100] for key in list(self.request.query_params)[:20]}
+            params = self.request.query_params
+            query = {key: params.get(key, "")[:100] for key in list(params)[:20]}
             audit_record(actor=user, action=f"{self.resource}.list", detail={**info, "query": query})
 
 
@@ -432,7 +403,7 @@ class CreateMixin:
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        obj = self.perform_create(serializer.validated_data)
+        obj = self.perform_create(dict(serializer.validated_data))
         return self.output(self.reload(obj), status_code=status.HTTP_201_CREATED)
 
 
@@ -441,7 +412,11 @@ class UpdateMixin:
         obj = self.get_object()
         serializer = self.get_serializer(obj, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        obj = self.perform_update(obj, serializer.validated_data)
+        data = dict(serializer.validated_data)
+        given = data.get("patient")
+        if given is not None and given.pk == getattr(obj, "patient_id", None):
+            data.pop("patient")  # unchanged; moving a record to another patient is refused by the service
+        obj = self.perform_update(obj, data)
         return self.output(self.reload(obj))
 
     def partial_update(self, request, *args, **kwargs):

@@ -1,3 +1,19 @@
-"""/fhir/ routes (read-only FHIR R4 view of the safety layer)."""
+"""/fhir/ routes (read-only FHIR R4 view of the safety layer; see ivigtrack/fhir.py)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from ivigtrack.api_common import open_to_api_auth
+from ivigtrack.fhir import TYPES, CapabilityView, FhirReadView, FhirSearchView
+
+app_name = "fhir"
+urlpatterns = open_to_api_auth(
+    [path("metadata", CapabilityView.as_view(), name="metadata")]
+    + [
+        route
+        for name, fhir_type in TYPES.items()
+        for route in (
+            path(name, FhirSearchView.as_view(fhir_type=fhir_type), name=f"{name}-search"),
+            path(f"{name}/<str:id>", FhirReadView.as_view(fhir_type=fhir_type), name=f"{name}-read"),
+        )
+    ]
+)

@@ -1,4 +1,16 @@
-"""Patient portal pages (namespace "portal")."""
+"""Patient portal pages (namespace "portal"). The patient comes from the login, never the URL."""
+
+from django.urls import path
+
+from infusions import views as infusion_views
+from patients import views as patient_views
 
 app_name = "portal"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("", infusion_views.portal_home, name="home"),
+    path("infusions/new/", infusion_views.portal_infusion_log, name="infusion_log"),
+    path("symptoms/new/", patient_views.portal_symptom_report, name="symptom_report"),
+    path("symptoms/<uuid:report_id>/", patient_views.portal_symptom_result, name="symptom_result"),
+    path("history/", infusion_views.portal_history, name="history"),
+]

@@ -1,4 +1,46 @@
-"""Staff pages (namespace "staff")."""
+"""Staff pages (namespace "staff"). Ids in URLs are public UUIDs."""
+
+from django.urls import path
+
+from infusions import views as infusion_views
+from patients import views as patient_views
+from risk import views as risk_views
 
 app_name = "staff"
-urlpatterns: list = []
+
+P = "patients/<uuid:patient_id>/"
+R = "<uuid:record_id>/"
+
+urlpatterns = [
+    # worklist and flags
+    path("", risk_views.worklist, name="worklist"),
+    path("flags/<uuid:flag_id>/acknowledge/", risk_views.flag_acknowledge, name="flag_acknowledge"),
+    path("flags/<uuid:flag_id>/snooze/", risk_views.flag_snooze, name="flag_snooze"),
+    path("flags/<uuid:flag_id>/resolve/", risk_views.flag_resolve, name="flag_resolve"),
+    # patients
+    path("patients/", risk_views.patient_list, name="patient_list"),
+    path("patients/new/", patient_views.patient_create, name="patient_create"),
+    path(P, risk_views.patient_detail, name="patient_detail"),
+    path(P + "edit/", patient_views.patient_edit, name="patient_edit"),
+    path(P + "assess/", risk_views.patient_reassess, name="patient_reassess"),
+    path(P + "chart/<slug:kind>.svg", risk_views.patient_chart, name="patient_chart"),
+    path(P + "weights/new/", patient_views.weight_add, name="weight_add"),
+    path(P + "conditions/new/", patient_views.condition_add, name="condition_add"),
+    path(P + "conditions/" + R + "edit/", patient_views.condition_edit, name="condition_edit"),
+    path(P + "lines/new/", patient_views.access_add, name="access_add"),
+    path(P + "lines/" + R + "edit/", patient_views.access_edit, name="access_edit"),
+    path(P + "events/new/", patient_views.event_add, name="event_add"),
+    path(P + "events/" + R + "edit/", patient_views.event_edit, name="event_edit"),
+    path(P + "labs/new/", patient_views.lab_add, name="lab_add"),
+    path(P + "labs/" + R + "verify/", patient_views.lab_verify, name="lab_verify"),
+    path(P + "symptoms/new/", patient_views.symptom_add, name="symptom_add"),
+    path(P + "regimens/new/", infusion_views.regimen_add, name="regimen_add"),
+    path(P + "regimens/" + R + "edit/", infusion_views.regimen_edit, name="regimen_edit"),
+    path(P + "infusions/new/", infusion_views.infusion_add, name="infusion_add"),
+    path(P + "infusions/" + R + "edit/", infusion_views.infusion_edit, name="infusion_edit"),
+    path(P + "medications/new/", infusion_views.medication_add, name="medication_add"),
+    path(P + "medications/" + R + "edit/", infusion_views.medication_edit, name="medication_edit"),
+    # review sweeps
+    path("sweeps/", risk_views.sweep_status, name="sweep_status"),
+    path("sweeps/run/", risk_views.sweep_run, name="sweep_run"),
+]

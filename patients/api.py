@@ -11,9 +11,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -24,7 +25,6 @@ from ivigtrack.api_common import (
     ApiViewSet,
     CreateMixin,
     ListRetrieveMixin,
-    PatientRef,
     PlausibleDateTimeField,
     PublicIdField,
     ScopedRef,
@@ -115,6 +115,16 @@ def patient_filterset(name: str, model, filters: dict | None = None, *, date_fie
 
 # --- patients ----------------------------------------------------------------------------------
 
+_BODY = {
+    "height_cm": {"min_value": Decimal(HEIGHT_RANGE_CM[0]), "max_value": Decimal(HEIGHT_RANGE_CM[1])},
+    "weight_kg": {
+        "min_value": Decimal(WEIGHT_RANGE_KG[0]),
+        "max_value": Decimal(WEIGHT_RANGE_KG[1]),
+        "help_text": "Current weight. A new value is recorded in the weight history.",
+    },
+    "weight_measured_on": {"help_text": "When weight_kg was measured (default today)."},
+}
+
 
 class PatientBaseSerializer(ApiModelSerializer):
     """The record (DESIGN §4) with the derived body sizes; ``risk/api.py`` adds ``risk``."""
@@ -146,7 +156,14 @@ class PatientBaseSerializer(ApiModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
+        extra_kwargs = _BODY
+
+    def validate(self, attrs):
+        if "weight_kg" in attrs and attrs["weight_kg"] is None and self.instance is not None:
+            raise serializers.ValidationError({"weight_kg": ["A weight cannot be removed; record a new one."]})
+        if attrs.get("weight_measured_on") is not None and attrs.get("weight_kg") is None:
+            raise serializers.ValidationError({"weight_measured_on": ["Send weight_kg with the date it was measured."]})
+        return attrs
 
     def get_age(self, obj) -> int:
         return obj.age
@@ -167,46 +184,6 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-_BODY = {
-    "height_cm": {"min_value": Decimal(HEIGHT_RANGE_CM[0]), "max_value": Decimal(HEIGHT_RANGE_CM[1])},
-    "weight_kg": {"min_value": Decimal(WEIGHT_RANGE_KG[0]), "max_value": Decimal(WEIGHT_RANGE_KG[1])},
-}
-
-
-class PatientWriteSerializer(ApiModelSerializer):
-    """A new patient. ``weight_kg`` (with ``weight_measured_on``, default today) starts the
-    weight history."""
-
-    class Meta:
-        model = Patient
-        fields = [
-            "mrn",
-            "given_name",
-            "family_name",
-            "date_of_birth",
-            "sex",
-            "height_cm",
-            "weight_kg",
-            "weight_measured_on",
-            "diagnosis",
-            "active",
-        ]
-        extra_kwargs = _BODY
-
-    def validate(self, attrs):
-        if attrs.get("weight_measured_on") is not None and attrs.get("weight_kg") is None:
-            raise serializers.ValidationError({"weight_measured_on": ["Send weight_kg with the date it was measured."]})
-        return attrs
-
-
-class PatientUpdateSerializer(PatientWriteSerializer):
-    """Changes to the record. A new ``weight_kg`` is recorded in the weight history (measured
-    ``weight_measured_on``, default today); a weight cannot be removed."""
-
-    class Meta(PatientWriteSerializer.Meta):
-        extra_kwargs = {**_BODY, "weight_kg": {**_BODY["weight_kg"], "allow_null": False}}
-
-
 class PatientBaseFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="MRN or name contains")
     active = django_filters.BooleanFilter(field_name="active")
@@ -223,9 +200,7 @@ class PatientBaseFilterSet(django_filters.FilterSet):
 
 class PatientViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     resource = "patient"
-    read_serializer_class = PatientBaseSerializer
-    write_serializer_class = PatientWriteSerializer
-    update_serializer_class = PatientUpdateSerializer
+    serializer_class = PatientBaseSerializer
     write_roles = {"clinician"}
     nurse_fields = {"weight_kg", "weight_measured_on"}  # a nurse records the weight on the day
     patient_read = True
@@ -235,20 +210,35 @@ class PatientViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
         return patient_scope(self.request.user).order_by("family_name", "given_name", "id")
 
     def perform_create(self, data):
-        return services.patient_create(actor=self.request.user, **data)
-
-    def perform_update(self, patient, data):
-        data = dict(data)
         weight_kg = data.pop("weight_kg", None)
         measured_on = data.pop("weight_measured_on", None)
-        with transaction.atomic():  # the record and the weight commit together or not at all
+        with transaction.atomic():  # the record and its first weight commit together or not at all
+            patient = services.patient_create(actor=self.request.user, **data)
+            self._record_weight(patient, weight_kg, measured_on)
+        return patient
+
+    def perform_update(self, patient, data):
+        weight_kg = data.pop("weight_kg", None)
+        measured_on = data.pop("weight_measured_on", None)
+        with transaction.atomic():
             if data:
                 patient = services.patient_update(actor=self.request.user, patient=patient, **data)
-            if weight_kg is not None:
-                services.weight_record(
-                    actor=self.request.user, patient=patient, weight_kg=weight_kg, measured_on=measured_on
-                )
+            self._record_weight(patient, weight_kg, measured_on)
         return patient
+
+    def _record_weight(self, patient, weight_kg, measured_on) -> None:
+        """Weights always go through the weight history (``weight_record``)."""
+        if weight_kg is None:
+            return
+        try:
+            services.weight_record(actor=self.request.user, patient=patient, weight_kg=weight_kg, measured_on=measured_on)
+        except DjangoValidationError as exc:
+            if not hasattr(exc, "message_dict"):
+                raise
+            renamed = {"measured_on": "weight_measured_on", "weight_kg": "weight_kg"}
+            raise DjangoValidationError(
+                {renamed.get(key, key): messages for key, messages in exc.message_dict.items()}
+            ) from exc
 
 
 # --- conditions ----------------------------------------------------------------------------------
@@ -256,34 +246,18 @@ class PatientViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
 
 class ConditionSerializer(ApiModelSerializer):
     id = PublicIdField()
-    patient = PatientRef()
+    patient = patient_ref()
 
     class Meta:
         model = Condition
         fields = ["id", "patient", "code", "onset_date", "resolved_date", "note", "created_at", "updated_at"]
-        read_only_fields = fields
-
-
-class ConditionUpdateSerializer(ApiModelSerializer):
-    class Meta:
-        model = Condition
-        fields = ["code", "onset_date", "resolved_date", "note"]
-
-
-class ConditionWriteSerializer(ConditionUpdateSerializer):
-    patient = patient_ref()
-
-    class Meta(ConditionUpdateSerializer.Meta):
-        fields = ["patient", *ConditionUpdateSerializer.Meta.fields]
 
 
 class ConditionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     """Time-bounded risk background (DESIGN §4). Clinicians write; a patient reads their own."""
 
     resource = "condition"
-    read_serializer_class = ConditionSerializer
-    write_serializer_class = ConditionWriteSerializer
-    update_serializer_class = ConditionUpdateSerializer
+    serializer_class = ConditionSerializer
     write_roles = {"clinician"}
     patient_read = True
     filterset_class = patient_filterset(
@@ -305,7 +279,7 @@ class ConditionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
 
 class VascularAccessSerializer(ApiModelSerializer):
     id = PublicIdField()
-    patient = PatientRef()
+    patient = patient_ref()
 
     class Meta:
         model = VascularAccess
@@ -321,29 +295,13 @@ class VascularAccessSerializer(ApiModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
-
-
-class VascularAccessUpdateSerializer(ApiModelSerializer):
-    class Meta:
-        model = VascularAccess
-        fields = ["kind", "vein", "side", "inserted_on", "removed_on", "note"]
-
-
-class VascularAccessWriteSerializer(VascularAccessUpdateSerializer):
-    patient = patient_ref()
-
-    class Meta(VascularAccessUpdateSerializer.Meta):
-        fields = ["patient", *VascularAccessUpdateSerializer.Meta.fields]
 
 
 class VascularAccessViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     """Central lines and ports. Nurses and clinicians write."""
 
     resource = "vascular_access"
-    read_serializer_class = VascularAccessSerializer
-    write_serializer_class = VascularAccessWriteSerializer
-    update_serializer_class = VascularAccessUpdateSerializer
+    serializer_class = VascularAccessSerializer
     patient_read = True
     filterset_class = patient_filterset("VascularAccessFilterSet", VascularAccess)
 
@@ -362,8 +320,8 @@ class VascularAccessViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiView
 
 class ThrombosisEventSerializer(ApiModelSerializer):
     id = PublicIdField()
-    patient = PatientRef()
-    vascular_access = ScopedRef(vascular_access_scope, "vascular access", read_only=True, allow_null=True)
+    patient = patient_ref()
+    vascular_access = ScopedRef(vascular_access_scope, "vascular access", required=False, allow_null=True)
     is_arterial = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -381,31 +339,13 @@ class ThrombosisEventSerializer(ApiModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
-
-
-class ThrombosisEventUpdateSerializer(ApiModelSerializer):
-    vascular_access = ScopedRef(vascular_access_scope, "vascular access", required=False, allow_null=True)
-
-    class Meta:
-        model = ThrombosisEvent
-        fields = ["kind", "status", "diagnosed_on", "provocation", "vascular_access", "note"]
-
-
-class ThrombosisEventWriteSerializer(ThrombosisEventUpdateSerializer):
-    patient = patient_ref()
-
-    class Meta(ThrombosisEventUpdateSerializer.Meta):
-        fields = ["patient", *ThrombosisEventUpdateSerializer.Meta.fields]
 
 
 class ThrombosisEventViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     """Suspected, confirmed or ruled-out thromboses. Clinicians write."""
 
     resource = "thrombosis_event"
-    read_serializer_class = ThrombosisEventSerializer
-    write_serializer_class = ThrombosisEventWriteSerializer
-    update_serializer_class = ThrombosisEventUpdateSerializer
+    serializer_class = ThrombosisEventSerializer
     write_roles = {"clinician"}
     patient_read = True
     filterset_class = patient_filterset(
@@ -431,9 +371,18 @@ class ThrombosisEventViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiVie
 
 
 class LabResultSerializer(ApiModelSerializer):
+    """A lab value. On input ``unit`` may be omitted (the canonical unit) or another known unit
+    (converted); values outside the plausibility gates are refused, doubtful ones stored with
+    ``needs_verification``. On output ``value``/``unit`` are canonical (``entered_*`` as sent)."""
+
     id = PublicIdField()
-    patient = PatientRef()
+    patient = patient_ref()
     loinc = serializers.SerializerMethodField()
+    value = serializers.FloatField(min_value=-1e9, max_value=1e9)
+    unit = serializers.CharField(max_length=16, required=False, allow_blank=True, allow_null=True)
+    reference_high = serializers.FloatField(
+        min_value=1e-9, max_value=1e9, required=False, allow_null=True, help_text="The lab's upper limit."
+    )
 
     class Meta:
         model = LabResult
@@ -453,25 +402,16 @@ class LabResultSerializer(ApiModelSerializer):
             "verified_at",
             "created_at",
         ]
-        read_only_fields = fields
+        read_only_fields = [
+            "entered_value",
+            "entered_unit",
+            "needs_verification",
+            "verification_reason",
+            "verified_at",
+        ]
 
     def get_loinc(self, obj) -> str:
         return lab_catalogue.LABS[obj.test].loinc
-
-
-class LabResultWriteSerializer(ApiModelSerializer):
-    """A lab value. ``unit`` may be omitted (the canonical unit); another known unit is
-    converted; values outside the plausibility gates are refused, doubtful ones stored as
-    ``needs_verification``."""
-
-    patient = patient_ref()
-    value = serializers.FloatField(min_value=-1e9, max_value=1e9)
-    unit = serializers.CharField(max_length=16, required=False, allow_blank=True, allow_null=True)
-    reference_high = serializers.FloatField(min_value=1e-9, max_value=1e9, required=False, allow_null=True)
-
-    class Meta:
-        model = LabResult
-        fields = ["patient", "test", "value", "unit", "collected_at", "reference_high"]
 
 
 class LabVerifySerializer(serializers.Serializer):
@@ -482,8 +422,7 @@ class LabResultViewSet(ListRetrieveMixin, CreateMixin, ApiViewSet):
     """Lab results in canonical units (LOINC-coded). Nurses and clinicians record them."""
 
     resource = "lab"
-    read_serializer_class = LabResultSerializer
-    write_serializer_class = LabResultWriteSerializer
+    serializer_class = LabResultSerializer
     patient_read = True
     action_roles = {"verify": {"clinician", "nurse"}}
     filterset_class = patient_filterset(
@@ -522,9 +461,17 @@ class LabResultViewSet(ListRetrieveMixin, CreateMixin, ApiViewSet):
 
 
 class SymptomReportSerializer(ApiModelSerializer):
+    """A symptom report, triaged on save (``triage``, ``advice``); an emergency or urgent one
+    raises its flag at once. A patient may omit ``patient`` (it is theirs)."""
+
     id = PublicIdField()
-    patient = PatientRef()
-    symptoms = serializers.ListField(child=serializers.ChoiceField(choices=list(symptom_catalogue.ALL.items())))
+    patient = patient_ref(required=False)
+    symptoms = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(symptom_catalogue.ALL.items())),
+        allow_empty=False,
+        max_length=len(symptom_catalogue.ALL),
+    )
+    reported_at = PlausibleDateTimeField(required=False, help_text="Default: now.")
 
     class Meta:
         model = SymptomReport
@@ -540,31 +487,12 @@ class SymptomReportSerializer(ApiModelSerializer):
             "days_since_infusion",
             "created_at",
         ]
-        read_only_fields = fields
+        read_only_fields = ["source", "triage", "advice", "days_since_infusion"]
 
 
-class SymptomReportWriteSerializer(ApiModelSerializer):
-    """A symptom report, triaged on save; an emergency or urgent one raises its flag at once.
-    A patient may omit ``patient`` (it is theirs)."""
-
-    patient = patient_ref(required=False)
-    symptoms = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(symptom_catalogue.ALL.items())),
-        allow_empty=False,
-        max_length=len(symptom_catalogue.ALL),
-    )
-    reported_at = PlausibleDateTimeField(required=False, help_text="Default: now.")
-
-    class Meta:
-        model = SymptomReport
-        fields = ["patient", "symptoms", "note", "reported_at"]
-
-
-@extend_schema_view(create=extend_schema(summary="Report symptoms (staff for a patient, or a patient for themself)"))
 class SymptomReportViewSet(ListRetrieveMixin, CreateMixin, ApiViewSet):
     resource = "symptom_report"
-    read_serializer_class = SymptomReportSerializer
-    write_serializer_class = SymptomReportWriteSerializer
+    serializer_class = SymptomReportSerializer
     patient_read = True
     patient_create = True
     filterset_class = patient_filterset(
@@ -579,7 +507,6 @@ class SymptomReportViewSet(ListRetrieveMixin, CreateMixin, ApiViewSet):
 
     def perform_create(self, data):
         user = self.request.user
-        data = dict(data)
         patient = own_or_given_patient(user, data.pop("patient", None))
         source = "patient" if role_of(user) == "patient" else "staff"
         return services.symptom_report_submit(actor=user, patient=patient, source=source, **data)

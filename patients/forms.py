@@ -77,7 +77,19 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
                 form.add_error(None, f"{prefix}{message}")
 
 
-class ServiceForm(forms.ModelForm):
+class PlainLabels:
+    """Labels without Django's trailing colon (the field groups read better without it)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class Form(PlainLabels, forms.Form):
+    pass
+
+
+class ServiceForm(PlainLabels, forms.ModelForm):
     """A ModelForm for labels, widgets and choices only.
 
     The model's full_clean (and so the instance) is left to the service: editing never
@@ -149,12 +161,12 @@ class PatientCreateForm(PatientForm):
         return data
 
 
-class WeightForm(forms.Form):
+class WeightForm(Form):
     weight_kg = _decimal("Weight (kg)", WEIGHT_RANGE_KG, required=True, unit="kg")
     measured_on = date_field("Measured on")
 
 
-class PatientSearchForm(forms.Form):
+class PatientSearchForm(Form):
     q = forms.CharField(label="Search", required=False, max_length=100, help_text="Name or MRN")
     tier = forms.ChoiceField(
         label="Risk tier",
@@ -265,7 +277,7 @@ def symptom_checklist(selected) -> list[dict]:
     ]
 
 
-class SymptomReportForm(forms.Form):
+class SymptomReportForm(Form):
     symptoms = forms.MultipleChoiceField(
         label="Symptoms",
         choices=list(symptom_catalogue.ALL.items()),

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from ivigtrack.decorators import patient_required, staff_required
 
 from . import services
+from . import symptoms as symptom_catalogue
 from .forms import (
     ConditionForm,
     LabForm,
@@ -302,6 +303,14 @@ def symptom_add(request: HttpRequest, patient_id) -> HttpResponse:
     )
 
 
+def with_symptom_labels(reports) -> list:
+    """Symptom reports with their symptoms in plain words (`symptom_labels`)."""
+    reports = list(reports)
+    for report in reports:
+        report.symptom_labels = [symptom_catalogue.ALL.get(code, code) for code in report.symptoms]
+    return reports
+
+
 # --- portal: symptoms ----------------------------------------------------------------------
 
 
@@ -345,4 +354,5 @@ def portal_symptom_result(request: HttpRequest, report_id) -> HttpResponse:
     if patient is None:
         return no_record(request)
     report = get_object_or_404(patient.symptom_reports, public_id=report_id)
+    (report,) = with_symptom_labels([report])
     return render(request, "portal/symptom_result.html", {"report": report, "patient": patient})

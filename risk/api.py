@@ -89,7 +89,6 @@ class PatientSerializer(PatientBaseSerializer):
 
     class Meta(PatientBaseSerializer.Meta):
         fields = [*PatientBaseSerializer.Meta.fields, "risk"]
-        read_only_fields = fields
 
     @extend_schema_field(RiskSummarySerializer(allow_null=True))
     def get_risk(self, obj):
@@ -169,7 +168,7 @@ class PatientViewSet(PatientRecordViewSet):
     """Patients with their current risk. Clinicians write (a nurse may PATCH the weight);
     a patient reads only their own record."""
 
-    read_serializer_class = PatientSerializer
+    serializer_class = PatientSerializer
     filterset_class = PatientFilterSet
     action_roles = {"assess": {"clinician", "nurse"}, "risk": {"clinician", "nurse", "patient"}}
 
@@ -189,7 +188,10 @@ class PatientViewSet(PatientRecordViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "as_of", OpenApiTypes.DATETIME, description="ISO 8601 instant (default now); computed, not stored.", required=False
+                "as_of",
+                OpenApiTypes.DATETIME,
+                description="ISO 8601 instant (default now); computed, not stored.",
+                required=False,
             )
         ],
         responses={200: RiskResultSerializer},
@@ -219,7 +221,7 @@ class AssessmentViewSet(ListRetrieveMixin, ApiViewSet):
     """Stored assessments, newest first (a new row only when the result changed)."""
 
     resource = "assessment"
-    read_serializer_class = AssessmentSerializer
+    serializer_class = AssessmentSerializer
     detail_serializer_class = AssessmentDetailSerializer
     patient_read = True
     filterset_class = patient_filterset(
@@ -239,11 +241,20 @@ class AssessmentViewSet(ListRetrieveMixin, ApiViewSet):
 # --- flags ----------------------------------------------------------------------------------------------
 
 
+# The same codes as a symptom report's triage, labelled as what staff must do.
+PRIORITIES = [
+    ("emergency", "Emergency: act now"),
+    ("urgent", "Urgent: same or next working day"),
+    ("routine", "Routine: before the next course or within weeks"),
+]
+
+
 class FlagSerializer(ApiModelSerializer):
     id = PublicIdField()
     patient = PatientRef()
     acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, allow_null=True)
     resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, allow_null=True)
+    priority = serializers.ChoiceField(choices=PRIORITIES, read_only=True)
     evidence = serializers.DictField(read_only=True)
 
     class Meta:
@@ -279,7 +290,9 @@ class FlagAcknowledgeSerializer(serializers.Serializer):
 
 
 class FlagSnoozeSerializer(serializers.Serializer):
-    until = PlausibleDateTimeField(help_text="When the flag comes back (future, at most 180 days; not for emergencies).")
+    until = PlausibleDateTimeField(
+        help_text="When the flag comes back (future, at most 180 days; not for emergencies)."
+    )
     note = serializers.CharField(**NOTE)
 
 
@@ -295,7 +308,7 @@ class FlagViewSet(ListRetrieveMixin, ApiViewSet):
     """Review flags (the staff worklist), most urgent first. Staff only."""
 
     resource = "flag"
-    read_serializer_class = FlagSerializer
+    serializer_class = FlagSerializer
     patient_read = False
     action_roles = {"acknowledge": STAFF, "snooze": STAFF, "resolve": STAFF}
     filterset_class = patient_filterset(
@@ -338,4 +351,3 @@ class FlagViewSet(ListRetrieveMixin, ApiViewSet):
     def resolve(self, request, id=None):
         """Close the flag. Only a clinician closes a haematology review."""
         return self._change(request, services.flag_resolve, FlagResolveSerializer)
-

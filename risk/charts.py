@@ -228,9 +228,7 @@ def render_timeline(patient: Patient, today: date) -> bytes:
     start, end = _window(today)
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(10, 7.4), layout="constrained")
-        ax_dose, ax_periods, ax_labs = fig.subplots(
-            3, 1, sharex=True, gridspec_kw={"height_ratios": [2.1, 1.9, 2.3]}
-        )
+        ax_dose, ax_periods, ax_labs = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [2.1, 1.9, 2.3]})
         _draw_doses(ax_dose, data, today)
         _draw_periods(ax_periods, data, start, end, today)
         _draw_labs(ax_labs, data)

@@ -28,9 +28,7 @@ from datetime import UTC, datetime, timedelta
 from risk.types import LabSnap
 
 DIC_TESTS = ("platelets", "d_dimer", "pt", "fibrinogen")
-DIC_ASSOCIATED_CONDITIONS = frozenset(
-    {"acute_infection_or_sepsis", "active_cancer", "major_surgery_or_trauma"}
-)
+DIC_ASSOCIATED_CONDITIONS = frozenset({"acute_infection_or_sepsis", "active_cancer", "major_surgery_or_trauma"})
 OVERT_DIC_MIN = 5
 DEFAULT_D_DIMER_ULN = 0.5  # mg/L FEU
 DEFAULT_PT_NORMAL = 13.5  # s
@@ -38,6 +36,8 @@ DEFAULT_PT_NORMAL = 13.5  # s
 
 def as_utc(moment: datetime) -> datetime:
     """An aware UTC datetime; a naive one is read as UTC (the project stores UTC)."""
+    if moment.tzinfo is UTC:  # the common case (Django's aware datetimes): nothing to do
+        return moment
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)

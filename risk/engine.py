@@ -124,27 +124,21 @@ EVIDENCE = {
     "P7": "FDA-named estrogens; combined pill RR 3.8 [R1][R48]",
     "P8": "Glucocorticoids: new users IRR 3.06, continuing 2.02, former 0.94 [R45][R46][R47]",
     "P9": "Obesity OR 2.44; BMI >=35 OR 4.0 in a cancer cohort; Padua 1 [R49][R55][R40]",
-    "P10": "FDA-named cardiovascular risk factors; several of them went with early IVIG "
-    "events [R1][R14]",
-    "S1": "Padua reduced mobility 3; immobility predicted IVIG events; FDA 'prolonged "
-    "immobilization' [R40][R14][R1]",
-    "S2": "Hospital stay >=3 days is a major transient VTE factor (OR 7.9 in a cancer "
-    "cohort) [R61][R55]",
+    "P10": "FDA-named cardiovascular risk factors; several of them went with early IVIG events [R1][R14]",
+    "S1": "Padua reduced mobility 3; immobility predicted IVIG events; FDA 'prolonged immobilization' [R40][R14][R1]",
+    "S2": "Hospital stay >=3 days is a major transient VTE factor (OR 7.9 in a cancer cohort) [R61][R55]",
     "S3": "Padua recent surgery/trauma 2; Caprini 2-5 [R40][R41]",
     "S4": "Diuretics OR 1.69 for IVIG thrombosis; FDA hydration advice [R15][R1]",
     "S5": "Padua acute infection 1 [R40]",
-    "E1": "FDA-named central catheters; CVC OR 8.5 in cancer; PICC DVT OR 2.55 against "
-    "other lines [R1][R55][R56]",
+    "E1": "FDA-named central catheters; CVC OR 8.5 in cancer; PICC DVT OR 2.55 against other lines [R1][R55][R56]",
     "T1": "Early IVIG events cluster in first courses; EU labels single out the first "
     "infusion, a product switch and a long gap [R14][R89]",
     "T2": "Daily dose >=35 g and higher mg/kg/day went with events [R14][R15]",
     "T3": "High-dose courses of 2 g/kg [R15][R22]",
     "T4": "FDA: minimum practicable rate; 3.3 mg/kg/min at-risk cap in labels; fast "
     "infusion implicated [R1][R8][R9][R24]",
-    "T5": "IgG and viscosity take about a month to fall, so short intervals keep them "
-    "high; judgement weight [R22]",
-    "T-cap": "ITRS-v0 counts at most 4 points for the IVIG treatment items T1-T5 "
-    "(design proposal, domain.md 2.2)",
+    "T5": "IgG and viscosity take about a month to fall, so short intervals keep them high; judgement weight [R22]",
+    "T-cap": "ITRS-v0 counts at most 4 points for the IVIG treatment items T1-T5 (design proposal, domain.md 2.2)",
 }
 
 OVERRIDE_EVIDENCE = {
@@ -210,13 +204,11 @@ class Facts:
     regimens: tuple[RegimenSnap, ...]  # not ended before today
 
     def has(self, *codes: str) -> bool:
-        return any(code in self.present for code in codes)
+        return not self.present.isdisjoint(codes)
 
     def active_meds(self, category: str) -> list[MedSnap]:
         return [
-            m
-            for m in self.medications
-            if m.category == category and (m.end_date is None or m.end_date >= self.today)
+            m for m in self.medications if m.category == category and (m.end_date is None or m.end_date >= self.today)
         ]
 
     def confirmed(self, *, venous: bool) -> list[EventSnap]:
@@ -237,16 +229,13 @@ class Facts:
         return [
             c
             for c in self.conditions
-            if c.code == code
-            and c.onset_date is not None
-            and (self.today - c.onset_date).days <= days
+            if c.code == code and c.onset_date is not None and (self.today - c.onset_date).days <= days
         ]
 
     def present_within(self, code: str, days: int) -> bool:
         """Present now, or resolved no more than ``days`` days ago."""
         return any(
-            c.code == code
-            and (c.resolved_date is None or (self.today - c.resolved_date).days <= days)
+            c.code == code and (c.resolved_date is None or (self.today - c.resolved_date).days <= days)
             for c in self.conditions
         )
 
@@ -254,12 +243,8 @@ class Facts:
 def read_facts(snapshot: PatientSnapshot, as_of: datetime) -> Facts:
     now = as_utc(as_of)
     today = now.date()
-    conditions = tuple(
-        c for c in snapshot.conditions if c.onset_date is None or c.onset_date <= today
-    )
-    present = frozenset(
-        c.code for c in conditions if c.resolved_date is None or c.resolved_date >= today
-    )
+    conditions = tuple(c for c in snapshot.conditions if c.onset_date is None or c.onset_date <= today)
+    present = frozenset(c.code for c in conditions if c.resolved_date is None or c.resolved_date >= today)
     latest: dict[str, LabSnap] = {}
     for lab in snapshot.labs:
         if lab.needs_verification or as_utc(lab.collected_at) > now:
@@ -275,25 +260,18 @@ def read_facts(snapshot: PatientSnapshot, as_of: datetime) -> Facts:
         bmi=_rounded(bmi(snapshot.height_cm, snapshot.weight_kg)),
         present=present,
         conditions=conditions,
-        events=tuple(
-            e for e in snapshot.events if e.diagnosed_on <= today and e.status != "ruled_out"
-        ),
+        events=tuple(e for e in snapshot.events if e.diagnosed_on <= today and e.status != "ruled_out"),
         medications=tuple(m for m in snapshot.medications if m.start_date <= today),
         labs=latest,
         accesses=tuple(
-            a
-            for a in snapshot.accesses
-            if a.inserted_on <= today and (a.removed_on is None or a.removed_on > today)
+            a for a in snapshot.accesses if a.inserted_on <= today and (a.removed_on is None or a.removed_on > today)
         ),
         infusions=tuple(
-            sorted(
-                (
-                    i
-                    for i in snapshot.infusions
-                    if i.status == "administered" and as_utc(i.started_at) <= now
-                ),
-                key=lambda i: as_utc(i.started_at),
+            i
+            for started, _, i in sorted(
+                (as_utc(i.started_at), n, i) for n, i in enumerate(snapshot.infusions) if i.status == "administered"
             )
+            if started <= now
         ),
         regimens=tuple(r for r in snapshot.regimens if r.end_date is None or r.end_date >= today),
     )
@@ -328,12 +306,15 @@ class _Draft:
             )
         )
 
-    def block(self, inputs: list[str], item: str, code: str, points: int) -> None:
-        """``item`` (scoring ``code``) cannot be assessed without ``inputs``."""
+    def block(self, inputs: list[str], item: str, code: str = "", points: int = 0, *, override: bool = False) -> None:
+        """``item`` cannot be assessed without ``inputs``; it could add ``points`` to ``code``
+        or, with ``override``, raise the tier to high."""
         for name in inputs:
             if item not in self.blocked[name]:
                 self.blocked[name].append(item)
-        self.potential[code] = max(self.potential.get(code, 0), points)
+        if code:
+            self.potential[code] = max(self.potential.get(code, 0), points)
+        self.could_override = self.could_override or override
 
     def scored(self, code: str) -> Factor | None:
         return next((f for f in self.factors if f.code == code), None)
@@ -348,9 +329,7 @@ class _Draft:
 
 def _age(f: Facts, d: _Draft) -> None:
     if f.age < 18:
-        d.notes.append(
-            f"Age {f.age}: outside the adult populations the component models were derived in."
-        )
+        d.notes.append(f"Age {f.age}: outside the adult populations the component models were derived in.")
     if f.age >= 75:
         points, band = 3, ">=75"
     elif f.age >= 61:
@@ -373,15 +352,11 @@ def _prior_thrombosis(f: Facts, d: _Draft) -> None:
     for e in f.events:
         if e.status != "suspected":
             continue
-        code, points = ("P2", 3) if e.venous else ("P3", 2)
-        what = f"confirmation of the suspected {_event_words(e.kind)} of {e.diagnosed_on}"
-        items = [f"{code} prior {'VTE' if e.venous else 'arterial thrombosis'}"]
+        code, points, words = ("P2", 3, "VTE") if e.venous else ("P3", 2, "arterial thrombosis")
+        what = [f"confirmation of the suspected {_event_words(e.kind)} of {e.diagnosed_on}"]
+        d.block(what, f"{code} prior {words}", code, 0 if d.scored(code) else points)
         if (f.today - e.diagnosed_on).days <= POST_EVENT_DAYS:
-            items.append("override (a)")
-            d.could_override = True
-        if not d.scored(code):
-            d.potential[code] = max(d.potential.get(code, 0), points)
-        d.blocked[what].extend(items)
+            d.block(what, "override (a)", override=True)
 
 
 def _event_words(kind: str) -> str:
@@ -424,9 +399,7 @@ def _hypercoagulable_conditions(f: Facts, d: _Draft) -> None:
     if visc is not None:
         high = visc.reference_high or DEFAULT_VISCOSITY_HIGH
         if visc.value > high:
-            reasons.append(
-                f"serum viscosity {visc.value:g} cP (above {high:g}) on {_day(visc.collected_at)}"
-            )
+            reasons.append(f"serum viscosity {visc.value:g} cP (above {high:g}) on {_day(visc.collected_at)}")
     if reasons:
         d.add("P6", "Hyperviscosity risk: " + "; ".join(reasons), 2, fda=True)
 
@@ -446,11 +419,7 @@ def _steroids(f: Facts, d: _Draft) -> None:
         days = (f.today - latest.start_date).days
         d.add("P8", f"Glucocorticoid started {days} days ago ({latest.drug}; new use <=90 days)", 2)
         return
-    recent = [
-        m
-        for m in courses
-        if m.end_date is None or (f.today - m.end_date).days <= STEROID_NEW_DAYS
-    ]
+    recent = [m for m in courses if m.end_date is None or (f.today - m.end_date).days <= STEROID_NEW_DAYS]
     if recent:
         # an ongoing course first, else the one stopped most recently
         m = max(recent, key=lambda m: m.end_date or date.max)
@@ -486,22 +455,22 @@ def _stasis(f: Facts, d: _Draft) -> None:
     elif f.has("reduced_mobility"):
         d.add("S1", "Reduced mobility", 1)
 
+    stays, undated = [], False
     for c in f.conditions:
         if c.code != "hospital_admission":
             continue
-        if c.resolved_date is not None and (f.today - c.resolved_date).days > RECENT_DAYS:
+        if c.resolved_date is None:  # the current admission counts whatever its length so far
+            stays.append("In hospital now" + (f" since {c.onset_date}" if c.onset_date else ""))
+        elif (f.today - c.resolved_date).days > RECENT_DAYS:
             continue
-        if c.resolved_date is None:
-            since = f" since {c.onset_date}" if c.onset_date else ""
-            d.add("S2", f"In hospital now{since}", 2)
-            break
-        if c.onset_date is None:
-            d.block(["admission date"], "S2 hospital stay >=3 days", "S2", 2)
-            continue
-        stay = (c.resolved_date - c.onset_date).days
-        if stay >= ADMISSION_MIN_DAYS:
-            d.add("S2", f"Hospital stay {c.onset_date} to {c.resolved_date} ({stay} days)", 2)
-            break
+        elif c.onset_date is None:
+            undated = True
+        elif (stay := (c.resolved_date - c.onset_date).days) >= ADMISSION_MIN_DAYS:
+            stays.append(f"Hospital stay {c.onset_date} to {c.resolved_date} ({stay} days)")
+    if stays:
+        d.add("S2", stays[0], 2)
+    elif undated:
+        d.block(["admission date"], "S2 hospital stay >=3 days", "S2", 2)
 
     surgery = f.onset_within("major_surgery_or_trauma", RECENT_DAYS)
     if surgery:
@@ -518,7 +487,8 @@ def _stasis(f: Facts, d: _Draft) -> None:
     if f.has("volume_depletion") or diuretics:
         what = ["volume depletion"] if f.has("volume_depletion") else []
         what += [f"diuretic ({m.drug})" for m in diuretics]
-        d.add("S4", ", ".join(what).capitalize(), 1)
+        text = ", ".join(what)
+        d.add("S4", text[0].upper() + text[1:], 1)
     if f.has("acute_infection_or_sepsis"):
         d.add("S5", "Acute infection or sepsis", 1)
 
@@ -574,7 +544,7 @@ def _pick_regimen(f: Facts) -> tuple[RegimenSnap | None, date | None]:
     dated = [(_course_start(r, f.today), r) for r in f.regimens]
     dated = [(start, r) for start, r in dated if start is not None]
     if dated:
-        start, regimen = min(dated, key=lambda pair: pair[0])
+        start, regimen = min(dated, key=lambda pair: (pair[0], pair[1].start_date, pair[1].product_name))
         return regimen, start
     if f.regimens:
         return max(f.regimens, key=lambda r: r.start_date), None
@@ -630,10 +600,10 @@ def _dosing_weight(f: Facts, regimen: RegimenSnap | None) -> tuple[float | None,
     else:
         kind, kg = "actual", s.weight_kg
         missing = [] if kg else ["weight"]
-    if kg:
+    if kg and kg > 0:  # Devine goes negative only far below the height plausibility gate
         kg = round(float(kg), 1)
         return kg, f"{kind} weight {kg:g} kg", []
-    return None, f"{kind} weight", missing
+    return None, f"{kind} weight", missing or ["height"]
 
 
 def _treatment(f: Facts, d: _Draft) -> RegimenSnap | None:
@@ -654,10 +624,7 @@ def _treatment(f: Facts, d: _Draft) -> RegimenSnap | None:
             f"({len(days)} day(s), {_num(grams)} g, {index.product_words})."
         )
     else:
-        d.notes.append(
-            f"T items assessed on the next planned course of {index.product_words} "
-            f"from {index.first_day}."
-        )
+        d.notes.append(f"T items assessed on the next planned course of {index.product_words} from {index.first_day}.")
     _t1(f, d, index)
     if index.given:
         _t2_t3_given(d, index, regimen, kg, kg_words, kg_missing)
@@ -693,14 +660,12 @@ def _grams_by_day(infusions: tuple[InfusionSnap, ...]) -> dict[date, float]:
     return dict(by_day)
 
 
-def _ordered_g_per_kg(regimen: RegimenSnap | None) -> float | None:
-    return regimen.dose_g_per_kg_per_day if regimen else None
-
-
-def _t2_t3_given(d, index, regimen, kg, kg_words, kg_missing) -> None:
+def _t2_t3_given(
+    d: _Draft, index: _Index, regimen: RegimenSnap | None, kg: float | None, kg_words: str, kg_missing: list[str]
+) -> None:
     by_day = _grams_by_day(index.infusions)
     top_day, top = max(by_day.items(), key=lambda item: (item[1], -item[0].toordinal()))  # first of equals
-    ordered = _ordered_g_per_kg(regimen)
+    ordered = regimen.dose_g_per_kg_per_day if regimen else None
     if top >= HIGH_DAY_GRAMS - EPS:
         d.add("T2", f"{_num(top)} g given on {top_day} (>=35 g/day)", 1)
     elif ordered is not None and ordered >= HIGH_DAY_G_PER_KG - EPS:
@@ -715,8 +680,7 @@ def _t2_t3_given(d, index, regimen, kg, kg_words, kg_missing) -> None:
     if kg is not None and window_total / kg >= HIGH_COURSE_G_PER_KG - EPS:
         d.add(
             "T3",
-            f"Course {_num(window_total)} g = {window_total / kg:.2f} g/kg of the {kg_words} "
-            f"within {span} day(s)",
+            f"Course {_num(window_total)} g = {window_total / kg:.2f} g/kg of the {kg_words} within {span} day(s)",
             1,
         )
     elif _ordered_course_fires(regimen):
@@ -752,7 +716,7 @@ def _ordered_course_words(regimen: RegimenSnap) -> str:
     return f"Order {_num(dose)} g/kg/day x {days} days = {_num(dose * days)} g/kg per course"
 
 
-def _t2_t3_planned(d, regimen: RegimenSnap, kg, kg_words, kg_missing) -> None:
+def _t2_t3_planned(d: _Draft, regimen: RegimenSnap, kg: float | None, kg_words: str, kg_missing: list[str]) -> None:
     per_kg = regimen.dose_g_per_kg_per_day
     grams = regimen.dose_grams_per_day
     if per_kg is None and grams is None:
@@ -770,8 +734,10 @@ def _t2_t3_planned(d, regimen: RegimenSnap, kg, kg_words, kg_missing) -> None:
     elif per_kg is not None and per_kg >= HIGH_DAY_G_PER_KG - EPS:
         of = f" of the {kg_words}" if regimen.dose_g_per_kg_per_day is None else ""
         d.add("T2", f"Order {_num(per_kg)} g/kg/day{of} (>=1.0 g/kg)", 1)
-    elif grams is None or per_kg is None:
-        d.block(kg_missing, "T2 daily dose in g or g/kg", "T2", 1)
+    elif grams is None:
+        d.block(kg_missing, "T2 grams per day", "T2", 1)
+    elif per_kg is None:
+        d.block(kg_missing, "T2 g/kg per day", "T2", 1)
 
     if _ordered_course_fires(regimen):
         d.add("T3", _ordered_course_words(regimen), 1)
@@ -837,28 +803,26 @@ def _t4(f: Facts, d: _Draft, index: _Index, regimen: RegimenSnap | None) -> None
     at_risk = bool(d.fda_listed)
     above_label = [r for r in rates if r.rate is not None and r.label is not None and r.rate > r.label + EPS]
     above_cap = [r for r in rates if at_risk and r.rate is not None and r.rate > AT_RISK_RATE + EPS]
-    for r in above_label:
+    if above_label:
+        worst = max(above_label, key=lambda r: r.rate - r.label)
+        d.add("T4", f"Max rate {worst.words}: above the label maximum {worst.label:g}", 1)
         d.recommendations.append(
             {
                 "code": "RATE-ABOVE-LABEL",
-                "text": f"Maximum rate {r.words} is above the label maximum of {r.label:g} "
+                "text": f"Maximum rate {worst.words} is above the label maximum of {worst.label:g} "
                 f"mg/kg/min for this product and indication: check the order.",
-                "rate_mg_kg_min": r.rate,
-                "label_max_mg_kg_min": r.label,
+                "rate_mg_kg_min": worst.rate,
+                "label_max_mg_kg_min": worst.label,
             }
         )
-    if above_label:
-        worst = max(above_label, key=lambda r: r.rate)
-        d.add("T4", f"Max rate {worst.words}: above the label maximum {worst.label:g}", 1)
         return
     if above_cap:
         worst = max(above_cap, key=lambda r: r.rate)
         d.add("T4", f"Max rate {worst.words}: above 3.3 with an FDA-listed factor", 1)
         return
     unknown = [r for r in rates if r.rate is None]
-    for r in unknown:
-        _rate_blocked(d, r, at_risk)
     if unknown:
+        _rate_blocked(d, max(unknown, key=lambda r: r.ml_h * r.concentration), at_risk)
         d.block(["weight"], "T4 rate in mg/kg/min", "T4", 1)
     elif not at_risk and any(r.label is None for r in rates):
         d.block(["label maximum rate"], "T4 rate against the label", "T4", 1)
@@ -884,9 +848,7 @@ def _rate_blocked(d: _Draft, r: _Rate, at_risk: bool) -> None:
         )
     if at_risk:
         rec["above_3_3_below_kg"] = round(mg_min / AT_RISK_RATE, 1)
-        limits.append(
-            f"above the 3.3 mg/kg/min at-risk cap below {rec['above_3_3_below_kg']:g} kg"
-        )
+        limits.append(f"above the 3.3 mg/kg/min at-risk cap below {rec['above_3_3_below_kg']:g} kg")
     if limits:
         rec["text"] += " That is " + ", and ".join(limits) + "."
     rec["text"] += " Without a weight the rate check is blocked, not passed."
@@ -955,7 +917,7 @@ def _recommendations(f: Facts, d: _Draft, regimen: RegimenSnap | None) -> list[d
     ]
     fda = d.fda_listed
     if fda:
-        codes = ", ".join(dict.fromkeys(f.code for f in fda))
+        codes = ", ".join(dict.fromkeys(x.code for x in fda))
         concentration = (
             regimen.product_concentration_percent
             if regimen
@@ -984,8 +946,7 @@ def _recommendations(f: Facts, d: _Draft, regimen: RegimenSnap | None) -> list[d
         recs.append(
             {
                 "code": "HYDRATE",
-                "text": "Ensure adequate hydration before the infusion (volume by local "
-                "protocol) [R1].",
+                "text": "Ensure adequate hydration before the infusion (volume by local protocol) [R1].",
             }
         )
     if d.scored("P6"):
@@ -1019,13 +980,6 @@ def _recommendations(f: Facts, d: _Draft, regimen: RegimenSnap | None) -> list[d
                 "markers": markers,
             }
         )
-    if f.active_meds("antiplatelet") or any(
-        m.intensity == "prophylactic" for m in f.active_meds("anticoagulant")
-    ):
-        d.notes.append(
-            "Aspirin or prophylactic anticoagulation is recorded but does not lower the score "
-            "(no validated effect for IVIG) [R28]."
-        )
     return recs
 
 
@@ -1033,7 +987,9 @@ def _abw(f: Facts, regimen: RegimenSnap | None) -> dict:
     s = f.snapshot
     ibw = _rounded(ideal_body_weight(s.sex, s.height_cm))
     abw = _rounded(adjusted_body_weight(s.sex, s.height_cm, s.weight_kg))
-    weights = {"actual": round(float(s.weight_kg), 1), "ideal": ibw, "adjusted": abw}
+    weights = {
+        k: kg for k, kg in (("actual", round(float(s.weight_kg), 1)), ("ideal", ibw), ("adjusted", abw)) if kg > 0
+    }
     text = (
         f"BMI {f.bmi:g}: ideal body weight {ibw:g} kg, adjusted (dose-determining) weight "
         f"{abw:g} kg, actual {weights['actual']:g} kg [R75]."
@@ -1045,17 +1001,15 @@ def _abw(f: Facts, regimen: RegimenSnap | None) -> dict:
         rec["dose_g_per_kg_per_day"] = per_kg
         rec["grams_per_day"] = grams
         text += (
-            f" {_num(per_kg)} g/kg/day = {grams['adjusted']:g} g on the adjusted weight, "
-            f"{grams['ideal']:g} g on the ideal, {grams['actual']:g} g on the actual "
-            f"(order uses the {regimen.dosing_weight} weight)."
+            f" {_num(per_kg)} g/kg/day = "
+            + ", ".join(f"{g:g} g on the {k} weight" for k, g in reversed(grams.items()))
+            + f" (the order uses the {regimen.dosing_weight} weight)."
         )
     elif regimen is not None and regimen.dose_grams_per_day is not None:
         grams = regimen.dose_grams_per_day
         rec["grams_per_day"] = grams
         rec["g_per_kg"] = {k: round(grams / kg, 2) for k, kg in weights.items()}
-        text += f" {_num(grams)} g/day = " + ", ".join(
-            f"{v:g} g/kg {k}" for k, v in rec["g_per_kg"].items()
-        ) + "."
+        text += f" {_num(grams)} g/day = " + ", ".join(f"{v:g} g/kg {k}" for k, v in rec["g_per_kg"].items()) + "."
     if s.sex not in ("male", "female"):
         text += " Sex not recorded as male or female: the female formula (lower IBW) was used."
     if s.height_cm and s.height_cm < 152.4:
@@ -1109,6 +1063,11 @@ def assess(snapshot: PatientSnapshot, as_of: datetime) -> RiskResult:
         components[x.component] += x.points
 
     overrides, dic_score = _overrides(f, d)
+    if f.active_meds("antiplatelet") or any(m.intensity == "prophylactic" for m in f.active_meds("anticoagulant")):
+        d.notes.append(
+            "Aspirin or prophylactic anticoagulation is recorded but does not lower the score "
+            "(no validated effect for IVIG) [R28]."
+        )
     tier = "high" if overrides else tier_for_score(score)
     recommendations = _recommendations(f, d, regimen)
     return RiskResult(

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from django import forms
 from django.utils import timezone
 
+from patients.forms import Form
+
 from .models import FlagKind, Priority, Resolution
 
 SNOOZE_CHOICES = [
@@ -18,16 +20,16 @@ SNOOZE_CHOICES = [
 ]
 
 
-class WorklistFilterForm(forms.Form):
+class WorklistFilterForm(Form):
     kind = forms.ChoiceField(label="Kind", required=False, choices=[("", "All kinds"), *FlagKind.choices])
     priority = forms.ChoiceField(label="Priority", required=False, choices=[("", "All priorities"), *Priority.choices])
 
 
-class AcknowledgeForm(forms.Form):
+class AcknowledgeForm(Form):
     note = forms.CharField(label="Note", required=False, max_length=1000)
 
 
-class SnoozeForm(forms.Form):
+class SnoozeForm(Form):
     duration = forms.ChoiceField(label="Snooze for", choices=SNOOZE_CHOICES, initial="7d")
     note = forms.CharField(label="Note", required=False, max_length=1000)
 
@@ -36,6 +38,6 @@ class SnoozeForm(forms.Form):
         return (now or timezone.now()) + timedelta(days=days)
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(Form):
     resolution = forms.ChoiceField(label="Outcome", choices=Resolution.choices)
     note = forms.CharField(label="Note", required=False, max_length=1000)

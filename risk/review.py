@@ -403,7 +403,7 @@ class _Context:
             c
             for c in snapshot.conditions
             if (c.onset_date is None or c.onset_date <= self.today)
-            and (c.resolved_date is None or c.resolved_date > self.today)
+            and (c.resolved_date is None or c.resolved_date >= self.today)
         )
         self.condition_codes = {c.code for c in self.conditions}
         self.regimens = tuple(r for r in snapshot.regimens if _regimen_active(r, self.today))

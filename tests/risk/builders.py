@@ -413,8 +413,14 @@ def v04() -> Case:
                 ),
             ),
             infusions=history(
-                date(2025, 2, 20), interval=28, courses=4, grams_per_day=29.0, days=2, product=GAMMAGARD_MMN,
-                rate=9.0, ml_h=313,
+                date(2025, 2, 20),
+                interval=28,
+                courses=4,
+                grams_per_day=29.0,
+                days=2,
+                product=GAMMAGARD_MMN,
+                rate=9.0,
+                ml_h=313,
             ),
             symptom_reports=(symptom(at(date(2025, 2, 20), 15), "routine", "other"),),
         ),
@@ -476,9 +482,7 @@ def v12() -> Case:
             weight_kg=None,
             weight_measured_on=None,
             diagnosis="cidp",
-            regimens=(
-                regimen(GAMUNEX_C, grams=80.0, interval=21, start_date=date(2024, 3, 1), max_rate=None),
-            ),
+            regimens=(regimen(GAMUNEX_C, grams=80.0, interval=21, start_date=date(2024, 3, 1), max_rate=None),),
             infusions=history(
                 date(2025, 2, 20), interval=21, courses=4, grams_per_day=80.0, product=GAMUNEX_C, rate=None, ml_h=300
             ),
@@ -499,7 +503,9 @@ def v15(*, future_grams: float = 32.5) -> Case:
             weight_measured_on=date(2025, 2, 20),
             diagnosis="cidp",
             regimens=(
-                regimen(GAMUNEX_C, g_per_kg=0.5, interval=21, start_date=date(2024, 4, 4), max_rate=6.0, setting="home"),
+                regimen(
+                    GAMUNEX_C, g_per_kg=0.5, interval=21, start_date=date(2024, 4, 4), max_rate=6.0, setting="home"
+                ),
             ),
             infusions=history(
                 date(2025, 2, 20), interval=21, courses=4, grams_per_day=32.5, product=GAMUNEX_C, rate=6.0

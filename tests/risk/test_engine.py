@@ -194,6 +194,14 @@ def test_ruled_out_and_future_events_never_count():
     assert r.factors == () and r.missing == () and r.overrides == ()
 
 
+def test_suspected_event_after_a_confirmed_one_still_blocks_override_a():
+    old = b.event("dvt", diagnosed_on=days_before(800))
+    suspected = b.event("pe", status="suspected", diagnosed_on=TODAY)
+    anticoagulated = b.med("anticoagulant", intensity="therapeutic")
+    r = run(add(BASE, old, suspected, anticoagulated))
+    assert (r.score, r.tier, r.provisional) == (3, "low", True)  # P2 already counted once
+
+
 def test_suspected_event_scores_nothing_but_makes_the_result_provisional():
     r = run(add(BASE, b.event("dvt", status="suspected", diagnosed_on=TODAY)))
     assert points(r, "P2") == 0 and r.tier == "low"
@@ -282,7 +290,9 @@ def test_p7_pregnancy_postpartum_is_fda_listed():
     ],
 )
 def test_p8_steroid_timing(started, stopped, expected):
-    course = b.med("steroid", start_date=days_before(started), end_date=None if stopped is None else days_before(stopped))
+    course = b.med(
+        "steroid", start_date=days_before(started), end_date=None if stopped is None else days_before(stopped)
+    )
     assert points(run(add(BASE, course)), "P8") == expected
 
 
@@ -337,6 +347,14 @@ def test_s1_bedbound_3_is_fda_listed_reduced_mobility_1_is_not():
 def test_s2_hospital_admission(onset, resolved, expected):
     stay = b.condition("hospital_admission", days_before(onset), None if resolved is None else days_before(resolved))
     assert points(run(add(BASE, stay)), "S2") == expected
+
+
+def test_s2_undated_admission_is_missing_unless_another_stay_counts():
+    undated = b.condition("hospital_admission", None, days_before(5))
+    r = run(add(BASE, undated))
+    assert points(r, "S2") == 0 and r.missing == ("admission date: S2 hospital stay >=3 days",)
+    r = run(add(BASE, undated, b.condition("hospital_admission", days_before(20), days_before(15))))
+    assert points(r, "S2") == 2 and r.missing == ()
 
 
 @pytest.mark.parametrize(("days", "expected"), [(0, 2), (30, 2), (31, 0)])
@@ -480,6 +498,13 @@ def test_t2_per_kg_uses_the_orders_dosing_weight():
     assert points(run(with_course(small, grams=30.0, g_per_kg=0.5, dosing_weight="ideal")), "T2") == 1
 
 
+def test_t2_planned_g_per_kg_order_without_weight_blocks_the_35_g_check():
+    order = b.regimen(g_per_kg=0.5, start_date=days_before(-3), interval=None)
+    r = run(add(b.patient(weight_kg=None), order))
+    assert points(r, "T2") == 0
+    assert r.missing == ("weight: P9 BMI, T2 grams per day",)
+
+
 # --- T3 ------------------------------------------------------------------------------------------
 
 
@@ -518,6 +543,12 @@ def test_t4_above_the_label_maximum_without_risk_factors(rate, expected):
     r = run(with_course(BASE, rate=rate))  # Privigen: label 8.0
     assert points(r, "T4") == expected
     assert (rec(r, "RATE-ABOVE-LABEL") is not None) == bool(expected)
+
+
+def test_t4_one_rate_prompt_per_course():
+    r = run(with_course(BASE, grams=20.0, days=3, rate=9.0))
+    assert points(r, "T4") == 1
+    assert [x["code"] for x in r.recommendations].count("RATE-ABOVE-LABEL") == 1
 
 
 @pytest.mark.parametrize(("rate", "fda_factor", "expected"), [(3.3, True, 0), (3.31, True, 1), (3.31, False, 0)])

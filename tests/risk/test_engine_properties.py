@@ -20,7 +20,7 @@ from tests.risk import builders as b
 from tests.risk.builders import NOW, TODAY, add
 
 RANK = {"low": 0, "moderate": 1, "high": 2}
-SETTINGS = settings(max_examples=int(__import__("os").environ.get("ITRS_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 RISK_CONDITIONS = (
     "thrombophilia",
@@ -248,7 +248,12 @@ def test_records_after_as_of_change_nothing(snapshot):
         infusions=tuple(i for i in snapshot.infusions if i.started_at <= as_of),
     )
     full, past = assess(snapshot, as_of), assess(earlier, as_of)
-    assert (full.score, full.tier, full.factors, full.overrides) == (past.score, past.tier, past.factors, past.overrides)
+    assert (full.score, full.tier, full.factors, full.overrides) == (
+        past.score,
+        past.tier,
+        past.factors,
+        past.overrides,
+    )
 
 
 def test_vignette_clock_is_fixed():

@@ -1,0 +1,36 @@
+"""Settings for benchmark runs: the production settings, pointed at a benchmark database.
+
+Production-like on purpose (DEBUG off, persistent connections, no query log), with what a
+loopback benchmark needs on top: plain HTTP (no SSL redirect, no secure-only cookies), static
+files without a manifest (no collectstatic needed), and `bench.urls` for the floor view.
+The database comes from DATABASE_URL, which bench/run.py sets to the benchmark database.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "False")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "False")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+if not os.environ.get("DATABASE_URL"):
+    raise RuntimeError("bench.settings needs DATABASE_URL (bench/run.py sets it to the benchmark database)")
+
+from ivigtrack.settings import *  # noqa: E402,F403
+
+ROOT_URLCONF = "bench.urls"
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# No broker in a benchmark: a task sent by a write runs inline (and the runner does not send any).
+CELERY_BROKER_URL = ""
+CELERY_TASK_ALWAYS_EAGER = True
+# A throttle must never be what a load test measures.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"anon": "1000000/min", "token": "1000000/min"},
+}

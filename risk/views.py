@@ -1,0 +1,341 @@
+"""Staff pages about risk and review: the worklist of open flags (acknowledge, snooze, resolve
+in place with htmx), the patient list with tier badges, the patient page that explains the
+risk, its SVG charts, and the review-sweep status page."""
+
+from __future__ import annotations
+
+from csp.decorators import csp
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from infusions.models import Regimen
+from infusions.selectors import next_planned_course
+from ivigtrack.audit.services import audit_record
+from ivigtrack.decorators import clinician_required, staff_required
+from patients.forms import PatientSearchForm
+from patients.views import patient_url, staff_patient, with_symptom_labels
+
+from . import charts, services, tasks
+from .forms import SNOOZE_CHOICES, AcknowledgeForm, ResolveForm, SnoozeForm, WorklistFilterForm
+from .models import UNRESOLVED, Notification, ReviewFlag, RiskAssessment
+from .selectors import current_assessment, flag_scope, patients_with_risk, recent_sweeps
+from .selectors import worklist as worklist_flags
+
+WORKLIST_PAGE = 50
+PATIENTS_PAGE = 25
+COMPONENTS = [
+    ("hypercoagulability", "Hypercoagulability", "the blood clots more easily"),
+    ("stasis", "Stasis", "the blood flows slowly"),
+    ("vessel_injury", "Vessel injury", "lines and damaged vessel walls"),
+    ("arterial", "Arterial", "heart-attack and stroke risk markers"),
+]
+STALLED_AFTER_SECONDS = 3600
+# What every flag row needs to draw its snooze and resolve choices.
+FLAG_ROW_CONTEXT = {"snooze_choices": SNOOZE_CHOICES, "resolution_choices": ReviewFlag.Resolution.choices}
+
+
+# --- worklist ------------------------------------------------------------------------------
+
+
+def _worklist_context(request: HttpRequest) -> dict:
+    form = WorklistFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    flags = worklist_flags(request.user, kind=filters.get("kind") or None, priority=filters.get("priority") or None)
+    page = Paginator(flags, WORKLIST_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    counts = dict(
+        flag_scope(request.user)
+        .filter(status__in=UNRESOLVED)
+        .order_by()
+        .values_list("priority")
+        .annotate(n=Count("id"))
+    )
+    return {
+        "filter_form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "counts": [(p, label, counts.get(p, 0)) for p, label in ReviewFlag.Priority.choices],
+        "now": timezone.now(),
+        "show_patient": True,
+        **FLAG_ROW_CONTEXT,
+    }
+
+
+@never_cache
+@vary_on_headers("HX-Request")
+@staff_required
+def worklist(request: HttpRequest) -> HttpResponse:
+    """Open flags, most urgent first. An htmx request (the 30-second refresh, a filter change)
+    gets only the list; a normal request (or a history restore) gets the whole page."""
+    context = _worklist_context(request)
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "risk/_worklist_list.html", context)
+    return render(request, "risk/worklist.html", context)
+
+
+def _flag_response(request: HttpRequest, flag: ReviewFlag, *, message: str = "", error: str = "") -> HttpResponse:
+    """htmx: the updated row, carrying the outcome. Otherwise: a message and back (PRG)."""
+    if request.htmx:
+        context = {
+            "flag": flag,
+            "row_message": message,
+            "row_error": error,
+            "now": timezone.now(),
+            "show_patient": request.POST.get("context") != "patient",
+            **FLAG_ROW_CONTEXT,
+        }
+        return render(request, "risk/_flag_row.html", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, message)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("staff:worklist")
+    return redirect(target)
+
+
+def _flag_action(request: HttpRequest, flag_id, form_class, act, done: str) -> HttpResponse:
+    flag = flag_scope(request.user).filter(public_id=flag_id).first()
+    if flag is None:
+        raise Http404("No such flag.")
+    form = form_class(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items())
+        return _flag_response(request, flag, error=errors)
+    try:
+        flag = act(flag, form)
+    except services.FlagConflict as exc:
+        flag = flag_scope(request.user).get(pk=flag.pk)
+        return _flag_response(request, flag, error=str(exc))
+    except ValidationError as exc:
+        return _flag_response(request, flag, error=" ".join(exc.messages))
+    flag = flag_scope(request.user).get(pk=flag.pk)  # with who did what, for the row
+    return _flag_response(request, flag, message=done)
+
+
+@never_cache
+@staff_required
+@require_POST
+def flag_acknowledge(request: HttpRequest, flag_id) -> HttpResponse:
+    return _flag_action(
+        request,
+        flag_id,
+        AcknowledgeForm,
+        lambda flag, form: services.flag_acknowledge(flag=flag, actor=request.user, note=form.cleaned_data["note"]),
+        "Acknowledged.",
+    )
+
+
+@never_cache
+@staff_required
+@require_POST
+def flag_snooze(request: HttpRequest, flag_id) -> HttpResponse:
+    return _flag_action(
+        request,
+        flag_id,
+        SnoozeForm,
+        lambda flag, form: services.flag_snooze(
+            flag=flag, actor=request.user, until=form.until(), note=form.cleaned_data["note"]
+        ),
+        "Snoozed.",
+    )
+
+
+@never_cache
+@staff_required
+@require_POST
+def flag_resolve(request: HttpRequest, flag_id) -> HttpResponse:
+    return _flag_action(
+        request,
+        flag_id,
+        ResolveForm,
+        lambda flag, form: services.flag_resolve(
+            flag=flag, actor=request.user, resolution=form.cleaned_data["resolution"], note=form.cleaned_data["note"]
+        ),
+        "Resolved.",
+    )
+
+
+# --- patients ------------------------------------------------------------------------------
+
+
+@never_cache
+@staff_required
+def patient_list(request: HttpRequest) -> HttpResponse:
+    """Searchable, paginated; a fixed number of queries whatever the page size: the risk comes
+    from annotations, the open-flag count from a subquery, the next course from the regimens
+    prefetched for the page only."""
+    today = timezone.localdate()
+    form = PatientSearchForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    open_flags = (
+        ReviewFlag.objects.filter(patient=OuterRef("pk"), status__in=UNRESOLVED)
+        .order_by()
+        .values("patient")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    patients = patients_with_risk(request.user).annotate(
+        open_flag_count=Coalesce(Subquery(open_flags, output_field=IntegerField()), 0)
+    )
+    for term in (filters.get("q") or "").split():
+        patients = patients.filter(
+            Q(given_name__icontains=term) | Q(family_name__icontains=term) | Q(mrn__icontains=term)
+        )
+    tier = filters.get("tier")
+    if tier == "none":
+        patients = patients.filter(risk_tier__isnull=True)
+    elif tier:
+        patients = patients.filter(risk_tier=tier)
+    active_regimens = Regimen.objects.filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).select_related(
+        "product"
+    )
+    patients = patients.prefetch_related(Prefetch("regimens", queryset=active_regimens)).order_by(
+        "family_name", "given_name", "id"
+    )
+    page = Paginator(patients, PATIENTS_PAGE).get_page(request.GET.get("page"))
+    for patient in page:
+        patient.next_course = next_planned_course(patient.regimens.all(), today)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "risk/patient_list.html",
+        {"form": form, "page": page, "query": query.urlencode(), "today": today},
+    )
+
+
+def _factor_groups(assessment: RiskAssessment | None) -> list[dict]:
+    if assessment is None:
+        return []
+    groups = []
+    for code, label, meaning in COMPONENTS:
+        groups.append(
+            {
+                "code": code,
+                "label": label,
+                "meaning": meaning,
+                "points": (assessment.components or {}).get(code, 0),
+                "factors": [f for f in assessment.factors if f.get("component") == code],
+            }
+        )
+    return groups
+
+
+@never_cache
+@staff_required
+def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    audit_record(actor=request.user, action="patient.view", obj=patient)
+    today = timezone.localdate()
+    assessment = current_assessment(patient)
+    flags = flag_scope(request.user).filter(patient=patient)
+    regimens = list(patient.regimens.select_related("product"))
+    for regimen in regimens:
+        regimen.upcoming = regimen.next_course_dates(today, 3)
+        regimen.active = regimen.is_active_on(today)
+    weight_age = (today - patient.weight_measured_on).days if patient.weight_measured_on else None
+    context = {
+        "patient": patient,
+        "today": today,
+        "now": timezone.now(),
+        "assessment": assessment,
+        "factor_groups": _factor_groups(assessment),
+        "secondary": list((assessment.secondary or {}).values()) if assessment else [],
+        "history": patient.assessments.only("assessed_at", "score", "tier", "provisional", "ruleset")[:20],
+        "open_flags": flags.filter(status__in=UNRESOLVED).order_by("priority_rank", "due_at"),
+        "past_flags": flags.filter(status="resolved").order_by("-resolved_at")[:20],
+        "regimens": regimens,
+        "next_course": next_planned_course([r for r in regimens if r.active], today),
+        "infusions": patient.infusions.select_related("product", "vascular_access", "risk", "regimen").order_by(
+            "-started_at"
+        )[:50],
+        "medications": patient.medications.all(),
+        "conditions": patient.conditions.all(),
+        "accesses": patient.vascular_accesses.all(),
+        "events": patient.thrombosis_events.select_related("vascular_access"),
+        "labs": patient.labs.all()[:60],
+        "reports": with_symptom_labels(patient.symptom_reports.all()[:20]),
+        "weights": patient.weights.all()[:10],
+        "weight_age": weight_age,
+        "weight_stale": weight_age is not None and weight_age > 90,
+        "show_patient": False,
+        **FLAG_ROW_CONTEXT,
+    }
+    return render(request, "risk/patient_detail.html", context)
+
+
+@never_cache
+@staff_required
+@require_POST
+def patient_reassess(request: HttpRequest, patient_id) -> HttpResponse:
+    patient = staff_patient(request, patient_id)
+    before = current_assessment(patient)
+    assessment = services.patient_assess(patient, actor=request.user)
+    if assessment is None:
+        messages.error(request, "The assessment could not be made; see the sweep status page for errors.")
+    elif before is not None and assessment.pk == before.pk:
+        messages.info(request, f"Re-assessed: unchanged, score {assessment.score} ({assessment.get_tier_display()}).")
+    else:
+        messages.success(request, f"Re-assessed: score {assessment.score} ({assessment.get_tier_display()}).")
+    return redirect(patient_url(patient))
+
+
+# The SVG gets its own policy: matplotlib writes style attributes, and nothing else may load.
+@never_cache
+@staff_required
+@csp({"default-src": ["'none'"], "style-src": ["'unsafe-inline'"]})
+def patient_chart(request: HttpRequest, patient_id, kind: str) -> HttpResponse:
+    if kind not in charts.RENDERERS:
+        raise Http404("No such chart.")
+    patient = staff_patient(request, patient_id)
+    return HttpResponse(charts.cached_svg(kind, patient), content_type="image/svg+xml")
+
+
+# --- sweeps --------------------------------------------------------------------------------
+
+
+def _sweep_context(request: HttpRequest) -> dict:
+    now = timezone.now()
+    runs = list(recent_sweeps(20))
+    for run in runs:
+        run.running = run.finished_at is None
+        run.stalled = run.running and (now - run.started_at).total_seconds() > STALLED_AFTER_SECONDS
+    return {
+        "runs": runs,
+        "running": any(r.running and not r.stalled for r in runs),
+        "notifications": Notification.objects.select_related("flag__patient").order_by("-created_at", "-id")[:30],
+        "now": now,
+    }
+
+
+@never_cache
+@vary_on_headers("HX-Request")
+@staff_required
+def sweep_status(request: HttpRequest) -> HttpResponse:
+    context = _sweep_context(request)
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "risk/_sweep_panel.html", context)
+    return render(request, "risk/sweeps.html", context)
+
+
+@never_cache
+@clinician_required
+@require_POST
+def sweep_run(request: HttpRequest) -> HttpResponse:
+    tasks.dispatch(tasks.sweep, full=True, trigger="manual")
+    messages.success(request, "A full review sweep was started. This page follows its progress.")
+    return redirect("staff:sweep_status")
