@@ -26,9 +26,12 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# No broker in a benchmark: a task sent by a write runs inline (and the runner does not send any).
-CELERY_BROKER_URL = ""
-CELERY_TASK_ALWAYS_EAGER = True
+# Tasks the sweep sends (flag notifications) go to a real Redis broker, as in production, but
+# to a database and queue of their own that no worker reads; bench/run.py purges them.
+CELERY_BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/15")
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_TASK_DEFAULT_QUEUE = "ivigtrack-bench"
+EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 # A throttle must never be what a load test measures.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405

@@ -15,7 +15,15 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from ivigtrack.decorators import clinician_required, patient_required
 from patients.forms import add_service_errors, now_local_input
-from patients.views import no_record, portal_patient, record_form, staff_form_view, staff_patient, with_symptom_labels
+from patients.views import (
+    bound,
+    no_record,
+    portal_patient,
+    record_form,
+    staff_form_view,
+    staff_patient,
+    with_symptom_labels,
+)
 
 from . import services
 from .forms import InfusionForm, MedicationForm, PortalInfusionForm, RegimenForm
@@ -33,9 +41,7 @@ def clinician_form_view(view: Callable) -> Callable:
 @clinician_form_view
 def regimen_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
-    form = RegimenForm(
-        request.POST or None, initial={"indication": patient.diagnosis, "start_date": timezone.localdate()}
-    )
+    form = RegimenForm(bound(request), initial={"indication": patient.diagnosis, "start_date": timezone.localdate()})
     return record_form(
         request,
         patient=patient,
@@ -50,7 +56,7 @@ def regimen_add(request: HttpRequest, patient_id) -> HttpResponse:
 def regimen_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     regimen = get_object_or_404(patient.regimens, public_id=record_id)
-    form = RegimenForm(request.POST or None, instance=regimen)
+    form = RegimenForm(bound(request), instance=regimen)
     return record_form(
         request,
         patient=patient,
@@ -75,7 +81,7 @@ def infusion_add(request: HttpRequest, patient_id) -> HttpResponse:
     active = _active_regimens(patient, timezone.localdate())
     if len(active) == 1:
         initial.update(regimen=active[0], product=active[0].product)
-    form = InfusionForm(request.POST or None, initial=initial, patient=patient)
+    form = InfusionForm(bound(request), initial=initial, patient=patient)
     return record_form(
         request,
         patient=patient,
@@ -92,7 +98,7 @@ def infusion_add(request: HttpRequest, patient_id) -> HttpResponse:
 def infusion_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     infusion = get_object_or_404(patient.infusions, public_id=record_id)
-    form = InfusionForm(request.POST or None, instance=infusion, patient=patient)
+    form = InfusionForm(bound(request), instance=infusion, patient=patient)
 
     def save(data):
         if data.get("product") is None and data.get("regimen") is not None:
@@ -115,7 +121,7 @@ def infusion_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
 @staff_form_view
 def medication_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
-    form = MedicationForm(request.POST or None, initial={"start_date": timezone.localdate()})
+    form = MedicationForm(bound(request), initial={"start_date": timezone.localdate()})
     return record_form(
         request,
         patient=patient,
@@ -131,7 +137,7 @@ def medication_add(request: HttpRequest, patient_id) -> HttpResponse:
 def medication_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     course = get_object_or_404(patient.medications, public_id=record_id)
-    form = MedicationForm(request.POST or None, instance=course)
+    form = MedicationForm(bound(request), instance=course)
     return record_form(
         request,
         patient=patient,
@@ -212,7 +218,7 @@ def portal_infusion_log(request: HttpRequest) -> HttpResponse:
     initial = {"started_at": now_local_input()}
     if active:
         initial["product"] = active[0].product
-    form = PortalInfusionForm(request.POST or None, initial=initial)
+    form = PortalInfusionForm(bound(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         same_product = [r for r in active if r.product_id == data["product"].pk]

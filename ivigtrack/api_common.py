@@ -57,7 +57,7 @@ class Conflict(exceptions.APIException):
 
 
 def role_of(user) -> str:
-    """ "superuser", "clinician", "nurse", "patient" or "" (no clinical access)."""
+    """The caller's role: superuser, clinician, nurse, patient, or "" (no clinical access)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return ""
     if user.is_superuser:
@@ -76,8 +76,8 @@ def is_staff_user(user) -> bool:
 class RolePermission(BasePermission):
     """DESIGN §1 as view attributes.
 
-    - ``write_roles``: who may create/update/delete (superuser always may, except where
-      ``write_roles`` is exactly {"superuser"}, which is the superuser alone).
+    - ``write_roles``: who may create/update/delete, besides a superuser (who always may;
+      ``{"superuser"}`` means the superuser alone). Default: clinicians and nurses.
     - ``nurse_fields``: a nurse may PATCH these fields only (e.g. a patient's weight).
     - ``patient_read``: a patient may read (their own rows, by the selectors' scope).
     - ``patient_create``: a patient may POST to create (their own infusions, symptom reports).
@@ -204,7 +204,7 @@ class PatientRef(serializers.Field):
         return str(value.public_id)
 
 
-def _check_date(value: date, field: serializers.Field) -> None:
+def _check_date(value: date) -> None:
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         raise serializers.ValidationError(f"Must be between {EARLIEST_DATE} and {LATEST_DATE}.")
 
@@ -212,7 +212,7 @@ def _check_date(value: date, field: serializers.Field) -> None:
 class PlausibleDateField(serializers.DateField):
     def to_internal_value(self, value):
         parsed = super().to_internal_value(value)
-        _check_date(parsed, self)
+        _check_date(parsed)
         return parsed
 
 
@@ -221,7 +221,7 @@ class PlausibleDateTimeField(serializers.DateTimeField):
 
     def to_internal_value(self, value):
         parsed = super().to_internal_value(value)
-        _check_date(parsed.date(), self)
+        _check_date(parsed.date())
         return parsed
 
 
@@ -467,6 +467,7 @@ class TokenView(ObtainAuthToken):
         request=TokenRequestSerializer,
         responses={200: TokenResponseSerializer},
         auth=[],
+        tags=["auth"],
         summary="Exchange a username and password for an API token",
     )
     def post(self, request, *args, **kwargs):

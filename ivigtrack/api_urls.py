@@ -8,7 +8,7 @@ otherwise redirect a token client to the login page.
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import APIRootView, DefaultRouter
 
 from infusions.api import InfusionViewSet, MedicationViewSet, ProductViewSet, RegimenViewSet
 from ivigtrack.api_common import API_AUTHENTICATION, TokenView, open_to_api_auth
@@ -22,8 +22,12 @@ from patients.api import (
 from risk.api import AssessmentViewSet, FlagViewSet, PatientViewSet
 
 
+class RootView(APIRootView):
+    authentication_classes = API_AUTHENTICATION  # 401 (not 403) for anonymous callers
+
+
 class Router(DefaultRouter):
-    include_root_view = True
+    APIRootView = RootView
 
 
 router = Router()

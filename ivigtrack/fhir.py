@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -346,6 +346,12 @@ class FhirView(APIView):
 
     def get_exception_handler(self):
         return fhir_exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise MethodNotAllowed(request.method)  # read-only: 405 for any write, before roles
+        super().initial(request, *args, **kwargs)
 
     def audit(self, *, patient=None, obj=None, detail: dict | None = None) -> None:
         user = self.request.user

@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import django_filters
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -126,10 +127,21 @@ _BODY = {
 }
 
 
+def portal_logins():
+    return get_user_model().objects.filter(role="patient", is_superuser=False, is_active=True)
+
+
 class PatientBaseSerializer(ApiModelSerializer):
     """The record (DESIGN §4) with the derived body sizes; ``risk/api.py`` adds ``risk``."""
 
     id = PublicIdField()
+    user = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=portal_logins(),
+        required=False,
+        allow_null=True,
+        help_text="The patient's portal login (username of a patient-role user), if any.",
+    )
     age = serializers.SerializerMethodField()
     bmi = serializers.SerializerMethodField()
     ideal_body_weight = serializers.SerializerMethodField()
@@ -149,6 +161,7 @@ class PatientBaseSerializer(ApiModelSerializer):
             "weight_measured_on",
             "diagnosis",
             "active",
+            "user",
             "age",
             "bmi",
             "ideal_body_weight",
@@ -207,7 +220,7 @@ class PatientViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     filterset_class = PatientBaseFilterSet
 
     def get_queryset(self):
-        return patient_scope(self.request.user).order_by("family_name", "given_name", "id")
+        return patient_scope(self.request.user).select_related("user").order_by("family_name", "given_name", "id")
 
     def perform_create(self, data):
         weight_kg = data.pop("weight_kg", None)
@@ -231,7 +244,9 @@ class PatientViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
         if weight_kg is None:
             return
         try:
-            services.weight_record(actor=self.request.user, patient=patient, weight_kg=weight_kg, measured_on=measured_on)
+            services.weight_record(
+                actor=self.request.user, patient=patient, weight_kg=weight_kg, measured_on=measured_on
+            )
         except DjangoValidationError as exc:
             if not hasattr(exc, "message_dict"):
                 raise

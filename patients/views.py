@@ -45,6 +45,11 @@ from .selectors import patient_for_user, patient_scope
 # --- shared helpers (also used by the infusion pages) --------------------------------------
 
 
+def bound(request: HttpRequest):
+    """The POST data for a form on a POST (even an empty one), None on a GET."""
+    return request.POST if request.method == "POST" else None
+
+
 def staff_patient(request: HttpRequest, patient_id) -> Patient:
     """The patient of a staff URL, or 404 (unknown id or out of the user's scope)."""
     return get_object_or_404(patient_scope(request.user), public_id=patient_id)
@@ -99,7 +104,7 @@ def staff_form_view(view: Callable) -> Callable:
 
 @staff_form_view
 def patient_create(request: HttpRequest) -> HttpResponse:
-    form = PatientCreateForm(request.POST or None)
+    form = PatientCreateForm(bound(request))
 
     def save(data):
         return services.patient_create(actor=request.user, **data)
@@ -119,7 +124,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @staff_form_view
 def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
-    form = PatientForm(request.POST or None, instance=patient)
+    form = PatientForm(bound(request), instance=patient)
     return record_form(
         request,
         patient=patient,
@@ -134,7 +139,7 @@ def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
 @staff_form_view
 def weight_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
-    form = WeightForm(request.POST or None, initial={"measured_on": timezone.localdate()})
+    form = WeightForm(bound(request), initial={"measured_on": timezone.localdate()})
     return record_form(
         request,
         patient=patient,
@@ -151,7 +156,7 @@ def weight_add(request: HttpRequest, patient_id) -> HttpResponse:
 @staff_form_view
 def condition_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
-    form = ConditionForm(request.POST or None)
+    form = ConditionForm(bound(request))
     return record_form(
         request,
         patient=patient,
@@ -166,7 +171,7 @@ def condition_add(request: HttpRequest, patient_id) -> HttpResponse:
 def condition_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     condition = get_object_or_404(patient.conditions, public_id=record_id)
-    form = ConditionForm(request.POST or None, instance=condition)
+    form = ConditionForm(bound(request), instance=condition)
     return record_form(
         request,
         patient=patient,
@@ -180,7 +185,7 @@ def condition_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
 @staff_form_view
 def access_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
-    form = VascularAccessForm(request.POST or None)
+    form = VascularAccessForm(bound(request))
     return record_form(
         request,
         patient=patient,
@@ -195,7 +200,7 @@ def access_add(request: HttpRequest, patient_id) -> HttpResponse:
 def access_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     access = get_object_or_404(patient.vascular_accesses, public_id=record_id)
-    form = VascularAccessForm(request.POST or None, instance=access)
+    form = VascularAccessForm(bound(request), instance=access)
     return record_form(
         request,
         patient=patient,
@@ -209,7 +214,7 @@ def access_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
 @staff_form_view
 def event_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
-    form = ThrombosisEventForm(request.POST or None, patient=patient)
+    form = ThrombosisEventForm(bound(request), patient=patient)
     return record_form(
         request,
         patient=patient,
@@ -224,7 +229,7 @@ def event_add(request: HttpRequest, patient_id) -> HttpResponse:
 def event_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     event = get_object_or_404(patient.thrombosis_events, public_id=record_id)
-    form = ThrombosisEventForm(request.POST or None, instance=event, patient=patient)
+    form = ThrombosisEventForm(bound(request), instance=event, patient=patient)
     return record_form(
         request,
         patient=patient,
@@ -241,7 +246,7 @@ def event_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
 @staff_form_view
 def lab_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
-    form = LabForm(request.POST or None, initial={"collected_at": now_local_input()})
+    form = LabForm(bound(request), initial={"collected_at": now_local_input()})
 
     def save(data):
         data = {**data, "unit": data.get("unit") or None}
@@ -283,7 +288,7 @@ def lab_verify(request: HttpRequest, patient_id, record_id) -> HttpResponse:
 @staff_form_view
 def symptom_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
-    form = StaffSymptomReportForm(request.POST or None)
+    form = StaffSymptomReportForm(bound(request))
 
     def save(data):
         report = services.symptom_report_submit(actor=request.user, patient=patient, source="staff", **data)
@@ -330,7 +335,7 @@ def portal_symptom_report(request: HttpRequest) -> HttpResponse:
     patient = portal_patient(request)
     if patient is None:
         return no_record(request)
-    form = SymptomReportForm(request.POST or None)
+    form = SymptomReportForm(bound(request))
     if request.method == "POST" and form.is_valid():
         try:
             report = services.symptom_report_submit(

@@ -173,7 +173,11 @@ class PatientViewSet(PatientRecordViewSet):
     action_roles = {"assess": {"clinician", "nurse"}, "risk": {"clinician", "nurse", "patient"}}
 
     def get_queryset(self):
-        return selectors.patients_with_risk(self.request.user).order_by("family_name", "given_name", "id")
+        return (
+            selectors.patients_with_risk(self.request.user)
+            .select_related("user")
+            .order_by("family_name", "given_name", "id")
+        )
 
     @extend_schema(request=None, responses={200: AssessmentDetailSerializer}, summary="Assess now")
     @action(detail=True, methods=["post"])
@@ -255,6 +259,9 @@ class FlagSerializer(ApiModelSerializer):
     acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, allow_null=True)
     resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, allow_null=True)
     priority = serializers.ChoiceField(choices=PRIORITIES, read_only=True)
+    resolution = serializers.ChoiceField(
+        choices=ReviewFlag.Resolution.choices, allow_blank=True, read_only=True, help_text="Blank until resolved."
+    )
     evidence = serializers.DictField(read_only=True)
 
     class Meta:

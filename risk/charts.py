@@ -149,8 +149,9 @@ def _to_svg(fig: Figure) -> bytes:
 
 def _date_axis(ax, start: date, end: date, today: date) -> None:
     ax.set_xlim(start, end)
-    ax.xaxis.set_major_locator(mdates.MonthLocator())
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+    locator = mdates.MonthLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.axvline(today, color=INK, linestyle="--", linewidth=0.9)
     ax.grid(axis="x", color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
@@ -200,7 +201,7 @@ def timeline_data(patient: Patient, today: date) -> dict:
     for course in MedicationCourse.objects.filter(patient=patient, category__in=list(MED_LANES)).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=start)
     ):
-        dose = f" {course.dose_mg_per_day:g} mg" if course.dose_mg_per_day else ""
+        dose = f" {float(course.dose_mg_per_day):g} mg" if course.dose_mg_per_day else ""
         periods[MED_LANES[course.category]].append((course.start_date, course.end_date, f"{course.drug}{dose}"))
 
     events = list(
@@ -422,7 +423,6 @@ def render_score(patient: Patient, today: date) -> bytes:
         ax.set_ylim(0, top)
         ax.set_ylabel("points")
         _date_axis(ax, start, end, today)
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
         return _to_svg(fig)
 
 

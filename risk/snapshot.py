@@ -10,11 +10,16 @@ reading only the columns and the time windows the rules need:
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q
+from psycopg import adapters as _pg_adapters
+from psycopg.pq import Format as _PgFormat
 
 from infusions.models import Infusion, MedicationCourse, Product, Regimen
 from patients.models import Condition, LabResult, Patient, SymptomReport, ThrombosisEvent, VascularAccess
@@ -33,6 +38,8 @@ from .types import (
     SymptomSnap,
 )
 
+_C_TIMESTAMPTZ_LOADER = _pg_adapters.get_loader(_pg_adapters.types["timestamptz"].oid, _PgFormat.TEXT)
+
 INFUSION_WINDOW = timedelta(days=120)
 LAB_WINDOW = timedelta(days=730)
 SYMPTOM_WINDOW = timedelta(days=90)
@@ -41,15 +48,6 @@ MEDICATION_WINDOW = timedelta(days=400)
 
 def _f(value) -> float | None:
     return None if value is None else float(value)
-
-
-def _products() -> dict[int, tuple[str, float, float, dict]]:
-    return {
-        pk: (name, float(conc), float(rate), by_ind or {})
-        for pk, name, conc, rate, by_ind in Product.objects.values_list(
-            "id", "name", "concentration_percent", "max_rate_mg_kg_min", "indication_max_rates"
-        )
-    }
 
 
 def _label_max(product: tuple, indication: str) -> float:
@@ -61,19 +59,70 @@ def load_snapshots(patient_ids: Iterable[int], as_of: datetime) -> dict[int, Pat
     ids = list(patient_ids)
     if not ids:
         return {}
-    today = as_of.date()
-    products = _products()
+    return _build(_fetch_rows(ids, as_of), as_of)
 
-    patients = Patient.objects.filter(pk__in=ids).annotate(
-        has_earlier=Exists(
-            Infusion.objects.filter(
-                patient=OuterRef("pk"), status="administered", started_at__lt=as_of - INFUSION_WINDOW
+
+def load_chunk(
+    patient_ids: Iterable[int], as_of: datetime, *, risk_window: timedelta
+) -> tuple[dict[int, PatientSnapshot], list[tuple[int, int, datetime]]]:
+    """What `risk.services.process_patients` reads before it locks the chunk: the snapshots, and
+    the administered infusions of the last `risk_window` with no risk recorded yet
+    ((infusion id, patient id, started_at), newest first).
+
+    On PostgreSQL the same rows as `load_snapshots` come in one UNION ALL statement (one round
+    trip for a chunk or for one patient); elsewhere the 10 queries plus one.
+    """
+    ids = list(patient_ids)
+    if not ids:
+        return {}, []
+    if connection.vendor == "postgresql":
+        rows = _fetch_rows_one_query(ids, as_of, risk_window)
+        return _build(rows, as_of), rows["unscored"]
+    unscored = list(
+        Infusion.objects.filter(
+            patient_id__in=ids,
+            status="administered",
+            started_at__lte=as_of,
+            started_at__gte=as_of - risk_window,
+            risk__isnull=True,
+        ).values_list("id", "patient_id", "started_at")
+    )
+    return load_snapshots(ids, as_of), unscored
+
+
+# --- fetching: rows per record type, the same tuples from either path ------------------------------
+#
+# products (id, name, concentration_percent, max_rate_mg_kg_min, indication_max_rates)
+# base (id, date_of_birth, sex, height_cm, weight_kg, weight_measured_on, diagnosis, has_earlier)
+# conditions (patient_id, code, onset_date, resolved_date)
+# accesses (patient_id, kind, vein, inserted_on, removed_on)
+# events (patient_id, kind, status, diagnosed_on, provocation, vascular_access_id)
+# labs (patient_id, test, value, collected_at, reference_high, needs_verification)
+# meds (patient_id, category, drug, start_date, end_date, dose_mg_per_day, prednisolone_eq, intensity)
+# regimens (id, patient_id, product_id, indication, dose_g_per_kg_per_day, dose_grams_per_day,
+#           days_per_course, interval_days, dosing_weight, start_date, end_date, max_rate, setting)
+# infusions (patient_id, regimen_id, product_id, started_at, dose_grams, max_rate_mg_kg_min,
+#            max_rate_ml_h, status)
+# symptoms (patient_id, reported_at, triage, symptoms)
+# Each list in the models' default order (Meta.ordering), as the ORM returns it.
+
+
+def _fetch_rows(ids: list[int], as_of: datetime) -> dict[str, list[tuple]]:
+    today = as_of.date()
+    rows: dict[str, list[tuple]] = {}
+    rows["products"] = list(
+        Product.objects.values_list("id", "name", "concentration_percent", "max_rate_mg_kg_min", "indication_max_rates")
+    )
+    rows["base"] = list(
+        Patient.objects.filter(pk__in=ids)
+        .annotate(
+            has_earlier=Exists(
+                Infusion.objects.filter(
+                    patient=OuterRef("pk"), status="administered", started_at__lt=as_of - INFUSION_WINDOW
+                )
             )
         )
-    )
-    base = {
-        row[0]: row
-        for row in patients.values_list(
+        .values_list(
             "id",
             "date_of_birth",
             "sex",
@@ -83,46 +132,26 @@ def load_snapshots(patient_ids: Iterable[int], as_of: datetime) -> dict[int, Pat
             "diagnosis",
             "has_earlier",
         )
-    }
-
-    conditions = defaultdict(list)
-    for pid, code, onset, resolved in Condition.objects.filter(patient_id__in=ids).values_list(
-        "patient_id", "code", "onset_date", "resolved_date"
-    ):
-        conditions[pid].append(ConditionSnap(code=code, onset_date=onset, resolved_date=resolved))
-
-    accesses = defaultdict(list)
-    for pid, kind, vein, inserted, removed in VascularAccess.objects.filter(patient_id__in=ids).values_list(
-        "patient_id", "kind", "vein", "inserted_on", "removed_on"
-    ):
-        accesses[pid].append(AccessSnap(kind=kind, vein=vein, inserted_on=inserted, removed_on=removed))
-
-    events = defaultdict(list)
-    for pid, kind, status, diagnosed, provocation, access_id in ThrombosisEvent.objects.filter(
-        patient_id__in=ids
-    ).values_list("patient_id", "kind", "status", "diagnosed_on", "provocation", "vascular_access_id"):
-        events[pid].append(
-            EventSnap(
-                kind=kind,
-                status=status,
-                diagnosed_on=diagnosed,
-                provocation=provocation,
-                catheter_related=access_id is not None or provocation == "catheter_related",
-            )
+    )
+    rows["conditions"] = list(
+        Condition.objects.filter(patient_id__in=ids).values_list("patient_id", "code", "onset_date", "resolved_date")
+    )
+    rows["accesses"] = list(
+        VascularAccess.objects.filter(patient_id__in=ids).values_list(
+            "patient_id", "kind", "vein", "inserted_on", "removed_on"
         )
-
-    labs = defaultdict(list)
-    for pid, test, value, collected, ref_high, doubtful in LabResult.objects.filter(
-        patient_id__in=ids, collected_at__gte=as_of - LAB_WINDOW, collected_at__lte=as_of
-    ).values_list("patient_id", "test", "value", "collected_at", "reference_high", "needs_verification"):
-        labs[pid].append(
-            LabSnap(
-                test=test, value=value, collected_at=collected, reference_high=ref_high, needs_verification=doubtful
-            )
+    )
+    rows["events"] = list(
+        ThrombosisEvent.objects.filter(patient_id__in=ids).values_list(
+            "patient_id", "kind", "status", "diagnosed_on", "provocation", "vascular_access_id"
         )
-
-    meds = defaultdict(list)
-    for pid, category, drug, start, end, dose, pred, intensity in (
+    )
+    rows["labs"] = list(
+        LabResult.objects.filter(
+            patient_id__in=ids, collected_at__gte=as_of - LAB_WINDOW, collected_at__lte=as_of
+        ).values_list("patient_id", "test", "value", "collected_at", "reference_high", "needs_verification")
+    )
+    rows["meds"] = list(
         MedicationCourse.objects.filter(patient_id__in=ids, start_date__lte=today)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=today - MEDICATION_WINDOW))
         .values_list(
@@ -135,22 +164,8 @@ def load_snapshots(patient_ids: Iterable[int], as_of: datetime) -> dict[int, Pat
             "prednisolone_eq_mg_per_day",
             "intensity",
         )
-    ):
-        meds[pid].append(
-            MedSnap(
-                category=category,
-                drug=drug,
-                start_date=start,
-                end_date=end,
-                dose_mg_per_day=_f(dose),
-                prednisolone_eq_mg_per_day=_f(pred),
-                intensity=intensity,
-            )
-        )
-
-    regimens = defaultdict(list)
-    regimen_indication: dict[int, str] = {}
-    for row in (
+    )
+    rows["regimens"] = list(
         Regimen.objects.filter(patient_id__in=ids)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
         .values_list(
@@ -168,7 +183,231 @@ def load_snapshots(patient_ids: Iterable[int], as_of: datetime) -> dict[int, Pat
             "max_rate_mg_kg_min",
             "setting",
         )
-    ):
+    )
+    rows["infusions"] = list(
+        Infusion.objects.filter(
+            patient_id__in=ids, started_at__gte=as_of - INFUSION_WINDOW, status="administered", started_at__lte=as_of
+        ).values_list(
+            "patient_id",
+            "regimen_id",
+            "product_id",
+            "started_at",
+            "dose_grams",
+            "max_rate_mg_kg_min",
+            "max_rate_ml_h",
+            "status",
+        )
+    )
+    rows["symptoms"] = list(
+        SymptomReport.objects.filter(
+            patient_id__in=ids, reported_at__gte=as_of - SYMPTOM_WINDOW, reported_at__lte=as_of
+        ).values_list("patient_id", "reported_at", "triage", "symptoms")
+    )
+    return rows
+
+
+# One statement for a chunk (PostgreSQL): each branch is one query of `_fetch_rows`, with the
+# same WHERE clause, its columns in typed slots (NULL elsewhere) and its model's default order
+# numbered in `o`, so the rows of each kind arrive as the ORM returns them. Branch 10 is the
+# infusions whose risk is not recorded yet (`risk.services._record_infusion_risk`).
+# slots: k | a b c bigint | t1 t2 t3 text | d1 d2 date | ts timestamptz | n1 n2 n3 numeric |
+#        f1 f2 float8 | i1 i2 int | bo bool | j jsonb | o bigint
+_CHUNK_SQL = """
+SELECT 0 AS k, pr.id AS a, NULL::bigint AS b, NULL::bigint AS c, pr.name::text AS t1, NULL::text AS t2,
+       NULL::text AS t3, NULL::date AS d1, NULL::date AS d2, NULL::timestamptz AS ts,
+       pr.concentration_percent AS n1, pr.max_rate_mg_kg_min AS n2, NULL::numeric AS n3,
+       NULL::float8 AS f1, NULL::float8 AS f2, NULL::int AS i1, NULL::int AS i2, NULL::bool AS bo,
+       pr.indication_max_rates AS j, 0::bigint AS o
+  FROM infusions_product pr
+UNION ALL
+SELECT 1, p.id, NULL, NULL, p.sex, p.diagnosis, NULL, p.date_of_birth, p.weight_measured_on, NULL,
+       p.height_cm, p.weight_kg, NULL, NULL, NULL, NULL, NULL,
+       EXISTS (SELECT 1 FROM infusions_infusion u WHERE u.patient_id = p.id AND u.status = 'administered'
+               AND u.started_at < %(infusion_from)s),
+       NULL, row_number() OVER (ORDER BY p.family_name, p.given_name, p.id)
+  FROM patients_patient p WHERE p.id = ANY(%(ids)s)
+UNION ALL
+SELECT 2, c.patient_id, NULL, NULL, c.code, NULL, NULL, c.onset_date, c.resolved_date, NULL,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       row_number() OVER (ORDER BY c.onset_date DESC, c.id DESC)
+  FROM patients_condition c WHERE c.patient_id = ANY(%(ids)s)
+UNION ALL
+SELECT 3, v.patient_id, NULL, NULL, v.kind, v.vein, NULL, v.inserted_on, v.removed_on, NULL,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       row_number() OVER (ORDER BY v.inserted_on DESC, v.id DESC)
+  FROM patients_vascularaccess v WHERE v.patient_id = ANY(%(ids)s)
+UNION ALL
+SELECT 4, e.patient_id, e.vascular_access_id, NULL, e.kind, e.status, e.provocation, e.diagnosed_on, NULL, NULL,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       row_number() OVER (ORDER BY e.diagnosed_on DESC, e.id DESC)
+  FROM patients_thrombosisevent e WHERE e.patient_id = ANY(%(ids)s)
+UNION ALL
+SELECT 5, l.patient_id, NULL, NULL, l.test, NULL, NULL, NULL, NULL, l.collected_at,
+       NULL, NULL, NULL, l.value, l.reference_high, NULL, NULL, l.needs_verification, NULL,
+       row_number() OVER (ORDER BY l.collected_at DESC, l.id DESC)
+  FROM patients_labresult l
+ WHERE l.patient_id = ANY(%(ids)s) AND l.collected_at >= %(lab_from)s AND l.collected_at <= %(as_of)s
+UNION ALL
+SELECT 6, m.patient_id, NULL, NULL, m.category, m.drug, m.intensity, m.start_date, m.end_date, NULL,
+       m.dose_mg_per_day, m.prednisolone_eq_mg_per_day, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       row_number() OVER (ORDER BY m.start_date DESC, m.id DESC)
+  FROM infusions_medicationcourse m
+ WHERE m.patient_id = ANY(%(ids)s) AND m.start_date <= %(today)s
+   AND (m.end_date IS NULL OR m.end_date >= %(medication_from)s)
+UNION ALL
+SELECT 7, r.patient_id, r.id, r.product_id, r.indication, r.dosing_weight, r.setting, r.start_date, r.end_date,
+       NULL, r.dose_g_per_kg_per_day, r.dose_grams_per_day, r.max_rate_mg_kg_min, NULL, NULL,
+       r.days_per_course, r.interval_days, NULL, NULL,
+       row_number() OVER (ORDER BY r.start_date DESC, r.id DESC)
+  FROM infusions_regimen r
+ WHERE r.patient_id = ANY(%(ids)s) AND (r.end_date IS NULL OR r.end_date >= %(today)s)
+UNION ALL
+SELECT 8, i.patient_id, i.regimen_id, i.product_id, i.status, NULL, NULL, NULL, NULL, i.started_at,
+       i.dose_grams, i.max_rate_mg_kg_min, i.max_rate_ml_h, NULL, NULL, NULL, NULL, NULL, NULL,
+       row_number() OVER (ORDER BY i.started_at DESC, i.id DESC)
+  FROM infusions_infusion i
+ WHERE i.patient_id = ANY(%(ids)s) AND i.started_at >= %(infusion_from)s AND i.status = 'administered'
+   AND i.started_at <= %(as_of)s
+UNION ALL
+SELECT 9, s.patient_id, NULL, NULL, s.triage, NULL, NULL, NULL, NULL, s.reported_at,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, s.symptoms,
+       row_number() OVER (ORDER BY s.reported_at DESC, s.id DESC)
+  FROM patients_symptomreport s
+ WHERE s.patient_id = ANY(%(ids)s) AND s.reported_at >= %(symptom_from)s AND s.reported_at <= %(as_of)s
+UNION ALL
+SELECT 10, i.patient_id, i.id, NULL, NULL, NULL, NULL, NULL, NULL, i.started_at,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       row_number() OVER (ORDER BY i.started_at DESC, i.id DESC)
+  FROM infusions_infusion i
+ WHERE i.patient_id = ANY(%(ids)s) AND i.status = 'administered' AND i.started_at <= %(as_of)s
+   AND i.started_at >= %(risk_from)s
+   AND NOT EXISTS (SELECT 1 FROM risk_infusionrisk ir WHERE ir.infusion_id = i.id)
+ORDER BY k, o
+"""
+
+
+def fast_timestamps(cursor) -> None:
+    """Decode timestamptz on this cursor with psycopg's C loader.
+
+    Django's loader is written in Python (it re-labels the zone); with the session in UTC, as
+    Django sets it when USE_TZ, the C loader gives the very same values (tzinfo=timezone.utc)
+    several times faster.
+    """
+    if connection.timezone_name == "UTC" and connection.timezone is UTC:
+        cursor.cursor.adapters.register_loader("timestamptz", _C_TIMESTAMPTZ_LOADER)
+
+
+_KINDS = ("products", "base", "conditions", "accesses", "events", "labs", "meds", "regimens", "infusions", "symptoms")
+
+
+def _fetch_rows_one_query(ids: list[int], as_of: datetime, risk_window: timedelta) -> dict[str, list[tuple]]:
+    today = as_of.date()
+    params = {
+        "ids": ids,
+        "as_of": as_of,
+        "today": today,
+        "infusion_from": as_of - INFUSION_WINDOW,
+        "lab_from": as_of - LAB_WINDOW,
+        "symptom_from": as_of - SYMPTOM_WINDOW,
+        "medication_from": today - MEDICATION_WINDOW,
+        "risk_from": as_of - risk_window,
+    }
+    rows: dict[str, list[tuple]] = {name: [] for name in _KINDS}
+    unscored: list[tuple] = []
+    products, base, conditions, accesses, events = (
+        rows["products"],
+        rows["base"],
+        rows["conditions"],
+        rows["accesses"],
+        rows["events"],
+    )
+    labs, meds, regimens, infusions, symptoms = (
+        rows["labs"],
+        rows["meds"],
+        rows["regimens"],
+        rows["infusions"],
+        rows["symptoms"],
+    )
+    with connection.cursor() as cursor:
+        fast_timestamps(cursor)
+        cursor.execute(_CHUNK_SQL, params)
+        # jsonb arrives as text (Django's loader; JSONField.from_db_value parses it): parse it too.
+        for k, a, b, c, t1, t2, t3, d1, d2, ts, n1, n2, n3, f1, f2, i1, i2, bo, j, _ in cursor.fetchall():
+            if k == 8:
+                infusions.append((a, b, c, ts, n1, n2, n3, t1))
+            elif k == 5:
+                labs.append((a, t1, f1, ts, f2, bo))
+            elif k == 2:
+                conditions.append((a, t1, d1, d2))
+            elif k == 1:
+                base.append((a, d1, t1, n1, n2, d2, t2, bo))
+            elif k == 7:
+                regimens.append((b, a, c, t1, n1, n2, i1, i2, t2, d1, d2, n3, t3))
+            elif k == 6:
+                meds.append((a, t1, t2, d1, d2, n1, n2, t3))
+            elif k == 10:
+                unscored.append((b, a, ts))
+            elif k == 3:
+                accesses.append((a, t1, t2, d1, d2))
+            elif k == 4:
+                events.append((a, t1, t2, d1, t3, b))
+            elif k == 9:
+                symptoms.append((a, ts, t1, None if j is None else json.loads(j)))
+            elif k == 0:
+                products.append((a, t1, n1, n2, None if j is None else json.loads(j)))
+    rows["unscored"] = unscored
+    return rows
+
+
+def _build(rows: dict[str, list[tuple]], as_of: datetime) -> dict[int, PatientSnapshot]:
+    products = {pk: (name, float(conc), float(rate), by_ind or {}) for pk, name, conc, rate, by_ind in rows["products"]}
+    base = {row[0]: row for row in rows["base"]}
+
+    conditions = defaultdict(list)
+    for pid, code, onset, resolved in rows["conditions"]:
+        conditions[pid].append(ConditionSnap(code=code, onset_date=onset, resolved_date=resolved))
+
+    accesses = defaultdict(list)
+    for pid, kind, vein, inserted, removed in rows["accesses"]:
+        accesses[pid].append(AccessSnap(kind=kind, vein=vein, inserted_on=inserted, removed_on=removed))
+
+    events = defaultdict(list)
+    for pid, kind, status, diagnosed, provocation, access_id in rows["events"]:
+        events[pid].append(
+            EventSnap(
+                kind=kind,
+                status=status,
+                diagnosed_on=diagnosed,
+                provocation=provocation,
+                catheter_related=access_id is not None or provocation == "catheter_related",
+            )
+        )
+
+    labs = defaultdict(list)
+    for pid, test, value, collected, ref_high, doubtful in rows["labs"]:
+        labs[pid].append(
+            LabSnap(
+                test=test, value=value, collected_at=collected, reference_high=ref_high, needs_verification=doubtful
+            )
+        )
+
+    meds = defaultdict(list)
+    for pid, category, drug, start, end, dose, pred, intensity in rows["meds"]:
+        meds[pid].append(
+            MedSnap(
+                category=category,
+                drug=drug,
+                start_date=start,
+                end_date=end,
+                dose_mg_per_day=_f(dose),
+                prednisolone_eq_mg_per_day=_f(pred),
+                intensity=intensity,
+            )
+        )
+
+    regimens = defaultdict(list)
+    regimen_indication: dict[int, str] = {}
+    for row in rows["regimens"]:
         (rid, pid, product_id, indication, per_kg, grams, days, interval, dosing, start, end, rate, setting) = row
         product = products[product_id]
         regimen_indication[rid] = indication
@@ -192,20 +431,14 @@ def load_snapshots(patient_ids: Iterable[int], as_of: datetime) -> dict[int, Pat
         )
 
     infusions = defaultdict(list)
-    for pid, regimen_id, product_id, started, grams, rate, ml_h, status in Infusion.objects.filter(
-        patient_id__in=ids, started_at__gte=as_of - INFUSION_WINDOW, status="administered", started_at__lte=as_of
-    ).values_list(
-        "patient_id",
-        "regimen_id",
-        "product_id",
-        "started_at",
-        "dose_grams",
-        "max_rate_mg_kg_min",
-        "max_rate_ml_h",
-        "status",
-    ):
+    label_max: dict[tuple[int, str], float] = {}
+    for pid, regimen_id, product_id, started, grams, rate, ml_h, status in rows["infusions"]:
         product = products[product_id]
         indication = regimen_indication.get(regimen_id) or base[pid][6]
+        key = (product_id, indication)
+        label = label_max.get(key)
+        if label is None:
+            label = label_max[key] = _label_max(product, indication)
         infusions[pid].append(
             InfusionSnap(
                 started_at=started,
@@ -213,7 +446,7 @@ def load_snapshots(patient_ids: Iterable[int], as_of: datetime) -> dict[int, Pat
                 status=status,
                 product_name=product[0],
                 product_concentration_percent=product[1],
-                label_max_rate_mg_kg_min=_label_max(product, indication),
+                label_max_rate_mg_kg_min=label,
                 max_rate_mg_kg_min=_f(rate),
                 max_rate_ml_h=_f(ml_h),
                 product_id=product_id,
@@ -221,11 +454,10 @@ def load_snapshots(patient_ids: Iterable[int], as_of: datetime) -> dict[int, Pat
         )
 
     symptoms = defaultdict(list)
-    for pid, reported, triage, codes in SymptomReport.objects.filter(
-        patient_id__in=ids, reported_at__gte=as_of - SYMPTOM_WINDOW, reported_at__lte=as_of
-    ).values_list("patient_id", "reported_at", "triage", "symptoms"):
+    for pid, reported, triage, codes in rows["symptoms"]:
         symptoms[pid].append(SymptomSnap(reported_at=reported, triage=triage, symptoms=tuple(codes or ())))
 
+    empty = ()
     snapshots = {}
     for pid, (_, dob, sex, height, weight, weighed_on, diagnosis, has_earlier) in base.items():
         snapshots[pid] = PatientSnapshot(
@@ -236,14 +468,14 @@ def load_snapshots(patient_ids: Iterable[int], as_of: datetime) -> dict[int, Pat
             weight_kg=_f(weight),
             weight_measured_on=weighed_on,
             diagnosis=diagnosis,
-            conditions=tuple(conditions[pid]),
-            accesses=tuple(accesses[pid]),
-            events=tuple(events[pid]),
-            labs=tuple(labs[pid]),
-            medications=tuple(meds[pid]),
-            regimens=tuple(regimens[pid]),
-            infusions=tuple(infusions[pid]),
-            symptom_reports=tuple(symptoms[pid]),
+            conditions=tuple(conditions[pid]) if pid in conditions else empty,
+            accesses=tuple(accesses[pid]) if pid in accesses else empty,
+            events=tuple(events[pid]) if pid in events else empty,
+            labs=tuple(labs[pid]) if pid in labs else empty,
+            medications=tuple(meds[pid]) if pid in meds else empty,
+            regimens=tuple(regimens[pid]) if pid in regimens else empty,
+            infusions=tuple(infusions[pid]) if pid in infusions else empty,
+            symptom_reports=tuple(symptoms[pid]) if pid in symptoms else empty,
             has_earlier_infusions=bool(has_earlier),
         )
     return snapshots
@@ -253,13 +485,93 @@ def load_snapshot(patient_id: int, as_of: datetime) -> PatientSnapshot | None:
     return load_snapshots([patient_id], as_of).get(patient_id)
 
 
-def load_histories(patient_ids: Iterable[int]) -> tuple[dict[int, FlagHistory], dict[int, dict], dict[int, ReviewFlag]]:
-    """Flag history, current assessment summary and unresolved flags for many patients: 3 queries.
+@dataclass(slots=True)
+class OpenFlag:
+    """What the sweep needs of an unresolved flag (a ReviewFlag row, without the ORM instance)."""
 
-    Returns (histories, current assessments {pid: {id, fingerprint, tier, tier_rose_at}},
-    unresolved flags {(pid, kind): ReviewFlag}).
+    pk: int
+    public_id: object
+    patient_id: int
+    kind: str
+    rule: str
+    priority: str
+    priority_rank: int
+    status: str
+    snoozed_until: datetime | None
+    reason: str
+
+
+# After the chunk's patients are locked (risk.services.process_patients), in one statement:
+# k=0 current assessments, k=1 last haematology review completed by a person, k=2 unresolved
+# flags in ReviewFlag's default order (priority_rank, due_at, id).
+_HISTORY_SQL = """
+SELECT 0 AS k, a.patient_id AS pid, a.id AS id, NULL::uuid AS u, a.fingerprint::text AS t1, a.tier::text AS t2,
+       NULL::text AS t3, NULL::text AS t4, NULL::text AS t5, a.score::int AS n, a.tier_rose_at AS ts, 0::bigint AS o
+  FROM risk_riskassessment a WHERE a.patient_id = ANY(%(ids)s) AND a.is_current
+UNION ALL
+SELECT 1, f.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, max(f.resolved_at), 0
+  FROM risk_reviewflag f
+ WHERE f.patient_id = ANY(%(ids)s) AND f.kind = %(hematology)s AND f.status = 'resolved'
+   AND f.resolution = 'completed' AND f.resolved_by_id IS NOT NULL
+ GROUP BY f.patient_id
+UNION ALL
+SELECT 2, f.patient_id, f.id, f.public_id, f.kind, f.rule, f.priority, f.status, f.reason, f.priority_rank,
+       f.snoozed_until, row_number() OVER (ORDER BY f.priority_rank, f.due_at, f.id)
+  FROM risk_reviewflag f WHERE f.patient_id = ANY(%(ids)s) AND f.status IN ('open', 'acknowledged', 'snoozed')
+ORDER BY k, o
+"""
+
+
+def load_histories(
+    patient_ids: Iterable[int],
+) -> tuple[dict[int, FlagHistory], dict[int, dict], dict[tuple[int, str], OpenFlag | ReviewFlag]]:
+    """Flag history, current assessment summary and unresolved flags for many patients.
+
+    Returns (histories, current assessments {pid: {id, patient_id, fingerprint, tier, score,
+    tier_rose_at}}, unresolved flags {(pid, kind): flag}). One statement on PostgreSQL (flags as
+    OpenFlag), three queries elsewhere (flags as ReviewFlag instances).
     """
     ids = list(patient_ids)
+    if connection.vendor != "postgresql":
+        return _load_histories_orm(ids)
+    reviews: dict[int, datetime] = {}
+    current: dict[int, dict] = {}
+    open_flags: dict[tuple[int, str], OpenFlag] = {}
+    by_patient: dict[int, dict] = defaultdict(dict)
+    if ids:
+        with connection.cursor() as cursor:
+            fast_timestamps(cursor)
+            cursor.execute(_HISTORY_SQL, {"ids": ids, "hematology": FlagKind.HEMATOLOGY_REVIEW.value})
+            for k, pid, pk, public_id, t1, t2, t3, t4, t5, n, ts, _ in cursor.fetchall():
+                if k == 2:
+                    open_flags[(pid, t1)] = OpenFlag(pk, public_id, pid, t1, t2, t3, n, t4, ts, t5)
+                    by_patient[pid][t1] = {"rule": t2, "priority": t3, "status": t4, "snoozed_until": ts}
+                elif k == 0:
+                    current[pid] = {
+                        "id": pk,
+                        "patient_id": pid,
+                        "fingerprint": t1,
+                        "tier": t2,
+                        "score": n,
+                        "tier_rose_at": ts,
+                    }
+                else:
+                    reviews[pid] = ts
+    return _histories(ids, reviews, current, by_patient), current, open_flags
+
+
+def _histories(ids, reviews, current, by_patient) -> dict[int, FlagHistory]:
+    return {
+        pid: FlagHistory(
+            last_hematology_review_on=reviews.get(pid),
+            tier_last_rose_at=(current.get(pid) or {}).get("tier_rose_at"),
+            open_flags=by_patient.get(pid, {}),
+        )
+        for pid in ids
+    }
+
+
+def _load_histories_orm(ids: list[int]):
     reviews: dict[int, datetime] = {}
     # Only a review closed by a person counts as a haematology review; a flag the sweep closed
     # because its rule lapsed is not one.
@@ -294,12 +606,4 @@ def load_histories(patient_ids: Iterable[int]) -> tuple[dict[int, FlagHistory], 
             "snoozed_until": flag.snoozed_until,
         }
 
-    histories = {
-        pid: FlagHistory(
-            last_hematology_review_on=reviews.get(pid),
-            tier_last_rose_at=(current.get(pid) or {}).get("tier_rose_at"),
-            open_flags=by_patient.get(pid, {}),
-        )
-        for pid in ids
-    }
-    return histories, current, open_flags
+    return _histories(ids, reviews, current, by_patient), current, open_flags

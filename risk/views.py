@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -129,6 +130,7 @@ def _flag_action(request: HttpRequest, flag_id, form_class, act, done: str) -> H
 @never_cache
 @staff_required
 @require_POST
+@sensitive_post_parameters("note")
 def flag_acknowledge(request: HttpRequest, flag_id) -> HttpResponse:
     return _flag_action(
         request,
@@ -142,6 +144,7 @@ def flag_acknowledge(request: HttpRequest, flag_id) -> HttpResponse:
 @never_cache
 @staff_required
 @require_POST
+@sensitive_post_parameters("note")
 def flag_snooze(request: HttpRequest, flag_id) -> HttpResponse:
     return _flag_action(
         request,
@@ -157,6 +160,7 @@ def flag_snooze(request: HttpRequest, flag_id) -> HttpResponse:
 @never_cache
 @staff_required
 @require_POST
+@sensitive_post_parameters("note")
 def flag_resolve(request: HttpRequest, flag_id) -> HttpResponse:
     return _flag_action(
         request,

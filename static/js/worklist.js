@@ -22,7 +22,7 @@
     var elt = event.detail.elt;
     var message = elt && elt.querySelector ? elt.querySelector(".row-msg") : null;
     if (message) {
-      message.focus();
+      message.focus({ preventScroll: true });
     }
   });
 })();

@@ -88,9 +88,15 @@ def quinn_records(patient_quinn, clinician_carol, product):
             actor=actor, patient=patient_quinn, kind="dvt", status="suspected", diagnosed_on=date(2024, 6, 1)
         ),
         "labs": patient_services.lab_record(
-            actor=actor, patient=patient_quinn, test="platelets", value=250, collected_at=datetime(2024, 6, 1, tzinfo=UTC)
+            actor=actor,
+            patient=patient_quinn,
+            test="platelets",
+            value=250,
+            collected_at=datetime(2024, 6, 1, tzinfo=UTC),
         ),
-        "symptom-reports": patient_services.symptom_report_submit(actor=actor, patient=patient_quinn, symptoms=["other"]),
+        "symptom-reports": patient_services.symptom_report_submit(
+            actor=actor, patient=patient_quinn, symptoms=["other"]
+        ),
         "regimens": infusion_services.regimen_create(
             actor=actor,
             patient=patient_quinn,

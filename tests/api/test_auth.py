@@ -79,7 +79,9 @@ def test_token_login_counts_towards_the_axes_lockout(clinician_carol, anon, sett
         anon.post(TOKEN_URL, {"username": "carol", "password": "wrong-horse-battery"}, format="json")
     response = anon.post(TOKEN_URL, {"username": "carol", "password": "correct-horse-battery"}, format="json")
     assert response.status_code != 200
-    assert "token" not in (response.json() if response.headers.get("Content-Type", "").startswith("application/json") else {})
+    assert "token" not in (
+        response.json() if response.headers.get("Content-Type", "").startswith("application/json") else {}
+    )
 
 
 @pytest.mark.parametrize("name", LISTS)
@@ -139,3 +141,18 @@ def test_swagger_ui_is_served_offline_from_the_sidecar(carol_api):
     script = carol_api.get("/api/docs/?script=")  # the init script, served apart for the CSP
     assert script.status_code == 200
     assert "/api/schema/" in script.content.decode()
+
+
+def test_schema_generates_and_validates_without_warnings(tmp_path):
+    """The CI gate: manage.py spectacular --validate --fail-on-warn."""
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    assert "/api/v1/patients/{id}/risk/:" in target.read_text()
+
+
+def test_api_root_lists_the_resources(anon, carol_api):
+    assert anon.get("/api/v1/").status_code == 401
+    root = carol_api.get("/api/v1/", HTTP_ACCEPT="application/json").json()
+    assert set(LISTS) <= set(root)

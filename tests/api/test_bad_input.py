@@ -139,7 +139,11 @@ def world(patient_pat, patient_quinn, clinician_carol, product):
         actor=clinician_carol, patient=patient_quinn, kind="port", vein="subclavian", inserted_on=date(2024, 1, 2)
     )
     quinn_regimen = regimen_create(
-        actor=clinician_carol, patient=patient_quinn, product=product, dose_g_per_kg_per_day="1.0", start_date=date(2024, 1, 1)
+        actor=clinician_carol,
+        patient=patient_quinn,
+        product=product,
+        dose_g_per_kg_per_day="1.0",
+        start_date=date(2024, 1, 1),
     )
     return {"QUINN_ACCESS": str(quinn_access.public_id), "QUINN_REGIMEN": str(quinn_regimen.public_id)}
 
@@ -203,7 +207,9 @@ def test_patient_logging_for_someone_else_is_400(pat_api, patient_pat, patient_q
     body = payloads.for_resource("infusions", patient_id=patient_quinn.public_id, product_id=product.public_id)
     response = pat_api.post("/api/v1/infusions/", body, format="json")
     assert response.status_code == 400 and "patient" in response.json()
-    report = pat_api.post("/api/v1/symptom-reports/", {"patient": str(patient_quinn.public_id), "symptoms": ["other"]}, format="json")
+    report = pat_api.post(
+        "/api/v1/symptom-reports/", {"patient": str(patient_quinn.public_id), "symptoms": ["other"]}, format="json"
+    )
     assert report.status_code == 400 and "patient" in report.json()
     assert counts(Infusion) == before
 

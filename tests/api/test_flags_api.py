@@ -52,7 +52,9 @@ def test_acknowledging_twice_is_a_409_conflict(carol_api, nina_api, patient_pat)
 def test_snooze_then_resolve(carol_api, clinician_carol, patient_pat):
     flag = make_flag(patient_pat, kind="clotting_studies", rule="CLOT-BASELINE", priority="routine")
     until = (timezone.now() + timedelta(days=7)).isoformat()
-    snoozed = carol_api.post(f"/api/v1/flags/{flag.public_id}/snooze/", {"until": until, "note": "after holiday"}, format="json")
+    snoozed = carol_api.post(
+        f"/api/v1/flags/{flag.public_id}/snooze/", {"until": until, "note": "after holiday"}, format="json"
+    )
     assert snoozed.status_code == 200, snoozed.json()
     assert snoozed.json()["status"] == "snoozed" and snoozed.json()["snoozed_until"]
     resolved = carol_api.post(f"/api/v1/flags/{flag.public_id}/resolve/", {"resolution": "completed"}, format="json")
@@ -79,7 +81,12 @@ def test_nurse_cannot_resolve_a_haematology_review_but_a_clinician_can(nina_api,
     assert "Only a clinician can close a haematology review." in refused.json()["resolution"]
     flag.refresh_from_db()
     assert flag.status == "open"
-    assert carol_api.post(f"/api/v1/flags/{flag.public_id}/resolve/", {"resolution": "completed"}, format="json").status_code == 200
+    assert (
+        carol_api.post(
+            f"/api/v1/flags/{flag.public_id}/resolve/", {"resolution": "completed"}, format="json"
+        ).status_code
+        == 200
+    )
 
 
 def test_nurse_resolves_other_kinds(nina_api, patient_pat):
@@ -96,7 +103,9 @@ def test_flags_are_read_only(carol_api, patient_pat):
     assert ReviewFlag.objects.get().status == "open"
 
 
-def test_assessments_newest_first_read_only_and_own_for_patients(carol_api, pat_api, quinn_api, patient_pat, clinician_carol):
+def test_assessments_newest_first_read_only_and_own_for_patients(
+    carol_api, pat_api, quinn_api, patient_pat, clinician_carol
+):
     from patients.services import condition_add
 
     first = patient_assess(patient_pat)

@@ -98,7 +98,9 @@ def test_a_weight_cannot_be_removed(carol_api, patient_pat):
 def test_a_rejected_update_changes_nothing(carol_api, patient_pat):
     """The name change and the (future-dated) weight go together or not at all."""
     url = f"/api/v1/patients/{patient_pat.public_id}/"
-    response = carol_api.patch(url, {"given_name": "Changed", "weight_kg": 60, "weight_measured_on": "2099-01-01"}, format="json")
+    response = carol_api.patch(
+        url, {"given_name": "Changed", "weight_kg": 60, "weight_measured_on": "2099-01-01"}, format="json"
+    )
     assert response.status_code == 400
     assert "weight_measured_on" in response.json()
     patient_pat.refresh_from_db()
@@ -123,7 +125,9 @@ def test_patient_sees_only_their_own_record(pat_api, patient_pat, patient_quinn)
     assert pat_api.get(f"/api/v1/patients/{patient_quinn.public_id}/risk/").status_code == 404
     assert pat_api.get("/api/v1/patients/?q=roe").json()["count"] == 0
     # and writes nothing about a patient record
-    assert pat_api.patch(f"/api/v1/patients/{patient_pat.public_id}/", {"weight_kg": 60}, format="json").status_code == 403
+    assert (
+        pat_api.patch(f"/api/v1/patients/{patient_pat.public_id}/", {"weight_kg": 60}, format="json").status_code == 403
+    )
     assert pat_api.post("/api/v1/patients/", payloads.patient(), format="json").status_code == 403
     # a patient's own reads are not "staff reads of a patient record"
     assert not AuditEvent.objects.filter(action="patient.view").exists()
@@ -164,7 +168,10 @@ def test_risk_as_of_is_computed_not_stored(carol_api, pat_api, patient_pat):
     assert audit.count() == 2 and audit.first().detail["resource"] == "risk"
 
 
-@pytest.mark.parametrize("as_of", ["yesterday", "2025-13-01T00:00:00Z", "1899-12-31T00:00:00Z", "9999-01-01T00:00:00Z", "1960-01-01T00:00:00Z"])
+@pytest.mark.parametrize(
+    "as_of",
+    ["yesterday", "2025-13-01T00:00:00Z", "1899-12-31T00:00:00Z", "9999-01-01T00:00:00Z", "1960-01-01T00:00:00Z"],
+)
 def test_risk_with_a_bad_as_of_is_400(carol_api, patient_pat, as_of):
     response = carol_api.get(f"/api/v1/patients/{patient_pat.public_id}/risk/", {"as_of": as_of})
     assert response.status_code == 400
@@ -182,12 +189,30 @@ def test_born_today_is_fine_born_tomorrow_is_not(carol_api):
     from django.utils import timezone
 
     today = timezone.localdate()
-    ok = carol_api.post("/api/v1/patients/", payloads.patient(mrn="A1", date_of_birth=str(today), weight_kg=None, weight_measured_on=None), format="json")
+    ok = carol_api.post(
+        "/api/v1/patients/",
+        payloads.patient(mrn="A1", date_of_birth=str(today), weight_kg=None, weight_measured_on=None),
+        format="json",
+    )
     assert ok.status_code == 201, ok.json()
     late = carol_api.post(
         "/api/v1/patients/",
-        payloads.patient(mrn="A2", date_of_birth=str(today + timedelta(days=1)), weight_kg=None, weight_measured_on=None),
+        payloads.patient(
+            mrn="A2", date_of_birth=str(today + timedelta(days=1)), weight_kg=None, weight_measured_on=None
+        ),
         format="json",
     )
     assert late.status_code == 400 and "date_of_birth" in late.json()
     assert date.fromisoformat(ok.json()["date_of_birth"]) == today
+
+
+def test_clinician_links_a_portal_login(carol_api, make_user, nurse_nina):
+    make_user("nora", "patient")
+    created = carol_api.post("/api/v1/patients/", payloads.patient(user="nora"), format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["user"] == "nora"
+    # only patient-role logins, and each at most once
+    staff = carol_api.post("/api/v1/patients/", payloads.patient(mrn="B2", user="nina"), format="json")
+    assert staff.status_code == 400 and "user" in staff.json()
+    twice = carol_api.post("/api/v1/patients/", payloads.patient(mrn="B3", user="nora"), format="json")
+    assert twice.status_code == 400 and "user" in twice.json()

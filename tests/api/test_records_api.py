@@ -75,13 +75,17 @@ def test_clinician_updates(name, carol_api, patient_pat, product):
     # sending the same patient again is harmless; moving the record to another patient is not
     same = carol_api.patch(f"/api/v1/{name}/{created['id']}/", {"patient": str(patient_pat.public_id)}, format="json")
     assert same.status_code == 200
-    full = carol_api.put(f"/api/v1/{name}/{created['id']}/", body(name, patient_pat, product, **{field: value}), format="json")
+    full = carol_api.put(
+        f"/api/v1/{name}/{created['id']}/", body(name, patient_pat, product, **{field: value}), format="json"
+    )
     assert full.status_code == 200, full.json()
 
 
 def test_a_record_cannot_move_to_another_patient(carol_api, patient_pat, patient_quinn, product):
     created = carol_api.post("/api/v1/conditions/", body("conditions", patient_pat, product), format="json").json()
-    moved = carol_api.patch(f"/api/v1/conditions/{created['id']}/", {"patient": str(patient_quinn.public_id)}, format="json")
+    moved = carol_api.patch(
+        f"/api/v1/conditions/{created['id']}/", {"patient": str(patient_quinn.public_id)}, format="json"
+    )
     assert moved.status_code == 400 and "patient" in moved.json()
     assert Condition.objects.get(public_id=created["id"]).patient_id == patient_pat.pk
 
@@ -123,7 +127,11 @@ def test_infusion_from_a_regimen_takes_its_product(carol_api, patient_pat, produ
 
 
 def test_infusion_filters(carol_api, patient_pat, product):
-    for started, status in (("2024-06-01T10:00:00Z", "administered"), ("2024-07-01T10:00:00Z", "administered"), ("2099-01-01T10:00:00Z", "planned")):
+    for started, status in (
+        ("2024-06-01T10:00:00Z", "administered"),
+        ("2024-07-01T10:00:00Z", "administered"),
+        ("2099-01-01T10:00:00Z", "planned"),
+    ):
         payload = body("infusions", patient_pat, product, started_at=started, status=status)
         assert carol_api.post("/api/v1/infusions/", payload, format="json").status_code == 201
     get = lambda **q: [r["started_at"][:10] for r in carol_api.get("/api/v1/infusions/", q).json()["results"]]  # noqa: E731
@@ -137,11 +145,19 @@ def test_infusion_filters(carol_api, patient_pat, product):
 
 
 def test_date_filters_on_labs_symptoms_and_assessments(carol_api, patient_pat, product):
-    carol_api.post("/api/v1/labs/", body("labs", patient_pat, product, collected_at="2024-01-01T08:00:00Z"), format="json")
-    carol_api.post("/api/v1/labs/", body("labs", patient_pat, product, collected_at="2024-03-01T08:00:00Z"), format="json")
+    carol_api.post(
+        "/api/v1/labs/", body("labs", patient_pat, product, collected_at="2024-01-01T08:00:00Z"), format="json"
+    )
+    carol_api.post(
+        "/api/v1/labs/", body("labs", patient_pat, product, collected_at="2024-03-01T08:00:00Z"), format="json"
+    )
     assert carol_api.get("/api/v1/labs/", {"from": "2024-02-01"}).json()["count"] == 1
     assert carol_api.get("/api/v1/labs/", {"to": "2024-02-01", "test": "platelets"}).json()["count"] == 1
-    carol_api.post("/api/v1/symptom-reports/", body("symptom-reports", patient_pat, product, reported_at="2024-01-01T08:00:00Z"), format="json")
+    carol_api.post(
+        "/api/v1/symptom-reports/",
+        body("symptom-reports", patient_pat, product, reported_at="2024-01-01T08:00:00Z"),
+        format="json",
+    )
     assert carol_api.get("/api/v1/symptom-reports/", {"to": "2024-01-02"}).json()["count"] == 1
     assert carol_api.get("/api/v1/assessments/", {"from": "2000-01-01", "to": "2000-01-02"}).json()["count"] == 0
 
@@ -192,7 +208,9 @@ def test_urgent_symptom_report_is_triaged_and_raises_its_flag_at_once(nina_api, 
 def test_only_planned_infusions_can_be_deleted(carol_api, pat_api, patient_pat, product):
     given = carol_api.post("/api/v1/infusions/", body("infusions", patient_pat, product), format="json").json()
     planned = carol_api.post(
-        "/api/v1/infusions/", body("infusions", patient_pat, product, status="planned", started_at="2099-01-01T09:00:00Z"), format="json"
+        "/api/v1/infusions/",
+        body("infusions", patient_pat, product, status="planned", started_at="2099-01-01T09:00:00Z"),
+        format="json",
     ).json()
     refused = carol_api.delete(f"/api/v1/infusions/{given['id']}/")
     assert refused.status_code == 400 and "status" in refused.json()
@@ -202,7 +220,9 @@ def test_only_planned_infusions_can_be_deleted(carol_api, pat_api, patient_pat, 
     assert str(Infusion.objects.get().public_id) == given["id"]
 
 
-@pytest.mark.parametrize("name", ["conditions", "labs", "symptom-reports", "medications", "regimens", "vascular-access", "thrombosis-events"])
+@pytest.mark.parametrize(
+    "name", ["conditions", "labs", "symptom-reports", "medications", "regimens", "vascular-access", "thrombosis-events"]
+)
 def test_records_other_than_planned_infusions_are_never_deleted(name, carol_api, patient_pat, product):
     created = carol_api.post(f"/api/v1/{name}/", body(name, patient_pat, product), format="json").json()
     assert carol_api.delete(f"/api/v1/{name}/{created['id']}/").status_code == 405
@@ -211,7 +231,12 @@ def test_records_other_than_planned_infusions_are_never_deleted(name, carol_api,
 def test_products_read_by_all_written_by_a_superuser(carol_api, pat_api, admin_api, product):
     listed = pat_api.get("/api/v1/products/").json()["results"]
     assert product.name in [p["name"] for p in listed]
-    new = {"name": "TestGam 5%", "concentration_percent": 5, "max_rate_mg_kg_min": 4, "indication_max_rates": {"itp": 3}}
+    new = {
+        "name": "TestGam 5%",
+        "concentration_percent": 5,
+        "max_rate_mg_kg_min": 4,
+        "indication_max_rates": {"itp": 3},
+    }
     assert carol_api.post("/api/v1/products/", new, format="json").status_code == 403
     assert pat_api.post("/api/v1/products/", new, format="json").status_code == 403
     created = admin_api.post("/api/v1/products/", new, format="json")

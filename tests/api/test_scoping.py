@@ -65,7 +65,9 @@ def test_patient_actions_on_another_patient_are_404(pat_api, patient_quinn):
     assert pat_api.post(f"/api/v1/patients/{patient_quinn.public_id}/assess/").status_code == 403
 
 
-@pytest.mark.parametrize("name", ["conditions", "vascular-access", "thrombosis-events", "labs", "regimens", "medications"])
+@pytest.mark.parametrize(
+    "name", ["conditions", "vascular-access", "thrombosis-events", "labs", "regimens", "medications"]
+)
 def test_patient_cannot_write_staff_records(name, pat_api, patient_pat, product):
     body = payloads.for_resource(name, patient_id=patient_pat.public_id, product_id=product.public_id)
     assert pat_api.post(f"/api/v1/{name}/", body, format="json").status_code == 403

@@ -46,7 +46,7 @@ def full_history(patient, actor) -> dict:
             regimen=regimen,
             product=product,
             dose_grams=Decimal("28"),
-            started_at=now - timedelta(days=30),
+            started_at=now - timedelta(days=10),
             max_rate_mg_kg_min=Decimal("2"),
             vascular_access=access,
         ),

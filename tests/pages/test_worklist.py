@@ -205,6 +205,7 @@ def test_worklist_query_count_is_constant(nina_client, make_user, make_flag, cou
             sex="male", diagnosis="cidp",
         )  # fmt: skip
         make_flag(patient)
+    # session, user, count, priority counts, the page of flags, session save (3)
     with django_assert_max_num_queries(8):
         response = nina_client.get(reverse("staff:worklist"))
     assert response.content.count(b'class="flag-row') == count

@@ -1,0 +1,53 @@
+"""A sweep worker for the benchmark: what one `celery worker` process does with sweep chunks.
+
+Started by bench/run.py, one process per worker. It sets Django up and connects, says
+"ready", then reads one JSON line {run_id, as_of, chunks} from stdin and runs
+`risk.services.sweep_chunk` on each chunk (exactly what the `risk.tasks.sweep_chunk` task
+does), and prints one JSON line: seconds, peak RSS (ru_maxrss of this process) and counters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from risk.services import sweep_chunk
+
+    connection.ensure_connection()
+    print("ready", flush=True)
+    job = json.loads(sys.stdin.readline())
+    as_of = datetime.fromisoformat(job["as_of"])
+    totals = {"patients": 0, "assessments_changed": 0, "flags_raised": 0, "flags_resolved": 0, "errors": 0}
+    started = time.perf_counter()
+    cpu = time.process_time()
+    for chunk in job["chunks"]:
+        outcome = sweep_chunk(job["run_id"], chunk, as_of=as_of)
+        for name in totals:
+            totals[name] += getattr(outcome, name)
+    seconds = time.perf_counter() - started
+    report = {
+        "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu,
+        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        **totals,
+    }
+    print(json.dumps(report), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""End to end in Chromium: a nurse works the worklist and reads a patient's chart; a patient on
+a phone logs an infusion and reports chest pain, and the emergency flag reaches the staff."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from risk.models import ReviewFlag
+from risk.services import patient_assess
+from tests.pages.records import full_history
+
+from .conftest import log_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _image_loaded(page, selector: str) -> bool:
+    image = page.locator(selector)
+    image.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    return image.evaluate("img => img.naturalWidth > 0 && img.naturalHeight > 0")
+
+
+def test_nurse_acknowledges_a_flag_and_reads_the_chart(open_page, nurse_nina, patient_pat, clinician_carol):
+    full_history(patient_pat, clinician_carol)
+    patient_assess(patient_pat)
+    flag = ReviewFlag.objects.create(
+        patient=patient_pat, kind="pre_ivig_labs", rule="PRE-IVIG", priority="routine", priority_rank=2,
+        reason="No IgA on file before the first infusion.", raised_at=timezone.now() - timedelta(hours=5),
+        due_at=timezone.now() + timedelta(days=2),
+    )  # fmt: skip
+
+    nurse = open_page("nurse")
+    log_in(nurse, "nina")
+    page = nurse.page
+    assert page.url.endswith("/staff/")
+    expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
+    expect(page.locator(".whoami")).to_contain_text("nurse")
+    nurse.screenshot("staff-worklist")
+
+    row = page.locator(f"#flag-{flag.public_id}")
+    expect(row).to_contain_text("No IgA on file")
+    row.get_by_role("button", name="Acknowledge").click()
+    # the row is swapped in place (htmx): no page load, the outcome in the row
+    expect(page.locator(f"#flag-{flag.public_id}")).to_contain_text("Acknowledged by Nina")
+    expect(page.locator(f"#flag-{flag.public_id} .row-msg")).to_have_text("Acknowledged.")
+    flag.refresh_from_db()
+    assert flag.status == "acknowledged" and flag.acknowledged_by == nurse_nina
+    nurse.screenshot("staff-worklist-acknowledged", full_page=False)
+
+    page.locator(f"#flag-{flag.public_id}").get_by_role("link", name="Doe, Pat").click()
+    expect(page.locator("#risk-h")).to_contain_text("Clot risk")
+    assert _image_loaded(page, "#charts img[src$='timeline.svg']")
+    assert _image_loaded(page, "#charts img[src$='score.svg']")
+    expect(page.locator("#risk .fda-note")).to_contain_text("Clots can occur without any risk factor.")
+    nurse.screenshot("staff-patient")
+
+    page.get_by_role("link", name="Patients", exact=True).click()
+    expect(page.get_by_role("link", name="Doe, Pat")).to_be_visible()
+    nurse.screenshot("staff-patients")
+    page.get_by_role("link", name="Sweeps").click()
+    expect(page.get_by_role("heading", name="Review sweeps")).to_be_visible()
+    nurse.screenshot("staff-sweeps")
+
+
+def test_patient_on_a_phone_logs_an_infusion_and_reports_chest_pain(open_page, patient_pat, nurse_nina):
+    phone = open_page("patient", width=375, height=812)
+    log_in(phone, "pat")
+    page = phone.page
+    expect(page.get_by_role("heading", name="Hello, Pat")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
+    phone.screenshot("portal-home")
+
+    page.get_by_role("link", name="Log an infusion").click()
+    started = (timezone.localtime() - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+    page.get_by_label("When did it start?").fill(started)
+    page.get_by_label("Product").select_option(label="Privigen 10%")
+    page.get_by_label("How many grams?").fill("30")
+    page.get_by_label("Lot number").fill("P-2026-17")
+    page.get_by_label("Any reactions?").fill("Slight headache")
+    phone.screenshot("portal-log-infusion")
+    page.get_by_role("button", name="Save infusion").click()
+    expect(page.get_by_role("status")).to_contain_text("Thank you: your infusion of 30 g Privigen 10%")
+    assert patient_pat.infusions.get().source == "patient"
+
+    page.get_by_role("link", name="Report symptoms").first.click()
+    emergency_box = page.locator("#emergency-now")
+    expect(emergency_box).to_be_hidden()
+    page.get_by_label("Chest pain or pressure").check()
+    # shown at once, before the form is sent (js/symptoms.js)
+    expect(emergency_box).to_be_visible()
+    expect(emergency_box).to_contain_text("Call emergency services now")
+    phone.screenshot("portal-symptoms-ticked", full_page=False)
+    page.get_by_role("button", name="Send to the clinic").click()
+
+    advice = page.locator(".emergency")
+    expect(advice).to_contain_text("Call emergency services now")
+    expect(advice).to_contain_text("Reason: Chest pain or pressure")
+    title_box = page.locator(".emergency-title").bounding_box()
+    assert title_box["y"] < page.get_by_role("heading", name="What you reported").bounding_box()["y"]
+    assert page.evaluate("parseFloat(getComputedStyle(document.querySelector('.emergency-title')).fontSize)") >= 28
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    phone.screenshot("portal-emergency-advice")
+
+    # The clinic sees it at once: a nurse opens the worklist in a second browser context.
+    nurse = open_page("nurse")
+    log_in(nurse, "nina")
+    row = nurse.page.locator("tr.flag-row.priority-emergency", has_text="Doe, Pat")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text("chest pain")
+    nurse.screenshot("staff-worklist-emergency", full_page=False)
