@@ -3,7 +3,7 @@
 Started by bench/run.py, one process per worker. It sets Django up and connects, says
 "ready", then reads one JSON line {run_id, as_of, chunks} from stdin and runs
 `risk.services.sweep_chunk` on each chunk (exactly what the `risk.tasks.sweep_chunk` task
-does), and prints one JSON line: seconds, peak RSS (ru_maxrss of this process) and counters.
+does), and prints one JSON line: seconds, peak RSS (VmHWM of this process) and counters.
 """
 
 from __future__ import annotations
@@ -18,6 +18,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident set (VmHWM). Not ru_maxrss: Linux carries the parent's RSS at
+    fork into the child's ru_maxrss across exec, so a child of a large runner would report it."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main() -> None:
@@ -43,7 +53,7 @@ def main() -> None:
     report = {
         "seconds": seconds,
         "cpu_seconds": time.process_time() - cpu,
-        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "maxrss_kb": peak_rss_kb(),
         **totals,
     }
     print(json.dumps(report), flush=True)

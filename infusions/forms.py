@@ -55,6 +55,7 @@ class RegimenForm(ServiceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = _products(self.instance.product if self.instance.product_id else None)
+        self.fields["product"].empty_label = "Choose a product"
 
 
 class InfusionForm(ServiceForm):
@@ -93,9 +94,11 @@ class InfusionForm(ServiceForm):
         super().__init__(*args, **kwargs)
         self.fields["regimen"].queryset = patient.regimens.select_related("product")
         self.fields["regimen"].required = False
+        self.fields["regimen"].empty_label = "None (a one-off infusion)"
         self.fields["regimen"].help_text = "The infusion counts towards this regimen's course."
         self.fields["product"].queryset = _products(self.instance.product if self.instance.product_id else None)
         self.fields["product"].required = False
+        self.fields["product"].empty_label = "The regimen's product"
         self.fields["product"].help_text = "Leave empty to use the regimen's product."
         self.fields["vascular_access"].queryset = patient.vascular_accesses.all()
         self.fields["vascular_access"].required = False

@@ -157,8 +157,8 @@ class Regimen(ClinicalModel):
     @property
     def dose_label(self) -> str:
         if self.dose_g_per_kg_per_day is not None:
-            return f"{self.dose_g_per_kg_per_day:g} g/kg/day"
-        return f"{self.dose_grams_per_day:g} g/day"
+            return f"{float(self.dose_g_per_kg_per_day):g} g/kg/day"
+        return f"{float(self.dose_grams_per_day):g} g/day"
 
     def is_active_on(self, day: date) -> bool:
         return self.end_date is None or self.end_date >= day

@@ -95,6 +95,8 @@ def patient_create(*, actor, weight_kg=None, weight_measured_on: date | None = N
     dob = fields.get("date_of_birth")
     if isinstance(dob, date) and dob > timezone.localdate():
         raise ValidationError({"date_of_birth": ["The date of birth cannot be in the future."]})
+    if weight_measured_on is not None and weight_measured_on > timezone.localdate():
+        raise ValidationError({"weight_measured_on": ["A weight cannot be measured in the future."]})
     patient = Patient(**fields)
     if weight_kg is not None:
         patient.weight_kg = weight_kg

@@ -40,10 +40,8 @@ def advice(level: str, symptoms: list[str], days_since_infusion: int | None) -> 
     named = "; ".join(ALL[c] for c in symptoms if c in ALL)
     window = ""
     if days_since_infusion is not None and 0 <= days_since_infusion <= VENOUS_WINDOW_DAYS:
-        window = (
-            f" This is {days_since_infusion} day(s) after your last immunoglobulin infusion, "
-            "when clots are most likely."
-        )
+        when = "on the day of" if days_since_infusion == 0 else f"{days_since_infusion} day(s) after"
+        window = f" This is {when} your last immunoglobulin infusion, when clots are most likely."
     if level == "emergency":
         return (
             "Call emergency services now (999 / 112 / 911). If an infusion is running, stop it. "

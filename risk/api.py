@@ -21,7 +21,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.response import Response
 
 from ivigtrack.api_common import (
@@ -339,6 +339,8 @@ class FlagViewSet(ListRetrieveMixin, ApiViewSet):
             flag = service(flag=flag, actor=request.user, **parsed.validated_data, **extra)
         except services.FlagConflict as exc:
             raise Conflict(str(exc)) from exc
+        except services.FlagPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
         return self.output(self.reload(flag))
 
     @extend_schema(request=FlagAcknowledgeSerializer, responses={200: FlagSerializer, 409: None})

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -58,6 +58,10 @@ class FlagConflict(Exception):
     """Someone else changed the flag first (two staff clicking at once)."""
 
 
+class FlagPermissionDenied(PermissionError):
+    """This role may not make this change to a flag (views map it to 403)."""
+
+
 def review_settings() -> review.ReviewSettings:
     return review.ReviewSettings(**getattr(settings, "IVIGTRACK_REVIEW", {}))
 
@@ -66,9 +70,14 @@ def review_settings() -> review.ReviewSettings:
 
 
 def fingerprint(result: RiskResult) -> str:
-    data = result.as_dict()
-    data.pop("as_of", None)
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return _fingerprint(result.as_dict())
+
+
+def _fingerprint(data: dict) -> str:
+    """Hash of ``result.as_dict()`` without ``as_of``: equal hash, unchanged result."""
+    return hashlib.sha256(
+        json.dumps({k: v for k, v in data.items() if k != "as_of"}, sort_keys=True, default=str).encode()
+    ).hexdigest()
 
 
 def snapshot_inputs(snapshot: PatientSnapshot) -> dict:
@@ -104,31 +113,37 @@ def assess_at(patient: Patient, as_of: datetime) -> RiskResult:
 def _new_assessment(
     pid: int, result: RiskResult, snapshot, now, previous: dict | None, digest: str | None = None
 ) -> RiskAssessment:
-    """The new current assessment. With ``snapshot=None`` its ``inputs`` and ``secondary`` are
-    left empty: the caller writes them as JSON text (`_write_assessments`, COPY path)."""
+    data = result.as_dict()
+    return RiskAssessment(
+        **_assessment_values(pid, result, data, now, previous, digest or _fingerprint(data)),
+        secondary=json.loads(json.dumps(result.secondary, default=str)),
+        inputs=snapshot_inputs(snapshot),
+    )
+
+
+def _assessment_values(pid: int, result: RiskResult, data: dict, now, previous: dict | None, digest: str) -> dict:
+    """A new current assessment's fields but `secondary` and `inputs`; `data` is result.as_dict()."""
     prev_rank = TIER_RANK.get((previous or {}).get("tier"), -1)
     rose = TIER_RANK[result.tier] > prev_rank
-    return RiskAssessment(
-        patient_id=pid,
-        assessed_at=now,
-        as_of=result.as_of,
-        ruleset=result.ruleset,
-        score=result.score,
-        tier=result.tier,
-        provisional=result.provisional,
-        missing=list(result.missing),
-        components=dict(result.components),
-        factors=[f.as_dict() for f in result.factors],
-        overrides=[dict(o) for o in result.overrides],
-        recommendations=[dict(r) for r in result.recommendations],
-        notes=list(result.notes),
-        secondary={} if snapshot is None else json.loads(json.dumps(result.secondary, default=str)),
-        dic_score=result.dic_score,
-        inputs={} if snapshot is None else snapshot_inputs(snapshot),
-        fingerprint=digest or fingerprint(result),
-        tier_rose_at=now if rose else (previous or {}).get("tier_rose_at"),
-        is_current=True,
-    )
+    return {
+        "patient_id": pid,
+        "assessed_at": now,
+        "as_of": result.as_of,
+        "ruleset": result.ruleset,
+        "score": result.score,
+        "tier": result.tier,
+        "provisional": result.provisional,
+        "missing": data["missing"],
+        "components": data["components"],
+        "factors": data["factors"],
+        "overrides": data["overrides"],
+        "recommendations": data["recommendations"],
+        "notes": data["notes"],
+        "dic_score": result.dic_score,
+        "fingerprint": digest,
+        "tier_rose_at": now if rose else (previous or {}).get("tier_rose_at"),
+        "is_current": True,
+    }
 
 
 @dataclass
@@ -225,57 +240,56 @@ def _write_assessments(results, snapshots, current, now, outcome: ChunkOutcome) 
     changed = []
     for pid, result in results.items():
         previous = current.get(pid)
-        digest = fingerprint(result)
+        data = result.as_dict()
+        digest = _fingerprint(data)
         if previous and previous["fingerprint"] == digest:
             continue
-        changed.append((pid, result, previous, digest))
+        changed.append(_assessment_values(pid, result, data, now, previous, digest))
     if not changed:
         return
     # `current` was read under the chunk's lock: a patient without one has no current row.
-    replaced = [pid for pid, _, previous, _ in changed if previous]
+    replaced = [values["patient_id"] for values in changed if values["patient_id"] in current]
     if replaced:
         RiskAssessment.objects.filter(patient_id__in=replaced, is_current=True).update(is_current=False)
     if _bulk_copy(changed):
-        # A chunk: COPY, with the two large JSON columns encoded once, straight to text.
-        rows = [_new_assessment(pid, result, None, now, previous, digest) for pid, result, previous, digest in changed]
-        copy_insert(
-            RiskAssessment,
-            rows,
-            json_text={
-                "inputs": [snapshot_inputs_json(snapshots[pid]) for pid, *_ in changed],
-                "secondary": [json.dumps(result.secondary, default=str) for _, result, *_ in changed],
-            },
-        )
+        # A chunk: COPY, the two large JSON columns encoded once, straight to text.
+        for values in changed:
+            pid = values["patient_id"]
+            values["secondary"] = Encoded(json.dumps(results[pid].secondary, default=str))
+            values["inputs"] = Encoded(snapshot_inputs_json(snapshots[pid]))
+        copy_values(RiskAssessment, changed, now)
     else:
-        rows = [
-            _new_assessment(pid, result, snapshots[pid], now, previous, digest)
-            for pid, result, previous, digest in changed
-        ]
+        rows = []
+        for values in changed:
+            pid = values["patient_id"]
+            values["secondary"] = json.loads(json.dumps(results[pid].secondary, default=str))
+            values["inputs"] = snapshot_inputs(snapshots[pid])
+            rows.append(RiskAssessment(**values))
         RiskAssessment.objects.bulk_create(rows, batch_size=1000)
         outcome.assessments.update((a.patient_id, a) for a in rows)
     outcome.assessments_changed += len(changed)
 
 
 def _reconcile_flags(desired, open_flags, now, outcome: ChunkOutcome, actor_label: str) -> None:
-    to_create: list[ReviewFlag] = []
-    audits: list[AuditEvent] = []
+    to_create: list[dict] = []  # the new flags' fields
+    audits: list[dict] = []  # the audit rows' fields
     for pid, specs in desired.items():
         wanted = {spec.kind: spec for spec in specs}
         for spec in specs:
             existing = open_flags.get((pid, spec.kind))
             if existing is None:
                 to_create.append(
-                    ReviewFlag(
-                        patient_id=pid,
-                        kind=spec.kind,
-                        rule=spec.rule,
-                        priority=spec.priority,
-                        priority_rank=PRIORITY_RANK[spec.priority],
-                        reason=spec.reason,
-                        evidence=spec.evidence,
-                        raised_at=now,
-                        due_at=spec.due_at,
-                    )
+                    {
+                        "patient_id": pid,
+                        "kind": spec.kind,
+                        "rule": spec.rule,
+                        "priority": spec.priority,
+                        "priority_rank": PRIORITY_RANK[spec.priority],
+                        "reason": spec.reason,
+                        "evidence": spec.evidence,
+                        "raised_at": now,
+                        "due_at": spec.due_at,
+                    }
                 )
             elif PRIORITY_RANK[spec.priority] < existing.priority_rank:
                 if _escalate(existing, spec, now):
@@ -318,12 +332,12 @@ def _reconcile_flags(desired, open_flags, now, outcome: ChunkOutcome, actor_labe
                 outcome.notify.append(flag.pk)
     if audits:
         if _bulk_copy(audits):
-            copy_insert(AuditEvent, audits)
+            copy_values(AuditEvent, audits, now)
         else:
-            audit_bulk(audits)
+            audit_bulk([AuditEvent(**values) for values in audits])
 
 
-def _create_flags(flags: list[ReviewFlag], now) -> list:
+def _create_flags(flags: list[dict], now) -> list:
     """Insert new flags, skipping any (patient, kind) that another sweep raised meanwhile: the
     partial unique constraint keeps one. Returns the flags this call created, in ReviewFlag's
     default order."""
@@ -331,6 +345,7 @@ def _create_flags(flags: list[ReviewFlag], now) -> list:
         rows = insert_ignoring_conflicts(
             ReviewFlag,
             flags,
+            now,
             returning=("id", "public_id", "patient_id", "kind", "rule", "priority", "priority_rank", "due_at"),
         )
         rows.sort(key=lambda row: (row[6], row[7], row[0]))
@@ -339,84 +354,152 @@ def _create_flags(flags: list[ReviewFlag], now) -> list:
             for pk, public_id, pid, kind, rule, priority, rank, _ in rows
         ]
     # Our own rows are found again by their exact raised_at.
-    ReviewFlag.objects.bulk_create(flags, batch_size=1000, ignore_conflicts=True)
+    ReviewFlag.objects.bulk_create([ReviewFlag(**values) for values in flags], batch_size=1000, ignore_conflicts=True)
     return list(
-        ReviewFlag.objects.filter(patient_id__in={f.patient_id for f in flags}, raised_at=now, status="open").only(
+        ReviewFlag.objects.filter(patient_id__in={f["patient_id"] for f in flags}, raised_at=now, status="open").only(
             "id", "public_id", "patient_id", "kind", "rule", "priority"
         )
     )
 
 
 # --- bulk writes ------------------------------------------------------------------------------------
+#
+# A sweep chunk writes thousands of rows: on PostgreSQL they go by COPY, built straight from the
+# fields' values (defaults and auto_now filled in as bulk_create would) without a model instance
+# each. One patient after a write goes through the ORM (one INSERT that returns the new ids).
 
-# From this many rows on, PostgreSQL gets them by COPY (a sweep chunk); fewer (one patient after
-# a write) go in one INSERT that returns their ids.
 COPY_FROM_ROWS = 50
 
 
-def _bulk_copy(objs: list) -> bool:
-    return connection.vendor == "postgresql" and len(objs) >= COPY_FROM_ROWS
+def _bulk_copy(rows: list) -> bool:
+    return connection.vendor == "postgresql" and len(rows) >= COPY_FROM_ROWS
 
 
-def _insert_columns(model, objs, json_text: dict[str, list[str]] | None = None) -> tuple[list, list[list]]:
-    """The columns and values `bulk_create` would insert (defaults, auto_now, JSON adaptation);
-    `json_text` gives some JSON columns as text already encoded, one value per object."""
+class Encoded(str):
+    """JSON text already encoded, for a JSON column written by COPY."""
+
+
+_SIMPLE_FIELDS = (
+    models.CharField,
+    models.TextField,
+    models.UUIDField,
+    models.DateTimeField,
+    models.DateField,
+    models.BooleanField,
+    models.IntegerField,
+    models.FloatField,
+    models.JSONField,
+)
+
+
+class _Columns:
+    """How `bulk_create` would fill each column of a model from a dict of field values."""
+
+    def __init__(self, model):
+        self.model = model
+        self.table = model._meta.db_table
+        self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        self.sql = ", ".join(quote(f.column) for f in self.fields)
+        self.simple = all(
+            isinstance(f, _SIMPLE_FIELDS)
+            or (isinstance(f, models.ForeignKey) and isinstance(f.target_field, models.AutoField | models.BigAutoField))
+            for f in self.fields
+        )
+        self.specs = [
+            (
+                f.attname,
+                "auto" if isinstance(f, models.DateTimeField) and (f.auto_now or f.auto_now_add) else "",
+                f.encoder if isinstance(f, models.JSONField) else False,
+                f,
+            )
+            for f in self.fields
+        ]
+
+    def rows(self, values_list: list[dict], now) -> list[list]:
+        if not self.simple:  # a field type this does not know: let the ORM prepare it
+            return _insert_columns(self.model, [self.model(**values) for values in values_list])[1]
+        out = []
+        for values in values_list:
+            row = []
+            for attname, auto, encoder, f in self.specs:
+                if auto:
+                    value = now
+                elif attname in values:
+                    value = values[attname]
+                else:
+                    value = f.get_default()
+                if encoder is not False and value is not None and not isinstance(value, Encoded):
+                    value = json.dumps(value, cls=encoder)
+                row.append(value)
+            out.append(row)
+        return out
+
+
+_COLUMNS: dict[type, _Columns] = {}
+
+
+def _columns(model) -> _Columns:
+    columns = _COLUMNS.get(model)
+    if columns is None:
+        columns = _COLUMNS[model] = _Columns(model)
+    return columns
+
+
+def _insert_columns(model, objs) -> tuple[list, list[list]]:
+    """The columns and values `bulk_create` would insert for these instances."""
     db = connections[DEFAULT_DB_ALIAS]
     cols = [f for f in model._meta.concrete_fields if not f.primary_key]
     rows = [[f.get_db_prep_save(f.pre_save(obj, True), db) for f in cols] for obj in objs]
-    for name, texts in (json_text or {}).items():
-        index = next(i for i, f in enumerate(cols) if f.name == name)
-        for row, text in zip(rows, texts, strict=True):
-            row[index] = text
     return cols, rows
 
 
-def _copy_rows(cursor, table: str, cols, rows) -> None:
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in cols)
-    with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN") as copy:
+def _copy(cursor, table: str, columns_sql: str, rows: list[list]) -> None:
+    with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({columns_sql}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
 
 
-def copy_insert(model, objs: list, *, json_text: dict[str, list[str]] | None = None) -> None:
-    """INSERT by COPY (PostgreSQL): several times faster than bulk_create for thousands of rows."""
-    cols, rows = _insert_columns(model, objs, json_text)
+def copy_values(model, values_list: list[dict], now) -> None:
+    """INSERT rows given as dicts of field values, by COPY (PostgreSQL)."""
+    columns = _columns(model)
     with connection.cursor() as cursor:
-        _copy_rows(cursor, model._meta.db_table, cols, rows)
+        _copy(cursor, columns.table, columns.sql, columns.rows(values_list, now))
 
 
-def insert_ignoring_conflicts(model, objs: list, *, returning: tuple[str, ...] = ()) -> list[tuple]:
+def insert_ignoring_conflicts(model, values_list: list[dict], now, *, returning: tuple[str, ...] = ()) -> list[tuple]:
     """INSERT ... ON CONFLICT DO NOTHING (PostgreSQL): rows that would break a unique constraint
     are skipped; returns `returning` of the rows inserted.
 
     A few rows go in one statement (SELECT FROM unnest(arrays)); many are COPied to a temporary
     table first, then inserted from it (the arrays would be quoted in Python, slowly).
     """
-    cols, rows = _insert_columns(model, objs)
+    columns = _columns(model)
     quote = connection.ops.quote_name
-    table = model._meta.db_table
-    columns = ", ".join(quote(f.column) for f in cols)
     tail = " ON CONFLICT DO NOTHING"
     if returning:
         tail += " RETURNING " + ", ".join(quote(name) for name in returning)
     with connection.cursor() as cursor:
-        if len(objs) < COPY_FROM_ROWS:
+        if len(values_list) < COPY_FROM_ROWS:
+            cols, rows = _insert_columns(model, [model(**values) for values in values_list])
             arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in cols)
             cursor.execute(
-                f"INSERT INTO {quote(table)} ({columns}) SELECT * FROM unnest({arrays}){tail}",
+                f"INSERT INTO {quote(columns.table)} ({columns.sql}) SELECT * FROM unnest({arrays}){tail}",
                 [list(column) for column in zip(*rows, strict=True)],
             )
-        else:
-            stage = quote(f"bulk_{table}")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS SELECT {columns} FROM {quote(table)} WITH NO DATA"
-            )
-            _copy_rows(cursor, f"bulk_{table}", cols, rows)
-            cursor.execute(f"INSERT INTO {quote(table)} ({columns}) SELECT {columns} FROM {stage}{tail}")
-            inserted = cursor.fetchall() if returning else []
-            cursor.execute(f"DELETE FROM {stage}")
-            return inserted
-        return cursor.fetchall() if returning else []
+            return cursor.fetchall() if returning else []
+        stage = f"bulk_{columns.table}"
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {quote(stage)} AS "
+            f"SELECT {columns.sql} FROM {quote(columns.table)} WITH NO DATA"
+        )
+        _copy(cursor, stage, columns.sql, columns.rows(values_list, now))
+        cursor.execute(
+            f"INSERT INTO {quote(columns.table)} ({columns.sql}) SELECT {columns.sql} FROM {quote(stage)}{tail}"
+        )
+        inserted = cursor.fetchall() if returning else []
+        cursor.execute(f"DELETE FROM {quote(stage)}")
+        return inserted
 
 
 def _escalate(flag: ReviewFlag, spec, now) -> bool:
@@ -437,16 +520,17 @@ def _escalate(flag: ReviewFlag, spec, now) -> bool:
     )
 
 
-def _job_audit(action: str, flag: ReviewFlag, actor_label: str, detail: dict) -> AuditEvent:
-    return AuditEvent(
-        actor=None,
-        actor_label=actor_label,
-        action=action,
-        patient_id=flag.patient_id,
-        object_type="risk.reviewflag",
-        object_id=str(flag.public_id),
-        detail={"kind": flag.kind, **detail},
-    )
+def _job_audit(action: str, flag, actor_label: str, detail: dict) -> dict:
+    """An AuditEvent's fields for a change the sweep made to a flag."""
+    return {
+        "actor_id": None,
+        "actor_label": actor_label,
+        "action": action,
+        "patient_id": flag.patient_id,
+        "object_type": "risk.reviewflag",
+        "object_id": str(flag.public_id),
+        "detail": {"kind": flag.kind, **detail},
+    }
 
 
 INFUSION_RISK_WINDOW = timedelta(days=30)
@@ -465,22 +549,24 @@ def _record_infusion_risk(unscored, snapshots, now) -> None:
             continue
         result = engine.assess(_snapshot_at(pid, started, snapshots), started)
         rows.append(
-            InfusionRisk(
-                infusion_id=iid,
-                as_of=started,
-                ruleset=result.ruleset,
-                score=result.score,
-                tier=result.tier,
-                provisional=result.provisional,
-                factors=[f.as_dict() for f in result.factors],
-            )
+            {
+                "infusion_id": iid,
+                "as_of": started,
+                "ruleset": result.ruleset,
+                "score": result.score,
+                "tier": result.tier,
+                "provisional": result.provisional,
+                "factors": [f.as_dict() for f in result.factors],
+            }
         )
     if not rows:
         return
     if connection.vendor == "postgresql":
-        insert_ignoring_conflicts(InfusionRisk, rows)
+        insert_ignoring_conflicts(InfusionRisk, rows, now)
     else:
-        InfusionRisk.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        InfusionRisk.objects.bulk_create(
+            [InfusionRisk(**values) for values in rows], batch_size=1000, ignore_conflicts=True
+        )
 
 
 def _snapshot_at(pid: int, at: datetime, snapshots) -> PatientSnapshot:
@@ -612,7 +698,7 @@ def flag_acknowledge(*, flag: ReviewFlag, actor, note: str = "") -> ReviewFlag:
 
 @transaction.atomic
 def flag_snooze(*, flag: ReviewFlag, actor, until: datetime, note: str = "") -> ReviewFlag:
-    _require_staff(actor)
+    _require_clinician(actor, "snooze")
     now = timezone.now()
     if until is None or until <= now:
         raise ValidationError({"until": ["Snooze until a time in the future."]})
@@ -627,11 +713,9 @@ def flag_snooze(*, flag: ReviewFlag, actor, until: datetime, note: str = "") -> 
 
 @transaction.atomic
 def flag_resolve(*, flag: ReviewFlag, actor, resolution: str, note: str = "") -> ReviewFlag:
-    _require_staff(actor)
+    _require_clinician(actor, "resolve")
     if resolution not in ReviewFlag.Resolution.values:
         raise ValidationError({"resolution": [f"Choose one of: {', '.join(ReviewFlag.Resolution.values)}."]})
-    if not getattr(actor, "is_clinician", False) and flag.kind == FlagKind.HEMATOLOGY_REVIEW:
-        raise ValidationError({"resolution": ["Only a clinician can close a haematology review."]})
     flag = _claim(
         flag,
         UNRESOLVED,
@@ -648,7 +732,13 @@ def flag_resolve(*, flag: ReviewFlag, actor, resolution: str, note: str = "") ->
 
 def _require_staff(actor) -> None:
     if not getattr(actor, "is_clinical_staff", False):
-        raise ValidationError({"__all__": ["Only clinic staff can change flags."]})
+        raise FlagPermissionDenied("Only clinic staff can change flags.")
+
+
+def _require_clinician(actor, verb: str) -> None:
+    # DESIGN §1: nurses acknowledge flags; clinicians acknowledge, snooze and resolve.
+    if not getattr(actor, "is_clinician", False):
+        raise FlagPermissionDenied(f"Only a clinician can {verb} a flag; nurses can acknowledge it.")
 
 
 # --- symptom reports ------------------------------------------------------------------------

@@ -18,7 +18,11 @@ def dispatch(task, *args, **kwargs) -> None:
     next sweep catches up on anything else).
     """
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        task.apply(args=args, kwargs=kwargs)
+        # The write this follows has already committed: a failure here is logged, never a 500.
+        try:
+            task.apply(args=args, kwargs=kwargs)
+        except Exception:
+            log.exception("in-process %s failed; the next sweep will catch up", task.name)
         return
     try:
         task.apply_async(args=args, kwargs=kwargs, retry=False)

@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -109,9 +109,7 @@ def _flag_response(request: HttpRequest, flag: ReviewFlag, *, message: str = "",
 
 
 def _flag_action(request: HttpRequest, flag_id, form_class, act, done: str) -> HttpResponse:
-    flag = flag_scope(request.user).filter(public_id=flag_id).first()
-    if flag is None:
-        raise Http404("No such flag.")
+    flag = get_object_or_404(flag_scope(request.user), public_id=flag_id)
     form = form_class(request.POST)
     if not form.is_valid():
         errors = "; ".join(f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items())
@@ -120,6 +118,8 @@ def _flag_action(request: HttpRequest, flag_id, form_class, act, done: str) -> H
         flag = act(flag, form)
     except services.FlagConflict as exc:
         flag = flag_scope(request.user).get(pk=flag.pk)
+        return _flag_response(request, flag, error=str(exc))
+    except services.FlagPermissionDenied as exc:
         return _flag_response(request, flag, error=str(exc))
     except ValidationError as exc:
         return _flag_response(request, flag, error=" ".join(exc.messages))

@@ -73,3 +73,19 @@ def product(db):
     from infusions.models import Product
 
     return Product.objects.get(name="Privigen 10%")
+
+
+@pytest.fixture(autouse=True)
+def _seeded_products_in_transactional_tests(request):
+    """Transactional tests flush every table, the products the data migration seeded included;
+    put them back so each such test starts from the same reference data as the others."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("infusions.migrations.0002_seed_products").seed(apps, None)

@@ -236,3 +236,9 @@ def test_bad_flag_actions_are_400_and_change_nothing(carol_api, patient_pat, act
     assert flag.status == "open"
     assert AuditEvent.objects.count() == before
     assert ReviewFlag.objects.count() == 1
+
+
+def test_nul_bytes_in_query_strings_are_a_400_not_a_500(carol_api):
+    response = carol_api.get("/api/v1/patients/?q=a%00b")
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]

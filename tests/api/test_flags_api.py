@@ -74,11 +74,15 @@ def test_emergency_flags_cannot_be_snoozed(carol_api, patient_pat):
     assert flag.status == "open"
 
 
-def test_nurse_cannot_resolve_a_haematology_review_but_a_clinician_can(nina_api, carol_api, patient_pat):
+def test_nurse_cannot_resolve_or_snooze_but_a_clinician_can(nina_api, carol_api, patient_pat):
+    # DESIGN §1: nurses acknowledge flags; clinicians acknowledge, snooze and resolve.
     flag = make_flag(patient_pat, kind="hematology_review", rule="HEM-URGENT", priority="urgent")
     refused = nina_api.post(f"/api/v1/flags/{flag.public_id}/resolve/", {"resolution": "completed"}, format="json")
-    assert refused.status_code == 400
-    assert "Only a clinician can close a haematology review." in refused.json()["resolution"]
+    assert refused.status_code == 403
+    assert "Only a clinician can resolve a flag" in refused.json()["detail"]
+    until = (timezone.now() + timedelta(days=1)).isoformat()
+    snooze = nina_api.post(f"/api/v1/flags/{flag.public_id}/snooze/", {"until": until}, format="json")
+    assert snooze.status_code == 403
     flag.refresh_from_db()
     assert flag.status == "open"
     assert (
@@ -89,10 +93,10 @@ def test_nurse_cannot_resolve_a_haematology_review_but_a_clinician_can(nina_api,
     )
 
 
-def test_nurse_resolves_other_kinds(nina_api, patient_pat):
+def test_nurse_acknowledges_any_kind(nina_api, patient_pat):
     flag = make_flag(patient_pat, kind="data_quality", rule="WEIGHT-STALE", priority="routine")
-    response = nina_api.post(f"/api/v1/flags/{flag.public_id}/resolve/", {"resolution": "completed"}, format="json")
-    assert response.status_code == 200
+    response = nina_api.post(f"/api/v1/flags/{flag.public_id}/acknowledge/", {"note": "weighing today"}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "acknowledged"
 
 
 def test_flags_are_read_only(carol_api, patient_pat):

@@ -3,6 +3,7 @@ htmx under the CSP, and error pages in the app's style."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -20,7 +21,9 @@ def test_staff_frame(nina_client):
     assert reverse("staff:patient_list") in content and reverse("portal:home") not in content
     # htmx from the django-htmx package, configured for a CSP without inline styles
     assert "/static/django_htmx/htmx-2.min.js" in content
-    assert """<meta name="htmx-config" content='{"includeIndicatorStyles": false, """ in content
+    config = re.search(r"""<meta name="htmx-config" content='([^']+)'>""", content).group(1)
+    assert json.loads(config)["includeIndicatorStyles"] is False
+    assert json.loads(config)["historyCacheSize"] == 0  # no patient data in localStorage
     assert re.search(r"""<body[^>]* hx-headers='\{"x-csrftoken": "[^"]+"\}'""", content)
     assert "hx-on" not in content
 

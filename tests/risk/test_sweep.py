@@ -162,15 +162,17 @@ def test_haematology_review_done_yesterday_suppresses_routine_review(clinician_c
 
 
 @pytest.mark.django_db
-def test_nurse_cannot_close_a_haematology_review(clinician_carol, nurse_nina):
-    from django.core.exceptions import ValidationError
+def test_nurse_acknowledges_but_cannot_resolve_or_snooze(clinician_carol, nurse_nina):
+    from risk.services import FlagPermissionDenied
 
     with time_machine.travel(CLOCK, tick=False):
         patient = demo.v02(clinician_carol, CLOCK)
         sweep_inline(full=True)
         hem = ReviewFlag.objects.get(patient=patient, kind="hematology_review", status="open")
-        with pytest.raises(ValidationError):
+        with pytest.raises(FlagPermissionDenied):
             flag_resolve(flag=hem, actor=nurse_nina, resolution="completed")
+        with pytest.raises(FlagPermissionDenied):
+            flag_snooze(flag=hem, actor=nurse_nina, until=CLOCK + timedelta(days=1))
         flag_acknowledge(flag=hem, actor=nurse_nina, note="called haematology")
         hem.refresh_from_db()
         assert hem.status == "acknowledged" and hem.acknowledged_by == nurse_nina

@@ -1,0 +1,20 @@
+"""Refuse NUL bytes in query strings: PostgreSQL text cannot hold them, so a filter such as
+`?q=%00` would otherwise reach the database and fail with a 500. Form and JSON fields are
+already checked by Django's and DRF's CharField validators."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+
+class RejectNulBytesMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "%00" in request.META.get("QUERY_STRING", "").lower() or "\x00" in request.path:
+            message = "Query parameters cannot contain NUL (0x00) characters."
+            if request.path.startswith(("/api/", "/fhir/")):
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponse(message, status=400, content_type="text/plain")
+        return self.get_response(request)
