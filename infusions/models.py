@@ -258,6 +258,12 @@ class Infusion(ClinicalModel):
         indexes = [
             models.Index(fields=["patient", "-started_at"], name="infusion_patient_time"),
             models.Index(fields=["lot_number"], name="infusion_lot"),
+            # The review sweep's reads (risk/snapshot.py): a chunk's administered infusions in a
+            # time window, "any administered infusion before the window", and those without a
+            # recorded risk yet; also the hourly sweep's "infused in the last 15 days".
+            models.Index(
+                fields=["patient", "started_at"], condition=Q(status="administered"), name="infusion_administered_time"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

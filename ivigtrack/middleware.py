@@ -1,5 +1,7 @@
-"""Refuse NUL bytes in query strings: PostgreSQL text cannot hold them, so a filter such as
-`?q=%00` would otherwise reach the database and fail with a 500. Form and JSON fields are
+"""Refuse NUL bytes in query strings, paths and the Authorization header.
+
+PostgreSQL text cannot hold them, so a filter such as `?q=%00` (or a token lookup) would
+otherwise reach the database and fail with a 500. Form and JSON fields are
 already checked by Django's and DRF's CharField validators."""
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ class RejectNulBytesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if "%00" in request.META.get("QUERY_STRING", "").lower() or "\x00" in request.path:
+        query = request.META.get("QUERY_STRING", "")
+        if (
+            "%00" in query
+            or "\x00" in query
+            or "\x00" in request.path
+            or "\x00" in request.META.get("HTTP_AUTHORIZATION", "")
+        ):
             message = "Query parameters cannot contain NUL (0x00) characters."
             if request.path.startswith(("/api/", "/fhir/")):
                 return JsonResponse({"detail": message}, status=400)

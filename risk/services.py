@@ -98,6 +98,9 @@ def _snapshot_default(value):
         if not is_dataclass(kind):
             return str(value)
         names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(kind))
+    attrs = getattr(value, "__dict__", None)
+    if attrs is not None and len(attrs) == len(names):
+        return attrs  # the fields, in their order (what __init__ set), and nothing else
     return {name: getattr(value, name) for name in names}
 
 

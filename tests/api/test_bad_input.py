@@ -242,3 +242,8 @@ def test_nul_bytes_in_query_strings_are_a_400_not_a_500(carol_api):
     response = carol_api.get("/api/v1/patients/?q=a%00b")
     assert response.status_code == 400
     assert "NUL" in response.json()["detail"]
+
+
+def test_nul_byte_in_a_token_is_a_400_not_a_500(client):
+    response = client.get("/api/v1/patients/", HTTP_AUTHORIZATION="Token abc\x00def")
+    assert response.status_code == 400
