@@ -131,11 +131,20 @@ def portal_logins():
     return get_user_model().objects.filter(role="patient", is_superuser=False, is_active=True)
 
 
+class UsernameField(serializers.SlugRelatedField):
+    """A username reference; a NUL byte (which PostgreSQL text cannot hold) is a 400, not a 500."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value="(contains a NUL character)")
+        return super().to_internal_value(data)
+
+
 class PatientBaseSerializer(ApiModelSerializer):
     """The record (DESIGN §4) with the derived body sizes; ``risk/api.py`` adds ``risk``."""
 
     id = PublicIdField()
-    user = serializers.SlugRelatedField(
+    user = UsernameField(
         slug_field="username",
         queryset=portal_logins(),
         required=False,

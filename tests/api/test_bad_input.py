@@ -247,3 +247,17 @@ def test_nul_bytes_in_query_strings_are_a_400_not_a_500(carol_api):
 def test_nul_byte_in_a_token_is_a_400_not_a_500(client):
     response = client.get("/api/v1/patients/", HTTP_AUTHORIZATION="Token abc\x00def")
     assert response.status_code == 400
+
+
+def test_nul_byte_in_a_username_reference_is_a_400(carol_api):
+    body = {
+        "mrn": "NUL-1",
+        "given_name": "A",
+        "family_name": "B",
+        "date_of_birth": "1960-01-01",
+        "sex": "male",
+        "diagnosis": "cidp",
+        "user": "pa\x00t",
+    }
+    response = carol_api.post("/api/v1/patients/", body, format="json")
+    assert response.status_code == 400 and "user" in response.json()
