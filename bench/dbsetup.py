@@ -48,14 +48,14 @@ def _connect(url: str, **kw) -> psycopg.Connection:
 
 def database_exists(patients: int) -> bool:
     with _connect(f"{PG_BASE.rstrip('/')}/postgres") as admin:
-        return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db_name(patients),)).fetchone() is not None
+        return (
+            admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db_name(patients),)).fetchone() is not None
+        )
 
 
 def synthetic_count(url: str, seed: int) -> int:
     with _connect(url) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM patients_patient WHERE mrn LIKE %s", (f"SYN{seed}-%",)
-        ).fetchone()
+        row = conn.execute("SELECT count(*) FROM patients_patient WHERE mrn LIKE %s", (f"SYN{seed}-%",)).fetchone()
         return row[0]
 
 
@@ -92,6 +92,11 @@ def ensure_staff_token(url: str) -> str:
         "print(t.key)\n"
     )
     out = subprocess.run(
-        [PYTHON, "manage.py", "shell", "-c", code], cwd=ROOT, env=child_env(url), check=True, capture_output=True, text=True
+        [PYTHON, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=child_env(url),
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return out.stdout.strip().splitlines()[-1]

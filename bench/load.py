@@ -121,7 +121,18 @@ def _ms(text: str) -> float:
 
 
 def _wrk(port: int, path: str, headers: dict, connections: int, seconds: float) -> LoadResult:
-    cmd = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency", "--timeout", "10s"]
+    cmd = [
+        "wrk",
+        "-t",
+        "2",
+        "-c",
+        str(connections),
+        "-d",
+        f"{max(1, round(seconds))}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
     for name, value in headers.items():
         cmd += ["-H", f"{name}: {value}"]
     cmd.append(f"http://127.0.0.1:{port}{path}")

@@ -138,7 +138,14 @@ class ReviewFlag(ClinicalModel):
     class Meta:
         ordering = ["priority_rank", "due_at", "id"]
         indexes = [
-            models.Index(fields=["priority_rank", "due_at"], condition=Q(status__in=UNRESOLVED), name="flag_worklist"),
+            # The worklist's page (ORDER BY priority_rank, due_at, id LIMIT 50): with the id the
+            # index gives the exact order, so a page reads 50 entries however many flags share a
+            # due time (a sweep raises thousands with the same one).
+            models.Index(
+                fields=["priority_rank", "due_at", "id"], condition=Q(status__in=UNRESOLVED), name="flag_worklist"
+            ),
+            # The worklist's counts (COUNT(*) and per priority) as index-only scans.
+            models.Index(fields=["priority", "id"], condition=Q(status__in=UNRESOLVED), name="flag_open_priority"),
             models.Index(fields=["patient", "kind", "-resolved_at"], name="flag_patient_kind"),
         ]
         constraints = [

@@ -75,9 +75,20 @@ def fingerprint(result: RiskResult) -> str:
 
 def _fingerprint(data: dict) -> str:
     """Hash of ``result.as_dict()`` without ``as_of``: equal hash, unchanged result."""
-    return hashlib.sha256(
-        json.dumps({k: v for k, v in data.items() if k != "as_of"}, sort_keys=True, default=str).encode()
-    ).hexdigest()
+    return hashlib.sha256(_SORTED_JSON.encode({k: v for k, v in data.items() if k != "as_of"}).encode()).hexdigest()
+
+
+# ``json.dumps(x, sort_keys=True, default=str)`` without building an encoder per call.
+_SORTED_JSON = json.JSONEncoder(sort_keys=True, default=str)
+
+
+def _encoded_parts(data: dict) -> tuple[str, dict[str, str]]:
+    """The fingerprint of ``result.as_dict()`` and the JSON text of each of its values, each
+    value encoded once: the fingerprint's text is assembled from the parts exactly as the
+    encoder writes a dict with sorted keys, and the parts are the JSON columns' text."""
+    parts = {k: _SORTED_JSON.encode(v) for k, v in sorted(data.items()) if k != "as_of"}
+    text = "{" + ", ".join(f"{_SORTED_JSON.encode(k)}: {v}" for k, v in parts.items()) + "}"
+    return hashlib.sha256(text.encode()).hexdigest(), parts
 
 
 def snapshot_inputs(snapshot: PatientSnapshot) -> dict:
@@ -93,18 +104,18 @@ def snapshot_inputs_json(snapshot: PatientSnapshot) -> str:
 
 def _snapshot_default(value):
     kind = type(value)
-    names = _FIELD_NAMES.get(kind)
+    names = _FIELD_NAMES.get(kind, ())
+    if names == ():
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(kind)) if is_dataclass(kind) else None
     if names is None:
-        if not is_dataclass(kind):
-            return str(value)
-        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(kind))
+        return str(value)  # dates and times, as default=str
     attrs = getattr(value, "__dict__", None)
     if attrs is not None and len(attrs) == len(names):
         return attrs  # the fields, in their order (what __init__ set), and nothing else
     return {name: getattr(value, name) for name in names}
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
 
 
 def assess_at(patient: Patient, as_of: datetime) -> RiskResult:
@@ -239,31 +250,42 @@ def _lock_patients(patient_ids: list[int]) -> None:
     list(Patient.objects.select_for_update().filter(pk__in=patient_ids).order_by("pk").values_list("pk", flat=True))
 
 
+_JSON_RESULT_COLUMNS = ("missing", "components", "factors", "overrides", "recommendations", "notes", "secondary")
+
+
 def _write_assessments(results, snapshots, current, now, outcome: ChunkOutcome) -> None:
     changed = []
     for pid, result in results.items():
         previous = current.get(pid)
         data = result.as_dict()
-        digest = _fingerprint(data)
-        if previous and previous["fingerprint"] == digest:
-            continue
-        changed.append(_assessment_values(pid, result, data, now, previous, digest))
+        if previous is None:  # written for sure: encode each value once, for the hash and the row
+            digest, parts = _encoded_parts(data)
+        else:
+            digest, parts = _fingerprint(data), None
+            if previous["fingerprint"] == digest:
+                continue
+        changed.append((_assessment_values(pid, result, data, now, previous, digest), parts))
     if not changed:
         return
     # `current` was read under the chunk's lock: a patient without one has no current row.
-    replaced = [values["patient_id"] for values in changed if values["patient_id"] in current]
+    replaced = [values["patient_id"] for values, _ in changed if values["patient_id"] in current]
     if replaced:
         RiskAssessment.objects.filter(patient_id__in=replaced, is_current=True).update(is_current=False)
     if _bulk_copy(changed):
-        # A chunk: COPY, the two large JSON columns encoded once, straight to text.
-        for values in changed:
+        # A chunk: COPY, every JSON column as text encoded once.
+        rows = []
+        for values, parts in changed:
             pid = values["patient_id"]
-            values["secondary"] = Encoded(json.dumps(results[pid].secondary, default=str))
+            if parts is None:
+                parts = _encoded_parts(results[pid].as_dict())[1]
+            for name in _JSON_RESULT_COLUMNS:
+                values[name] = Encoded(parts[name])
             values["inputs"] = Encoded(snapshot_inputs_json(snapshots[pid]))
-        copy_values(RiskAssessment, changed, now)
+            rows.append(values)
+        copy_values(RiskAssessment, rows, now)
     else:
         rows = []
-        for values in changed:
+        for values, _ in changed:
             pid = values["patient_id"]
             values["secondary"] = json.loads(json.dumps(results[pid].secondary, default=str))
             values["inputs"] = snapshot_inputs(snapshots[pid])

@@ -6,6 +6,12 @@ reading only the columns and the time windows the rules need:
   course a "first course or >= 8 weeks gap" (T1 = 1) either way, and `has_earlier_infusions`
   says whether any older administered infusion exists (for pre-IVIG labs);
 - labs of the last LAB_WINDOW days; symptom reports of the last SYMPTOM_WINDOW days.
+
+`load_snapshots` runs those 10 queries through the ORM (any database). The assessment path
+(`load_chunk`, then `load_histories` under the chunk's lock) reads the same rows on PostgreSQL
+in one UNION ALL statement, and the chunk's current assessments and flags in one more: the
+query count of a sweep chunk and of one patient after a write stays small and fixed. Both
+paths give equal snapshots (same rows, same order: tests/risk check it).
 """
 
 from __future__ import annotations
