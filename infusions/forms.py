@@ -9,6 +9,7 @@ from patients.models import Patient
 
 from .models import PREDNISOLONE_EQUIVALENT, Infusion, MedicationCourse, Regimen
 from .selectors import product_list
+from .services import REGIMEN_FIELDS
 
 
 def _products(current=None):
@@ -25,20 +26,7 @@ class RegimenForm(ServiceForm):
 
     class Meta:
         model = Regimen
-        fields = [
-            "product",
-            "indication",
-            "dose_g_per_kg_per_day",
-            "dose_grams_per_day",
-            "days_per_course",
-            "interval_days",
-            "dosing_weight",
-            "start_date",
-            "end_date",
-            "max_rate_mg_kg_min",
-            "setting",
-            "note",
-        ]
+        fields = list(REGIMEN_FIELDS)
         labels = {
             "dose_g_per_kg_per_day": "Dose (g/kg per day)",
             "dose_grams_per_day": "Or a fixed dose (g per day)",

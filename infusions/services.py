@@ -20,7 +20,8 @@ from .models import (
     Regimen,
 )
 
-REGIMEN_FIELDS = {
+# In the order a form shows them; infusions/forms.py reuses this list.
+REGIMEN_FIELDS = (
     "product",
     "indication",
     "dose_g_per_kg_per_day",
@@ -33,12 +34,12 @@ REGIMEN_FIELDS = {
     "max_rate_mg_kg_min",
     "setting",
     "note",
-}
+)
 
 
 @transaction.atomic
 def regimen_create(*, actor, patient: Patient, **fields) -> Regimen:
-    unknown = set(fields) - REGIMEN_FIELDS
+    unknown = set(fields) - set(REGIMEN_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
     fields.setdefault("indication", patient.diagnosis)

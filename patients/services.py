@@ -58,9 +58,9 @@ def _floats_to_decimals(obj: models.Model) -> None:
                 setattr(obj, model_field.attname, Decimal(repr(value)))
 
 
-def apply_changes(obj: models.Model, data: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
+def apply_changes(obj: models.Model, data: dict[str, Any], allowed) -> dict[str, Any]:
     """Set whitelisted attributes; return {field: [old, new]} for the audit detail."""
-    unknown = set(data) - allowed
+    unknown = set(data) - set(allowed)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
     changes = {}

@@ -24,6 +24,23 @@ def _product(name: str) -> Product:
     return Product.objects.get(name=name)
 
 
+def _given(actor, patient, product, starts, grams: str, *, regimen=None, lots=None, **extra) -> None:
+    """Record administered infusions, one per start time (lots: one lot number per start)."""
+    for i, started_at in enumerate(starts):
+        if lots:
+            extra["lot_number"] = lots[i]
+        infusion_services.infusion_record(
+            actor=actor,
+            patient=patient,
+            regimen=regimen,
+            product=product,
+            started_at=started_at,
+            dose_grams=grams,
+            status="administered",
+            **extra,
+        )
+
+
 def _years_ago(today: date, years: int, days: int = 30) -> date:
     return date(today.year - years, today.month, 1) - timedelta(days=days)
 
@@ -92,18 +109,16 @@ def v01(actor, clock: datetime, *, mrn: str = "V01", event: bool = True, labs: b
         max_rate_mg_kg_min="8.0",
         setting="outpatient",
     )
-    for i in range(5):
-        infusion_services.infusion_record(
-            actor=actor,
-            patient=p,
-            regimen=induction,
-            product=gamunex,
-            started_at=_at(day0 + timedelta(days=i), 10),
-            dose_grams="40",
-            max_rate_mg_kg_min="8.0",
-            status="administered",
-            lot_number=f"GX24-{118 + i}",
-        )
+    _given(
+        actor,
+        p,
+        gamunex,
+        [_at(day0 + timedelta(days=i), 10) for i in range(5)],
+        "40",
+        regimen=induction,
+        max_rate_mg_kg_min="8.0",
+        lots=[f"GX24-{118 + i}" for i in range(5)],
+    )
     if event:
         patient_services.symptom_report_submit(
             actor=actor,
@@ -190,19 +205,17 @@ def v02(actor, clock: datetime, *, mrn: str = "V02", event: bool = True, labs: b
         start_date=last - timedelta(days=14 * 20),
         max_rate_mg_kg_min="8.0",
     )
-    for k in (2, 1, 0):
-        infusion_services.infusion_record(
-            actor=actor,
-            patient=p,
-            regimen=regimen,
-            product=privigen,
-            started_at=_at(last - timedelta(days=14 * k), 10),
-            dose_grams="56",
-            max_rate_mg_kg_min="8.0",
-            status="administered",
-            vascular_access=port,
-            lot_number=f"PV-{700 + k}",
-        )
+    _given(
+        actor,
+        p,
+        privigen,
+        [_at(last - timedelta(days=14 * k), 10) for k in (2, 1, 0)],
+        "56",
+        regimen=regimen,
+        max_rate_mg_kg_min="8.0",
+        vascular_access=port,
+        lots=[f"PV-{700 + k}" for k in (2, 1, 0)],
+    )
     if event:
         patient_services.symptom_report_submit(
             actor=actor,
@@ -254,18 +267,8 @@ def v04(actor, clock: datetime, *, mrn: str = "V04"):
         start_date=last - timedelta(days=28 * 12),
         max_rate_mg_kg_min="9.0",
     )
-    for k in (1, 0):
-        for d in range(2):
-            infusion_services.infusion_record(
-                actor=actor,
-                patient=p,
-                regimen=regimen,
-                product=gammagard,
-                started_at=_at(last - timedelta(days=28 * k) + timedelta(days=d), 10),
-                dose_grams="29",
-                max_rate_mg_kg_min="9.0",
-                status="administered",
-            )
+    days = [_at(last - timedelta(days=28 * k) + timedelta(days=d), 10) for k in (1, 0) for d in range(2)]
+    _given(actor, p, gammagard, days, "29", regimen=regimen, max_rate_mg_kg_min="9.0")
     _panel(actor, p, clock - timedelta(days=200), creatinine=0.7, iga=180, platelets=250)
     patient_services.symptom_report_submit(
         actor=actor, patient=p, symptoms=["other"], note="Mild headache on day 1", reported_at=_at(last, 20)
@@ -309,17 +312,15 @@ def v07(actor, clock: datetime, *, mrn: str = "V07"):
         start_date=last - timedelta(days=21 * 10),
         max_rate_mg_kg_min="8.0",
     )
-    for k in (1, 0):
-        infusion_services.infusion_record(
-            actor=actor,
-            patient=p,
-            regimen=regimen,
-            product=privigen,
-            started_at=_at(last - timedelta(days=21 * k), 10),
-            dose_grams="72",
-            max_rate_mg_kg_min="8.0",
-            status="administered",
-        )
+    _given(
+        actor,
+        p,
+        privigen,
+        [_at(last - timedelta(days=21 * k), 10) for k in (1, 0)],
+        "72",
+        regimen=regimen,
+        max_rate_mg_kg_min="8.0",
+    )
     _panel(actor, p, clock - timedelta(days=40), platelets=240, creatinine=0.8, iga=150)
     return p
 
@@ -363,17 +364,8 @@ def v10(actor, clock: datetime, *, mrn: str = "V10", steroid_days: int = 21):
         setting="outpatient",
     )
     _panel(actor, p, clock - timedelta(days=5), platelets=260, creatinine=0.9, iga=210)
-    for d in range(2):
-        infusion_services.infusion_record(
-            actor=actor,
-            patient=p,
-            regimen=regimen,
-            product=panzyga,
-            started_at=min(_at(start + timedelta(days=d), 8), clock - timedelta(hours=1)),
-            dose_grams="85",
-            max_rate_mg_kg_min="3.0",
-            status="administered",
-        )
+    starts = [min(_at(start + timedelta(days=d), 8), clock - timedelta(hours=1)) for d in range(2)]
+    _given(actor, p, panzyga, starts, "85", regimen=regimen, max_rate_mg_kg_min="3.0")
     return p
 
 
@@ -403,17 +395,15 @@ def v12(actor, clock: datetime, *, mrn: str = "V12"):
         start_date=last - timedelta(days=21 * 8),
         note="Letter says 'about 70 kg' (not recorded)",
     )
-    for k in (1, 0):
-        infusion_services.infusion_record(
-            actor=actor,
-            patient=p,
-            regimen=regimen,
-            product=gamunex,
-            started_at=_at(last - timedelta(days=21 * k), 10),
-            dose_grams="80",
-            max_rate_ml_h="300",
-            status="administered",
-        )
+    _given(
+        actor,
+        p,
+        gamunex,
+        [_at(last - timedelta(days=21 * k), 10) for k in (1, 0)],
+        "80",
+        regimen=regimen,
+        max_rate_ml_h="300",
+    )
     _panel(actor, p, clock - timedelta(days=60), platelets=230, creatinine=1.0, iga=160)
     return p
 
@@ -447,16 +437,9 @@ def v15(actor, clock: datetime, *, mrn: str = "V15"):
         setting="home",
         max_rate_mg_kg_min="6.0",
     )
-    for k in (1, 0):  # an established patient: the nurse's entries every three weeks
-        infusion_services.infusion_record(
-            actor=actor,
-            patient=p,
-            product=gamunex,
-            started_at=_at(last - timedelta(days=21 * k), 10),
-            dose_grams="32.5",
-            max_rate_mg_kg_min="6.0",
-            status="administered",
-        )
+    _given(
+        actor, p, gamunex, [_at(last - timedelta(days=21 * k), 10) for k in (1, 0)], "32.5", max_rate_mg_kg_min="6.0"
+    )
     _panel(actor, p, clock - timedelta(days=90), platelets=220, creatinine=0.8, iga=140)
     return p
 
@@ -489,17 +472,15 @@ def v16(actor, clock: datetime, *, mrn: str = "V16"):
         start_date=last - timedelta(days=21 * 10),
         max_rate_mg_kg_min="6.0",
     )
-    for k in (1, 0):
-        infusion_services.infusion_record(
-            actor=actor,
-            patient=p,
-            regimen=regimen,
-            product=privigen,
-            started_at=_at(last - timedelta(days=21 * k), 10),
-            dose_grams="60",
-            max_rate_mg_kg_min="6.0",
-            status="administered",
-        )
+    _given(
+        actor,
+        p,
+        privigen,
+        [_at(last - timedelta(days=21 * k), 10) for k in (1, 0)],
+        "60",
+        regimen=regimen,
+        max_rate_mg_kg_min="6.0",
+    )
     _panel(actor, p, clock - timedelta(days=100), platelets=250, creatinine=0.7, iga=170)
     patient_services.symptom_report_submit(
         actor=actor,
