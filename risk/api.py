@@ -84,6 +84,9 @@ class RiskResultSerializer(RiskResultFieldsMixin):
 # --- patients (with risk) --------------------------------------------------------------------------
 
 
+_DATETIME = serializers.DateTimeField()  # one field for every row's assessed_at
+
+
 class PatientSerializer(PatientBaseSerializer):
     risk = serializers.SerializerMethodField()
 
@@ -99,7 +102,7 @@ class PatientSerializer(PatientBaseSerializer):
             "score": obj.risk_score,
             "tier": obj.risk_tier,
             "provisional": obj.risk_provisional,
-            "assessed_at": serializers.DateTimeField().to_representation(obj.risk_assessed_at),
+            "assessed_at": _DATETIME.to_representation(obj.risk_assessed_at),
         }
 
 

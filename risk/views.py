@@ -4,33 +4,45 @@ risk, its SVG charts, and the review-sweep status page."""
 
 from __future__ import annotations
 
+import uuid
+
 from csp.decorators import csp
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from infusions.models import Regimen
 from infusions.selectors import next_planned_course
 from ivigtrack.audit.services import audit_record
 from ivigtrack.decorators import clinician_required, staff_required
+from ivigtrack.paging import window_page
 from patients.forms import PatientSearchForm
 from patients.views import patient_url, staff_patient, with_symptom_labels
 
 from . import charts, services, tasks
-from .forms import SNOOZE_CHOICES, AcknowledgeForm, ResolveForm, SnoozeForm, WorklistFilterForm
+from .forms import AcknowledgeForm, ResolveForm, SnoozeForm, WorklistFilterForm
 from .models import UNRESOLVED, Notification, ReviewFlag, RiskAssessment
-from .selectors import current_assessment, flag_scope, patients_with_risk, recent_sweeps
+from .selectors import (
+    OPEN_COUNT_CAP,
+    current_assessment,
+    flag_scope,
+    open_flag_counts,
+    patients_with_risk,
+    recent_sweeps,
+)
 from .selectors import worklist as worklist_flags
 
 WORKLIST_PAGE = 50
@@ -42,8 +54,46 @@ COMPONENTS = [
     ("arterial", "Arterial", "heart-attack and stroke risk markers"),
 ]
 STALLED_AFTER_SECONDS = 3600
-# What every flag row needs to draw its snooze and resolve choices.
-FLAG_ROW_CONTEXT = {"snooze_choices": SNOOZE_CHOICES, "resolution_choices": ReviewFlag.Resolution.choices}
+_ANY_ID = str(uuid.UUID(int=0))
+
+
+def _url_maker(name: str):
+    """`name`'s URL for any one id, from a single reverse(): reversing per row cost the
+    worklist more than its SQL did (50 rows, four URLs each, every 30 seconds)."""
+    head, tail = reverse(name, args=[_ANY_ID]).split(_ANY_ID)
+    return lambda public_id: f"{head}{public_id}{tail}"
+
+
+def with_row_links(flags, *, show_patient: bool) -> list[ReviewFlag]:
+    """The flags, each with the URLs its row links to (see risk/jinja2/risk/flag_rows.html)."""
+    flags = list(flags)
+    acknowledge, snooze, resolve, patient = (
+        _url_maker(name)
+        for name in ("staff:flag_acknowledge", "staff:flag_snooze", "staff:flag_resolve", "staff:patient_detail")
+    )
+    query = "" if show_patient else "?context=patient"  # the action's form returns to the patient page
+    for flag in flags:
+        flag.acknowledge_url = acknowledge(flag.public_id)
+        flag.snooze_url = snooze(flag.public_id) + query
+        flag.resolve_url = resolve(flag.public_id) + query
+        if show_patient:
+            flag.patient_url = patient(flag.patient.public_id)
+    return flags
+
+
+def flag_rows(
+    request: HttpRequest, flags, *, show_patient: bool, now=None, row_message: str = "", row_error: str = ""
+) -> str:
+    """The table rows of these flags (risk/jinja2/risk/flag_rows.html), ready to put in a page."""
+    context = {
+        "flags": with_row_links(flags, show_patient=show_patient),
+        "now": now or timezone.now(),
+        "show_patient": show_patient,
+        "can_act": request.user.is_clinician,
+        "row_message": row_message,
+        "row_error": row_error,
+    }
+    return mark_safe(render_to_string("risk/flag_rows.html", context, request=request, using="jinja2"))  # noqa: S308 (autoescaped by Jinja2)
 
 
 # --- worklist ------------------------------------------------------------------------------
@@ -53,24 +103,20 @@ def _worklist_context(request: HttpRequest) -> dict:
     form = WorklistFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     flags = worklist_flags(request.user, kind=filters.get("kind") or None, priority=filters.get("priority") or None)
-    page = Paginator(flags, WORKLIST_PAGE).get_page(request.GET.get("page"))
+    page = window_page(flags, request.GET.get("page"), WORKLIST_PAGE)
+    now = timezone.now()
+    counts = open_flag_counts(request.user, cap=OPEN_COUNT_CAP)
     query = request.GET.copy()
     query.pop("page", None)
-    counts = dict(
-        flag_scope(request.user)
-        .filter(status__in=UNRESOLVED)
-        .order_by()
-        .values_list("priority")
-        .annotate(n=Count("id"))
-    )
     return {
         "filter_form": form,
         "page": page,
         "query": query.urlencode(),
-        "counts": [(p, label, counts.get(p, 0)) for p, label in ReviewFlag.Priority.choices],
-        "now": timezone.now(),
-        "show_patient": True,
-        **FLAG_ROW_CONTEXT,
+        "counts": [(p, label, counts[p]) for p, label in ReviewFlag.Priority.choices],
+        "count_cap": OPEN_COUNT_CAP,
+        "rows": flag_rows(request, page.object_list, show_patient=True, now=now),
+        "now": now,
+        "action_context": "worklist",
     }
 
 
@@ -89,15 +135,8 @@ def worklist(request: HttpRequest) -> HttpResponse:
 def _flag_response(request: HttpRequest, flag: ReviewFlag, *, message: str = "", error: str = "") -> HttpResponse:
     """htmx: the updated row, carrying the outcome. Otherwise: a message and back (PRG)."""
     if request.htmx:
-        context = {
-            "flag": flag,
-            "row_message": message,
-            "row_error": error,
-            "now": timezone.now(),
-            "show_patient": request.POST.get("context") != "patient",
-            **FLAG_ROW_CONTEXT,
-        }
-        return render(request, "risk/_flag_row.html", context)
+        show_patient = request.POST.get("context") != "patient"
+        return HttpResponse(flag_rows(request, [flag], show_patient=show_patient, row_message=message, row_error=error))
     if error:
         messages.error(request, error)
     else:
@@ -110,6 +149,8 @@ def _flag_response(request: HttpRequest, flag: ReviewFlag, *, message: str = "",
 
 def _flag_action(request: HttpRequest, flag_id, form_class, act, done: str) -> HttpResponse:
     flag = get_object_or_404(flag_scope(request.user), public_id=flag_id)
+    if request.method == "GET":
+        return _flag_action_form(request, flag, form_class())
     form = form_class(request.POST)
     if not form.is_valid():
         errors = "; ".join(f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items())
@@ -125,6 +166,39 @@ def _flag_action(request: HttpRequest, flag_id, form_class, act, done: str) -> H
         return _flag_response(request, flag, error=" ".join(exc.messages))
     flag = flag_scope(request.user).get(pk=flag.pk)  # with who did what, for the row
     return _flag_response(request, flag, message=done)
+
+
+FLAG_FORMS = {
+    SnoozeForm: ("Snooze flag", "Snooze", "staff:flag_snooze"),
+    ResolveForm: ("Resolve flag", "Resolve", "staff:flag_resolve"),
+}
+
+
+def _flag_action_form(request: HttpRequest, flag: ReviewFlag, form) -> HttpResponse:
+    """The snooze or resolve form of one flag: into the page's dialog for htmx, else a page of
+    its own. Both post to the same URL and come back to where they were opened from."""
+    if not request.user.is_clinician:
+        raise PermissionDenied("Only a clinician can snooze or resolve a flag; nurses can acknowledge it.")
+    title, verb, url_name = FLAG_FORMS[type(form)]
+    from_patient = request.GET.get("context") == "patient"
+    audit_record(actor=request.user, action="flag.view", obj=flag, detail={"form": verb.lower()})
+    refusal = ""
+    if flag.status == "resolved":
+        refusal = "This flag has been resolved already; there is nothing left to do."
+    elif isinstance(form, SnoozeForm) and flag.priority == ReviewFlag.Priority.EMERGENCY:
+        refusal = "Emergency flags cannot be snoozed."
+    context = {
+        "refusal": refusal,
+        "flag": flag,
+        "form": form,
+        "title": title,
+        "verb": verb,
+        "action_url": reverse(url_name, args=[flag.public_id]),
+        "action_context": "patient" if from_patient else "worklist",
+        "next_url": patient_url(flag.patient) if from_patient else reverse("staff:worklist"),
+    }
+    template = "risk/_flag_action_form.html" if request.htmx else "risk/flag_action.html"
+    return render(request, template, context)
 
 
 @never_cache
@@ -143,7 +217,7 @@ def flag_acknowledge(request: HttpRequest, flag_id) -> HttpResponse:
 
 @never_cache
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @sensitive_post_parameters("note")
 def flag_snooze(request: HttpRequest, flag_id) -> HttpResponse:
     return _flag_action(
@@ -159,7 +233,7 @@ def flag_snooze(request: HttpRequest, flag_id) -> HttpResponse:
 
 @never_cache
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @sensitive_post_parameters("note")
 def flag_resolve(request: HttpRequest, flag_id) -> HttpResponse:
     return _flag_action(
@@ -247,6 +321,7 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
     today = timezone.localdate()
     assessment = current_assessment(patient)
     flags = flag_scope(request.user).filter(patient=patient)
+    open_flags = list(flags.filter(status__in=UNRESOLVED).order_by("priority_rank", "due_at"))
     regimens = list(patient.regimens.select_related("product"))
     for regimen in regimens:
         regimen.upcoming = regimen.next_course_dates(today, 3)
@@ -260,7 +335,8 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         "factor_groups": _factor_groups(assessment),
         "secondary": list((assessment.secondary or {}).values()) if assessment else [],
         "history": patient.assessments.only("assessed_at", "score", "tier", "provisional", "ruleset")[:20],
-        "open_flags": flags.filter(status__in=UNRESOLVED).order_by("priority_rank", "due_at"),
+        "open_flags": open_flags,
+        "open_flag_rows": flag_rows(request, open_flags, show_patient=False),
         "past_flags": flags.filter(status="resolved").order_by("-resolved_at")[:20],
         "regimens": regimens,
         "next_course": next_planned_course([r for r in regimens if r.active], today),
@@ -276,8 +352,7 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         "weights": patient.weights.all()[:10],
         "weight_age": weight_age,
         "weight_stale": weight_age is not None and weight_age > 90,
-        "show_patient": False,
-        **FLAG_ROW_CONTEXT,
+        "action_context": "patient",
     }
     return render(request, "risk/patient_detail.html", context)
 

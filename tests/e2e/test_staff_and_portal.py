@@ -67,6 +67,55 @@ def test_nurse_acknowledges_a_flag_and_reads_the_chart(open_page, nurse_nina, pa
     nurse.screenshot("staff-sweeps")
 
 
+def test_clinician_snoozes_and_resolves_in_the_dialog(open_page, clinician_carol, patient_pat, patient_quinn):
+    now = timezone.now()
+    snooze_me, resolve_me = (
+        ReviewFlag.objects.create(
+            patient=patient, kind="clotting_studies", rule="CLOT-BASELINE", priority="routine", priority_rank=2,
+            reason=reason, raised_at=now - timedelta(hours=1), due_at=now + timedelta(days=1),
+        )
+        for patient, reason in ((patient_pat, "Snooze this one."), (patient_quinn, "Resolve this one."))
+    )  # fmt: skip
+
+    clinician = open_page("clinician")
+    log_in(clinician, "carol")
+    page = clinician.page
+    dialog = page.locator("#flag-dialog")
+
+    page.locator(f"#flag-{snooze_me.public_id}").get_by_role("link", name="Snooze…").click()
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading", name="Snooze flag")).to_be_visible()
+    expect(dialog).to_contain_text("Snooze this one.")
+    dialog.get_by_label("Snooze for").select_option("3d")
+    clinician.screenshot("staff-snooze-dialog", full_page=False)
+    dialog.get_by_role("button", name="Snooze").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator(f"#flag-{snooze_me.public_id} .row-msg")).to_have_text("Snoozed.")
+    expect(page.locator(f"#flag-{snooze_me.public_id}")).to_contain_text("Snoozed until")
+
+    row = page.locator(f"#flag-{resolve_me.public_id}")
+    row.get_by_role("link", name="Resolve…").click()
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("link", name="Cancel").click()  # closes the dialog, changes nothing
+    expect(dialog).to_be_hidden()
+    row.get_by_role("link", name="Resolve…").click()
+    dialog.get_by_label("Outcome").select_option("completed")
+    dialog.get_by_label("Note").fill("Seen in clinic today.")
+    dialog.get_by_role("button", name="Resolve").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator(f"#flag-{resolve_me.public_id} .row-msg")).to_have_text("Resolved.")
+    expect(page.locator(f"#flag-{resolve_me.public_id} .row-msg")).to_be_focused()
+
+    snooze_me.refresh_from_db()
+    resolve_me.refresh_from_db()
+    assert snooze_me.status == "snoozed"
+    assert (resolve_me.status, resolve_me.resolution, resolve_me.note) == (
+        "resolved",
+        "completed",
+        "Seen in clinic today.",
+    )
+
+
 def test_patient_on_a_phone_logs_an_infusion_and_reports_chest_pain(open_page, patient_pat, nurse_nina):
     phone = open_page("patient", width=375, height=812)
     log_in(phone, "pat")

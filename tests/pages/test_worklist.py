@@ -207,7 +207,134 @@ def test_worklist_query_count_is_constant(nina_client, make_user, make_flag, cou
             sex="male", diagnosis="cidp",
         )  # fmt: skip
         make_flag(patient)
-    # session, user, count, priority counts, the page of flags, session save (3)
-    with django_assert_max_num_queries(8):
+    # session, user, capped open counts (one per priority: 3), the page of flags, session save (3)
+    with django_assert_max_num_queries(9):
         response = nina_client.get(reverse("staff:worklist"))
     assert response.content.count(b'class="flag-row') == count
+
+
+# --- one shared action form and one dialog per page ----------------------------------------
+
+
+def test_rows_share_one_action_form(carol_client, patient_pat, patient_quinn, make_flag):
+    flags = [make_flag(patient_pat), make_flag(patient_quinn, kind="symptom_alert", rule="SYM-URGENT")]
+    body = carol_client.get(reverse("staff:worklist")).content.decode()
+    assert body.count('id="flag-actions"') == 1 and body.count('id="flag-dialog"') == 1
+    table = body[body.index('<table class="table flags">') : body.index("</table>")]
+    assert "<form" not in table and "csrfmiddlewaretoken" not in table  # no per-row forms or tokens
+    for flag in flags:
+        url = reverse("staff:flag_acknowledge", args=[flag.public_id])
+        assert f'form="flag-actions" formaction="{url}" hx-post="{url}"' in table
+        snooze = reverse("staff:flag_snooze", args=[flag.public_id])
+        assert f'href="{snooze}" hx-get="{snooze}" hx-target="#flag-dialog-body" hx-swap="innerHTML"' in table
+
+
+def test_the_shared_form_acknowledges_without_javascript(nina_client, patient_pat, make_flag):
+    """What a browser without JavaScript sends: the shared form's fields to the button's formaction."""
+    flag = make_flag(patient_pat)
+    page = nina_client.get(reverse("staff:worklist")).content.decode()
+    form = page[page.index('<form id="flag-actions"') :]
+    form = form[: form.index("</form>")]
+    assert 'name="context" value="worklist"' in form and 'name="csrfmiddlewaretoken"' in form
+    response = nina_client.post(reverse("staff:flag_acknowledge", args=[flag.public_id]), {"context": "worklist"})
+    assert response["Location"] == reverse("staff:worklist")
+    flag.refresh_from_db()
+    assert flag.status == "acknowledged"
+
+
+def test_snooze_form_opens_in_the_dialog(carol_client, patient_pat, make_flag):
+    flag = make_flag(patient_pat, reason="the-reason")
+    url = reverse("staff:flag_snooze", args=[flag.public_id])
+    response = carol_client.get(url, **HTMX)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<html" not in body and body.lstrip().startswith('<h2 id="flag-dialog-title">Snooze flag</h2>')
+    assert "the-reason" in body and "Doe, Pat" in body
+    assert f'hx-post="{url}" hx-target="#flag-{flag.public_id}" hx-swap="outerHTML"' in body
+    assert '<option value="7d" selected>' in body
+    assert 'name="next" value="/staff/"' in body
+
+
+def test_resolve_form_is_a_page_of_its_own_without_javascript(carol_client, patient_pat, make_flag):
+    flag = make_flag(patient_pat)
+    detail = reverse("staff:patient_detail", args=[patient_pat.public_id])
+    response = carol_client.get(reverse("staff:flag_resolve", args=[flag.public_id]), {"context": "patient"})
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" in body
+    assert "<title>Resolve flag · ivigtrack</title>" in body
+    assert f'name="next" value="{detail}"' in body and 'name="context" value="patient"' in body
+    assert 'name="resolution"' in body
+
+
+def test_opening_an_action_form_is_audited(carol_client, clinician_carol, patient_pat, make_flag):
+    from ivigtrack.audit.models import AuditEvent
+
+    flag = make_flag(patient_pat)
+    carol_client.get(reverse("staff:flag_resolve", args=[flag.public_id]), **HTMX)
+    event = AuditEvent.objects.get(action="flag.view")
+    assert (event.actor, event.patient_id, event.object_id) == (clinician_carol, patient_pat.pk, str(flag.public_id))
+
+
+def test_action_forms_explain_what_cannot_be_done(carol_client, patient_pat, patient_quinn, make_flag):
+    emergency = make_flag(patient_pat, kind="symptom_alert", rule="SYM-EMERGENCY", priority="emergency")
+    body = carol_client.get(reverse("staff:flag_snooze", args=[emergency.public_id]), **HTMX).content.decode()
+    assert "Emergency flags cannot be snoozed." in body and "<form" not in body
+    done = make_flag(patient_quinn, status="resolved", resolution="completed", resolved_at=timezone.now())
+    body = carol_client.get(reverse("staff:flag_resolve", args=[done.public_id]), **HTMX).content.decode()
+    assert "resolved already" in body and "<form" not in body
+
+
+def test_only_clinicians_open_snooze_and_resolve_forms(nina_client, pat_client, client, patient_pat, make_flag):
+    flag = make_flag(patient_pat)
+    for name in ("staff:flag_snooze", "staff:flag_resolve"):
+        url = reverse(name, args=[flag.public_id])
+        assert nina_client.get(url).status_code == 403
+        assert pat_client.get(url).status_code == 403
+        assert client.get(url)["Location"].startswith(reverse("login"))
+    assert nina_client.get(reverse("staff:flag_acknowledge", args=[flag.public_id])).status_code == 405
+
+
+# --- counts and pages that do not count every open flag ---------------------------------------
+
+
+def test_counts_are_exact_up_to_the_cap(nina_client, patient_pat, patient_quinn, make_flag, monkeypatch):
+    import risk.views
+
+    monkeypatch.setattr(risk.views, "OPEN_COUNT_CAP", 1)
+    make_flag(patient_pat, reason="one")
+    make_flag(patient_quinn, reason="two")
+    make_flag(patient_quinn, kind="symptom_alert", rule="SYM-URGENT", priority="urgent", reason="three")
+    body = nina_client.get(reverse("staff:worklist")).content.decode()
+    assert ">1+ routine<" in body and ">1 urgent<" in body and ">0 emergency<" in body
+    assert all(reason in body for reason in ("one", "two", "three"))  # the cap is on the count, not the list
+
+
+def test_pages_go_on_while_there_are_flags(nina_client, patient_pat, make_flag, monkeypatch):
+    import risk.views
+
+    monkeypatch.setattr(risk.views, "WORKLIST_PAGE", 2)
+    now = timezone.now()
+    kinds = ["clotting_studies", "hematology_review", "viscosity_check", "pre_ivig_labs", "data_quality"]
+    for i, kind in enumerate(kinds):
+        make_flag(patient_pat, kind=kind, reason=f"[reason {i}]", due_at=now + timedelta(days=i))
+    url = reverse("staff:worklist")
+    first = nina_client.get(url).content.decode()
+    assert "[reason 0]" in first and "[reason 1]" in first and "[reason 2]" not in first
+    assert "Page 1" in first and 'rel="next"' in first and 'rel="prev"' not in first
+    last = nina_client.get(url, {"page": 3}).content.decode()
+    assert "[reason 4]" in last and "[reason 3]" not in last and 'rel="prev"' in last and 'rel="next"' not in last
+    for beyond in ("9", "x", "-1"):  # past the end or not a page: the first page
+        assert "[reason 0]" in nina_client.get(url, {"page": beyond}).content.decode()
+
+
+def test_open_counts_stop_reading_past_the_cap(nurse_nina, patient_pat, patient_quinn, make_flag):
+    from risk.selectors import open_flag_counts
+
+    for patient in (patient_pat, patient_quinn):
+        for kind in ("clotting_studies", "hematology_review"):
+            make_flag(patient, kind=kind)
+    make_flag(
+        patient_pat, kind="viscosity_check", status="resolved", resolution="completed", resolved_at=timezone.now()
+    )
+    assert open_flag_counts(nurse_nina, cap=10) == {"emergency": 0, "urgent": 0, "routine": 4}
+    assert open_flag_counts(nurse_nina, cap=2) == {"emergency": 0, "urgent": 0, "routine": 3}  # cap + 1: "2+"
