@@ -1040,8 +1040,13 @@ def _could_change_tier(d: _Draft, score: int, t_sum: int, tier: str) -> bool:
     return tier_for_score(best) != tier
 
 
-def assess(snapshot: PatientSnapshot, as_of: datetime) -> RiskResult:
-    """Score ``snapshot`` as it stood at ``as_of`` with ITRS-v0 (domain.md 2.2)."""
+def assess(snapshot: PatientSnapshot, as_of: datetime, *, explain: bool = True) -> RiskResult:
+    """Score ``snapshot`` as it stood at ``as_of`` with ITRS-v0 (domain.md 2.2).
+
+    ``explain=False`` leaves out the recommendations and the secondary scores: for the risk at
+    each past infusion, which keeps only the score, tier, provisional flag and factors (a third
+    of a first sweep's scoring time went on advice nobody reads there).
+    """
     f = read_facts(snapshot, as_of)
     d = _Draft()
     _age(f, d)
@@ -1069,7 +1074,7 @@ def assess(snapshot: PatientSnapshot, as_of: datetime) -> RiskResult:
             "(no validated effect for IVIG) [R28]."
         )
     tier = "high" if overrides else tier_for_score(score)
-    recommendations = _recommendations(f, d, regimen)
+    recommendations = _recommendations(f, d, regimen) if explain else ()
     return RiskResult(
         ruleset=RULESET,
         as_of=as_of,
@@ -1083,5 +1088,5 @@ def assess(snapshot: PatientSnapshot, as_of: datetime) -> RiskResult:
         missing=tuple(f"{name}: {', '.join(items)}" for name, items in d.blocked.items()),
         notes=tuple(d.notes),
         dic_score=dic_score,
-        secondary=secondary_scores(f),
+        secondary=secondary_scores(f) if explain else {},
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from patients.models import Patient
 from patients.selectors import patient_scope, scoped
@@ -59,17 +59,18 @@ def current_assessment(patient: Patient) -> RiskAssessment | None:
 
 
 def patients_with_risk(user) -> QuerySet[Patient]:
-    """Patients annotated with their current risk in the same query (no per-row lookups): one
-    LEFT JOIN on the current assessment, of which there is at most one (`one_current_assessment`)."""
-    return (
-        patient_scope(user)
-        .alias(current=FilteredRelation("assessments", condition=Q(assessments__is_current=True)))
-        .annotate(
-            risk_score=F("current__score"),
-            risk_tier=F("current__tier"),
-            risk_provisional=F("current__provisional"),
-            risk_assessed_at=F("current__assessed_at"),
-        )
+    """Patients annotated with their current risk in the same query (no per-row lookups).
+
+    Correlated subqueries on the `one_current_assessment` index, not a join: PostgreSQL runs
+    them for the page's rows only. A LEFT JOIN on the current assessment made it join all
+    100,000 patients before sorting and cut the API's patient list from 86 to 18 requests/s.
+    """
+    current = RiskAssessment.objects.filter(patient=OuterRef("pk"), is_current=True)
+    return patient_scope(user).annotate(
+        risk_score=Subquery(current.values("score")[:1]),
+        risk_tier=Subquery(current.values("tier")[:1]),
+        risk_provisional=Subquery(current.values("provisional")[:1]),
+        risk_assessed_at=Subquery(current.values("assessed_at")[:1]),
     )
 
 

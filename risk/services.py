@@ -572,7 +572,7 @@ def _record_infusion_risk(unscored, snapshots, now) -> None:
     for iid, pid, started in unscored:
         if pid not in snapshots:
             continue
-        result = engine.assess(_snapshot_at(pid, started, snapshots), started)
+        result = engine.assess(_snapshot_at(pid, started, snapshots), started, explain=False)
         rows.append(
             {
                 "infusion_id": iid,

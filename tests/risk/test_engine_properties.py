@@ -226,6 +226,16 @@ def test_result_is_consistent(snapshot, as_of):
     assert r.recommendations[0]["code"] == "MONITOR"
 
 
+@SETTINGS
+@given(snapshots(), as_ofs)
+def test_unexplained_result_scores_the_same(snapshot, as_of):
+    """The per-infusion risk skips the advice and the secondary scores, and nothing else."""
+    full, lean = assess(snapshot, as_of), assess(snapshot, as_of, explain=False)
+    assert (lean.recommendations, lean.secondary) == ((), {})
+    assert full.recommendations and set(full.secondary) == {"padua", "caprini"}
+    assert replace(lean, recommendations=full.recommendations, secondary=full.secondary) == full
+
+
 @given(st.integers(min_value=0, max_value=60), st.integers(min_value=0, max_value=60))
 def test_tier_is_monotone_in_the_score(low, high):
     low, high = sorted((low, high))

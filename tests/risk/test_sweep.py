@@ -70,10 +70,10 @@ def test_one_bad_patient_is_skipped_not_fatal(monkeypatch):
     real = engine.assess
     victim = min(__import__("patients.models", fromlist=["Patient"]).Patient.objects.values_list("id", flat=True))
 
-    def flaky(snapshot, as_of):
+    def flaky(snapshot, as_of, **options):
         if snapshot.patient_id == victim:
             raise ValueError("corrupt history")
-        return real(snapshot, as_of)
+        return real(snapshot, as_of, **options)
 
     monkeypatch.setattr(engine, "assess", flaky)
     run = sweep_inline(full=True)
