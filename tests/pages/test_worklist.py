@@ -338,3 +338,15 @@ def test_open_counts_stop_reading_past_the_cap(nurse_nina, patient_pat, patient_
     )
     assert open_flag_counts(nurse_nina, cap=10) == {"emergency": 0, "urgent": 0, "routine": 4}
     assert open_flag_counts(nurse_nina, cap=2) == {"emergency": 0, "urgent": 0, "routine": 3}  # cap + 1: "2+"
+
+
+def test_patient_page_rows_return_to_the_patient(carol_client, patient_pat, make_flag):
+    flag = make_flag(patient_pat, reason="on-the-patient-page")
+    detail = reverse("staff:patient_detail", args=[patient_pat.public_id])
+    body = carol_client.get(detail).content.decode()
+    assert "on-the-patient-page" in body and body.count('id="flag-actions"') == 1
+    form = body[body.index('<form id="flag-actions"') :]
+    form = form[: form.index("</form>")]
+    assert 'name="context" value="patient"' in form and f'name="next" value="{detail}"' in form
+    resolve = reverse("staff:flag_resolve", args=[flag.public_id])
+    assert f'href="{resolve}?context=patient"' in body
