@@ -52,16 +52,44 @@ def broker(settings):
     redis.Redis.from_url(BROKER).flushdb()
 
 
-def start_worker(chunk: int = 1000) -> subprocess.Popen:
+def celery_env(chunk: int = 1000, settings: str = "ivigtrack.settings_test") -> dict:
     db = connection.settings_dict
-    env = {
+    return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "ivigtrack.settings_test",
+        "DJANGO_SETTINGS_MODULE": settings,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_BROKER_URL": BROKER,
         "CELERY_VISIBILITY_TIMEOUT": "5",
         "IVIGTRACK_SWEEP_CHUNK": str(chunk),
+        "PYTHONPATH": str(ROOT),
     }
+
+
+def start_beat(schedule_dir: Path) -> subprocess.Popen:
+    """`celery beat` as deployed (Procfile), with every entry due every 2 s (beat_settings)."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ivigtrack",
+            "beat",
+            "-l",
+            "warning",
+            "-s",
+            str(schedule_dir / "celerybeat-schedule"),
+        ],
+        cwd=ROOT,
+        env=celery_env(settings="tests.integration.beat_settings"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def start_worker(chunk: int = 1000) -> subprocess.Popen:
+    env = celery_env(chunk)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -168,6 +196,37 @@ def test_sweep_through_the_broker_and_a_killed_worker(broker):
     assert RiskAssessment.objects.filter(is_current=True).count() == 300
     open_rows = list(ReviewFlag.objects.exclude(status="resolved").values_list("patient_id", "kind"))
     assert len(open_rows) == len(set(open_rows))
+
+
+def test_beat_sends_the_sweeps_that_the_worker_runs(broker, tmp_path):
+    generate(40, seed=5, today=timezone.localdate())
+    worker = start_worker(chunk=15)
+    beat = start_beat(tmp_path)
+    try:
+        nightly = wait_for(
+            lambda: SweepRun.objects.filter(trigger="beat", full=True, finished_at__isnull=False).first(),
+            timeout=90,
+            what="a full sweep sent by beat and finished by the worker",
+        )
+        wait_for(lambda: SweepRun.objects.filter(trigger="beat", full=False).exists(), what="an hourly sweep")
+    finally:
+        stop(beat)
+        stop(worker)
+    assert (nightly.chunks_total, nightly.chunks_done, nightly.patients) == (3, 3, 40)
+    assert RiskAssessment.objects.filter(is_current=True).count() == 40
+
+
+def test_beat_schedule_is_the_clinic_schedule(settings):
+    """What beat runs in production, and when (UTC): the sweeps hourly at :05 and nightly at
+    02:30, the routine digest at 07:00; each expires before the next would be sent."""
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    when = {name: (str(entry["schedule"]), entry["task"], entry.get("kwargs", {})) for name, entry in schedule.items()}
+    assert when == {
+        "review-sweep-hourly": ("<crontab: 5 * * * * (m/h/dM/MY/d)>", "risk.tasks.sweep", {"full": False}),
+        "review-sweep-nightly": ("<crontab: 30 2 * * * (m/h/dM/MY/d)>", "risk.tasks.sweep", {"full": True}),
+        "routine-digest-daily": ("<crontab: 0 7 * * * (m/h/dM/MY/d)>", "risk.tasks.send_routine_digest", {}),
+    }
+    assert schedule["review-sweep-hourly"]["options"]["expires"] < 3600
 
 
 def test_broker_down_the_write_still_succeeds(settings, make_user):
