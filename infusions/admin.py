@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from ivigtrack.audit.admin_mixins import AuditedAdmin
+
 from .models import Infusion, MedicationCourse, Product, Regimen
 
 
@@ -17,7 +19,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Regimen)
-class RegimenAdmin(admin.ModelAdmin):
+class RegimenAdmin(AuditedAdmin):
     list_display = (
         "patient",
         "product",
@@ -35,7 +37,7 @@ class RegimenAdmin(admin.ModelAdmin):
 
 
 @admin.register(Infusion)
-class InfusionAdmin(admin.ModelAdmin):
+class InfusionAdmin(AuditedAdmin):
     list_display = (
         "patient",
         "product",
@@ -53,7 +55,7 @@ class InfusionAdmin(admin.ModelAdmin):
 
 
 @admin.register(MedicationCourse)
-class MedicationCourseAdmin(admin.ModelAdmin):
+class MedicationCourseAdmin(AuditedAdmin):
     list_display = (
         "patient",
         "category",

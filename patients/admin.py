@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from ivigtrack.audit.admin_mixins import AuditedAdmin
+
 from .models import (
     Condition,
     LabResult,
@@ -37,7 +39,7 @@ class WeightInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedAdmin):
     list_display = (
         "mrn",
         "family_name",
@@ -61,7 +63,7 @@ class PatientAdmin(admin.ModelAdmin):
 
 
 @admin.register(LabResult)
-class LabResultAdmin(admin.ModelAdmin):
+class LabResultAdmin(AuditedAdmin):
     list_display = (
         "patient",
         "test",
@@ -77,7 +79,7 @@ class LabResultAdmin(admin.ModelAdmin):
 
 
 @admin.register(SymptomReport)
-class SymptomReportAdmin(admin.ModelAdmin):
+class SymptomReportAdmin(AuditedAdmin):
     list_display = ("patient", "reported_at", "triage", "source")
     list_filter = ("triage", "source")
     search_fields = ("patient__mrn", "patient__family_name")
@@ -85,7 +87,7 @@ class SymptomReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(Condition)
-class ConditionAdmin(admin.ModelAdmin):
+class ConditionAdmin(AuditedAdmin):
     list_display = ("patient", "code", "onset_date", "resolved_date")
     list_filter = ("code",)
     search_fields = ("patient__mrn", "patient__family_name")
@@ -93,7 +95,7 @@ class ConditionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ThrombosisEvent)
-class ThrombosisEventAdmin(admin.ModelAdmin):
+class ThrombosisEventAdmin(AuditedAdmin):
     list_display = ("patient", "kind", "status", "diagnosed_on", "provocation")
     list_filter = ("kind", "status", "provocation")
     search_fields = ("patient__mrn", "patient__family_name")
@@ -101,7 +103,7 @@ class ThrombosisEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(VascularAccess)
-class VascularAccessAdmin(admin.ModelAdmin):
+class VascularAccessAdmin(AuditedAdmin):
     list_display = ("patient", "kind", "vein", "side", "inserted_on", "removed_on")
     list_filter = ("kind", "vein")
     search_fields = ("patient__mrn", "patient__family_name")

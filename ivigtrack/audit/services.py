@@ -15,7 +15,7 @@ def _label(actor) -> str:
     return getattr(actor, "username", str(actor))
 
 
-def audit_record(
+def audit_event(
     *,
     actor,
     action: str,
@@ -24,11 +24,12 @@ def audit_record(
     detail: dict[str, Any] | None = None,
     actor_label: str | None = None,
 ) -> AuditEvent:
+    """The audit row for this action, not saved (see `audit_record` and `audit_bulk`)."""
     if patient_id is None and obj is not None:
         patient_id = getattr(obj, "patient_id", None)
         if patient_id is None and obj._meta.model_name == "patient":
             patient_id = obj.pk
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor if getattr(actor, "pk", None) else None,
         actor_label=actor_label or _label(actor),
         action=action,
@@ -37,6 +38,13 @@ def audit_record(
         object_id=str(getattr(obj, "public_id", getattr(obj, "pk", ""))) if obj is not None else "",
         detail=detail or {},
     )
+
+
+def audit_record(**kwargs) -> AuditEvent:
+    """Write one audit row (keyword arguments as `audit_event`)."""
+    event = audit_event(**kwargs)
+    event.save(force_insert=True)
+    return event
 
 
 def audit_bulk(rows: list[AuditEvent]) -> None:
