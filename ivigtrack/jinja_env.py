@@ -20,18 +20,16 @@ from jinja2 import Environment
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def day_time(value: datetime | None) -> str:
+def day_time(value: datetime | None, *, year: bool = False) -> str:
     if value is None:
         return ""
     local = template_localtime(value)
-    return f"{local.day} {MONTHS[local.month - 1]} {local.hour:02}:{local.minute:02}"
+    day = f"{local.day} {MONTHS[local.month - 1]}{f' {local.year}' if year else ''}"
+    return f"{day} {local.hour:02}:{local.minute:02}"
 
 
 def day_time_year(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    local = template_localtime(value)
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year} {local.hour:02}:{local.minute:02}"
+    return day_time(value, year=True)
 
 
 def age(value: datetime | None, now: datetime) -> str:

@@ -723,14 +723,14 @@ def flag_acknowledge(*, flag: ReviewFlag, actor, note: str = "") -> ReviewFlag:
 
 @transaction.atomic
 def flag_snooze(*, flag: ReviewFlag, actor, until: datetime, note: str = "") -> ReviewFlag:
-    _require_clinician(actor, "snooze")
+    require_clinician(actor, "snooze")
     now = timezone.now()
     if until is None or until <= now:
         raise ValidationError({"until": ["Snooze until a time in the future."]})
     if until > now + timedelta(days=180):
         raise ValidationError({"until": ["Snooze for at most 180 days."]})
     if flag.priority == "emergency":
-        raise ValidationError({"until": ["Emergency flags cannot be snoozed."]})
+        raise ValidationError({"until": [EMERGENCY_NOT_SNOOZED]})
     flag = _claim(flag, ("open", "acknowledged"), status="snoozed", snoozed_until=until, note=note or F("note"))
     audit_record(actor=actor, action="flag.snooze", obj=flag, detail={"until": until.isoformat(), "note": note})
     return flag
@@ -738,7 +738,7 @@ def flag_snooze(*, flag: ReviewFlag, actor, until: datetime, note: str = "") -> 
 
 @transaction.atomic
 def flag_resolve(*, flag: ReviewFlag, actor, resolution: str, note: str = "") -> ReviewFlag:
-    _require_clinician(actor, "resolve")
+    require_clinician(actor, "resolve")
     if resolution not in ReviewFlag.Resolution.values:
         raise ValidationError({"resolution": [f"Choose one of: {', '.join(ReviewFlag.Resolution.values)}."]})
     flag = _claim(
@@ -755,12 +755,25 @@ def flag_resolve(*, flag: ReviewFlag, actor, resolution: str, note: str = "") ->
     return flag
 
 
+EMERGENCY_NOT_SNOOZED = "Emergency flags cannot be snoozed."
+
+
+def flag_refusal(flag: ReviewFlag, action: str) -> str:
+    """Why this flag cannot be snoozed or resolved (`action`) as it stands, or "": for a page to
+    say so before it offers a form. The services above still check, under their compare-and-set."""
+    if flag.status == "resolved":
+        return "This flag has been resolved already; there is nothing left to do."
+    if action == "snooze" and flag.priority == "emergency":
+        return EMERGENCY_NOT_SNOOZED
+    return ""
+
+
 def _require_staff(actor) -> None:
     if not getattr(actor, "is_clinical_staff", False):
         raise FlagPermissionDenied("Only clinic staff can change flags.")
 
 
-def _require_clinician(actor, verb: str) -> None:
+def require_clinician(actor, verb: str) -> None:
     # DESIGN §1: nurses acknowledge flags; clinicians acknowledge, snooze and resolve.
     if not getattr(actor, "is_clinician", False):
         raise FlagPermissionDenied(f"Only a clinician can {verb} a flag; nurses can acknowledge it.")

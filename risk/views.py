@@ -178,18 +178,15 @@ FLAG_FORMS = {
 def _flag_action_form(request: HttpRequest, flag: ReviewFlag, form) -> HttpResponse:
     """The snooze or resolve form of one flag: into the page's dialog for htmx, else a page of
     its own. Both post to the same URL and come back to where they were opened from."""
-    if not request.user.is_clinician:
-        raise PermissionDenied("Only a clinician can snooze or resolve a flag; nurses can acknowledge it.")
     title, verb, url_name = FLAG_FORMS[type(form)]
+    try:
+        services.require_clinician(request.user, verb.lower())
+    except services.FlagPermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
     from_patient = request.GET.get("context") == "patient"
     audit_record(actor=request.user, action="flag.view", obj=flag, detail={"form": verb.lower()})
-    refusal = ""
-    if flag.status == "resolved":
-        refusal = "This flag has been resolved already; there is nothing left to do."
-    elif isinstance(form, SnoozeForm) and flag.priority == ReviewFlag.Priority.EMERGENCY:
-        refusal = "Emergency flags cannot be snoozed."
     context = {
-        "refusal": refusal,
+        "refusal": services.flag_refusal(flag, verb.lower()),
         "flag": flag,
         "form": form,
         "title": title,

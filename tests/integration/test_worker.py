@@ -65,56 +65,30 @@ def celery_env(chunk: int = 1000, settings: str = "ivigtrack.settings_test") -> 
     }
 
 
-def start_beat(schedule_dir: Path) -> subprocess.Popen:
-    """`celery beat` as deployed (Procfile), with every entry due every 2 s (beat_settings)."""
+def start_celery(*args: str, env: dict) -> subprocess.Popen:
+    """`celery -A ivigtrack <args>` in a process group of its own (see `stop`)."""
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "ivigtrack",
-            "beat",
-            "-l",
-            "warning",
-            "-s",
-            str(schedule_dir / "celerybeat-schedule"),
-        ],
-        cwd=ROOT,
-        env=celery_env(settings="tests.integration.beat_settings"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-
-
-def start_worker(chunk: int = 1000) -> subprocess.Popen:
-    env = celery_env(chunk)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "ivigtrack",
-            "worker",
-            "-l",
-            "warning",
-            "--concurrency",
-            "1",
-            "--pool",
-            "prefork",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
+        [sys.executable, "-m", "celery", "-A", "ivigtrack", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    return proc
+
+
+def start_beat(schedule_dir: Path) -> subprocess.Popen:
+    """`celery beat` as deployed (Procfile), with every entry due every 2 s (beat_settings)."""
+    env = celery_env(settings="tests.integration.beat_settings")
+    return start_celery("beat", "-l", "warning", "-s", str(schedule_dir / "celerybeat-schedule"), env=env)
+
+
+def start_worker(chunk: int = 1000) -> subprocess.Popen:
+    return start_celery(
+        *("worker", "-l", "warning", "--concurrency", "1", "--pool", "prefork"),
+        *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+        env=celery_env(chunk),
+    )
 
 
 def stop(proc: subprocess.Popen, sig=signal.SIGTERM) -> None:
