@@ -9,9 +9,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from itrs import bodysize
 from ivigtrack.models_base import ClinicalModel
-
-from . import bodysize
 
 
 class Sex(models.TextChoices):

@@ -23,11 +23,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from infusions.models import Infusion
+from itrs import engine, review
+from itrs.types import PatientSnapshot, RiskResult
 from ivigtrack.audit.models import AuditEvent
 from ivigtrack.audit.services import audit_bulk, audit_record
 from patients.models import Patient
 
-from . import engine, review
 from .models import (
     PRIORITY_RANK,
     TIER_RANK,
@@ -39,7 +40,6 @@ from .models import (
     SweepRun,
 )
 from .snapshot import OpenFlag, load_chunk, load_histories, load_snapshots
-from .types import PatientSnapshot, RiskResult
 
 log = logging.getLogger(__name__)
 JOB = "job:sweep"

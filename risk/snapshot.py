@@ -28,10 +28,7 @@ from psycopg import adapters as _pg_adapters
 from psycopg.pq import Format as _PgFormat
 
 from infusions.models import Infusion, MedicationCourse, Product, Regimen
-from patients.models import Condition, LabResult, Patient, SymptomReport, ThrombosisEvent, VascularAccess
-
-from .models import FlagKind, ReviewFlag, RiskAssessment
-from .types import (
+from itrs.types import (
     AccessSnap,
     ConditionSnap,
     EventSnap,
@@ -43,6 +40,9 @@ from .types import (
     RegimenSnap,
     SymptomSnap,
 )
+from patients.models import Condition, LabResult, Patient, SymptomReport, ThrombosisEvent, VascularAccess
+
+from .models import FlagKind, ReviewFlag, RiskAssessment
 
 _C_TIMESTAMPTZ_LOADER = _pg_adapters.get_loader(_pg_adapters.types["timestamptz"].oid, _PgFormat.TEXT)
 

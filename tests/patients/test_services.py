@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from itrs import bodysize
 from ivigtrack.audit.models import AuditEvent
-from patients import bodysize
 from patients import services as svc
 from patients.models import Condition, LabResult, Patient, SymptomReport, VascularAccess, WeightMeasurement
 

@@ -65,7 +65,7 @@ def test_sweep_is_idempotent_and_writes_only_changes():
 @pytest.mark.django_db
 def test_one_bad_patient_is_skipped_not_fatal(monkeypatch):
     generate(5, seed=9, today=timezone.localdate())
-    from risk import engine
+    from itrs import engine
 
     real = engine.assess
     victim = min(__import__("patients.models", fromlist=["Patient"]).Patient.objects.values_list("id", flat=True))

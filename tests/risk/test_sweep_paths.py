@@ -12,8 +12,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 
+from itrs import engine, review
 from patients.models import Patient
-from risk import demo, engine, review
+from risk import demo
 from risk.models import ReviewFlag, RiskAssessment
 from risk.services import (
     COPY_FROM_ROWS,

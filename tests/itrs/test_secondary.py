@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from risk.engine import assess, read_facts
-from risk.secondary import caprini, padua
-from tests.risk import builders as b
-from tests.risk.builders import NOW, add, days_before
+from itrs.engine import assess, read_facts
+from itrs.secondary import caprini, padua
+from tests.itrs import builders as b
+from tests.itrs.builders import NOW, add, days_before
 
 BASE = b.patient()
 

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from patients.bodysize import (
+from itrs.bodysize import (
     adjusted_body_weight,
     age_years,
     bmi,
@@ -27,27 +27,24 @@ from patients.bodysize import (
     mg_kg_min_from_ml_h,
     ml_h_from_mg_kg_min,
 )
-from risk.dic import (
+from itrs.dic import (
     DIC_ASSOCIATED_CONDITIONS,
     OVERT_DIC_MIN,
     as_utc,
     isth_overt_dic,
 )
-from risk.secondary import secondary_scores
-from risk.types import (
-    AccessSnap,
-    ConditionSnap,
+from itrs.facts import Facts, read_facts, rounded
+from itrs.secondary import secondary_scores
+from itrs.types import (
     EventSnap,
     Factor,
     InfusionSnap,
-    LabSnap,
-    MedSnap,
     PatientSnapshot,
     RegimenSnap,
     RiskResult,
 )
 
-# The body-size and rate helpers live in patients.bodysize (the Patient model uses them too);
+# The body-size and rate helpers live in itrs.bodysize (the Patient model uses them too);
 # they are re-exported here so the engine's arithmetic has one home.
 __all__ = [
     "RULESET",
@@ -176,109 +173,6 @@ def _day(moment: datetime) -> date:
 def _num(value: float) -> str:
     """A number as a clinician would write it: 40, 0.4, 2.08."""
     return f"{round(value, 2):g}"
-
-
-# --- the snapshot as it stood at as_of ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What the rules may see at ``as_of``: built once by `read_facts`, read by every item.
-
-    The secondary scores (`risk.secondary`) read the same object, so both agree on what
-    "present", "recent" and "confirmed" mean.
-    """
-
-    snapshot: PatientSnapshot
-    as_of: datetime  # UTC
-    today: date
-    age: int
-    bmi: float | None  # rounded to 0.1, the value shown and banded
-    present: frozenset[str]  # condition codes present at as_of
-    conditions: tuple[ConditionSnap, ...]  # begun by as_of (present or resolved)
-    events: tuple[EventSnap, ...]  # diagnosed by today, not ruled out
-    medications: tuple[MedSnap, ...]  # started by today (ongoing or stopped)
-    labs: dict[str, LabSnap]  # latest verified result of each test, collected by as_of
-    accesses: tuple[AccessSnap, ...]  # in place at as_of
-    infusions: tuple[InfusionSnap, ...]  # administered, started by as_of, oldest first
-    regimens: tuple[RegimenSnap, ...]  # not ended before today
-
-    def has(self, *codes: str) -> bool:
-        return not self.present.isdisjoint(codes)
-
-    def active_meds(self, category: str) -> list[MedSnap]:
-        return [
-            m for m in self.medications if m.category == category and (m.end_date is None or m.end_date >= self.today)
-        ]
-
-    def confirmed(self, *, venous: bool) -> list[EventSnap]:
-        return [e for e in self.events if e.status == "confirmed" and e.venous == venous]
-
-    def confirmed_within(self, days: int, kinds: frozenset[str] | None = None) -> list[EventSnap]:
-        """Confirmed events diagnosed in the last ``days`` days (of ``kinds``, else any)."""
-        return [
-            e
-            for e in self.events
-            if e.status == "confirmed"
-            and (kinds is None or e.kind in kinds)
-            and (self.today - e.diagnosed_on).days <= days
-        ]
-
-    def onset_within(self, code: str, days: int) -> list[ConditionSnap]:
-        """Conditions of ``code`` whose onset was in the last ``days`` days."""
-        return [
-            c
-            for c in self.conditions
-            if c.code == code and c.onset_date is not None and (self.today - c.onset_date).days <= days
-        ]
-
-    def present_within(self, code: str, days: int) -> bool:
-        """Present now, or resolved no more than ``days`` days ago."""
-        return any(
-            c.code == code and (c.resolved_date is None or (self.today - c.resolved_date).days <= days)
-            for c in self.conditions
-        )
-
-
-def read_facts(snapshot: PatientSnapshot, as_of: datetime) -> Facts:
-    now = as_utc(as_of)
-    today = now.date()
-    conditions = tuple(c for c in snapshot.conditions if c.onset_date is None or c.onset_date <= today)
-    present = frozenset(c.code for c in conditions if c.resolved_date is None or c.resolved_date >= today)
-    latest: dict[str, LabSnap] = {}
-    for lab in snapshot.labs:
-        if lab.needs_verification or as_utc(lab.collected_at) > now:
-            continue
-        kept = latest.get(lab.test)
-        if kept is None or as_utc(lab.collected_at) > as_utc(kept.collected_at):
-            latest[lab.test] = lab
-    return Facts(
-        snapshot=snapshot,
-        as_of=now,
-        today=today,
-        age=age_years(snapshot.date_of_birth, today),
-        bmi=_rounded(bmi(snapshot.height_cm, snapshot.weight_kg)),
-        present=present,
-        conditions=conditions,
-        events=tuple(e for e in snapshot.events if e.diagnosed_on <= today and e.status != "ruled_out"),
-        medications=tuple(m for m in snapshot.medications if m.start_date <= today),
-        labs=latest,
-        accesses=tuple(
-            a for a in snapshot.accesses if a.inserted_on <= today and (a.removed_on is None or a.removed_on > today)
-        ),
-        infusions=tuple(
-            i
-            for started, _, i in sorted(
-                (as_utc(i.started_at), n, i) for n, i in enumerate(snapshot.infusions) if i.status == "administered"
-            )
-            if started <= now
-        ),
-        regimens=tuple(r for r in snapshot.regimens if r.end_date is None or r.end_date >= today),
-    )
-
-
-def _rounded(value: float | None, places: int = 1) -> float | None:
-    return None if value is None else round(value, places)
 
 
 # --- the result being built ---------------------------------------------------------------
@@ -985,8 +879,8 @@ def _recommendations(f: Facts, d: _Draft, regimen: RegimenSnap | None) -> list[d
 
 def _abw(f: Facts, regimen: RegimenSnap | None) -> dict:
     s = f.snapshot
-    ibw = _rounded(ideal_body_weight(s.sex, s.height_cm))
-    abw = _rounded(adjusted_body_weight(s.sex, s.height_cm, s.weight_kg))
+    ibw = rounded(ideal_body_weight(s.sex, s.height_cm))
+    abw = rounded(adjusted_body_weight(s.sex, s.height_cm, s.weight_kg))
     weights = {
         k: kg for k, kg in (("actual", round(float(s.weight_kg), 1)), ("ideal", ibw), ("adjusted", abw)) if kg > 0
     }

@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from risk.engine import assess, tier_for_score
-from tests.risk import builders as b
-from tests.risk.builders import NOW, TODAY, add
+from itrs.engine import assess, tier_for_score
+from tests.itrs import builders as b
+from tests.itrs.builders import NOW, TODAY, add
 
 RANK = {"low": 0, "moderate": 1, "high": 2}
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from risk.dic import isth_overt_dic
-from tests.risk import builders as b
-from tests.risk.builders import NOW
+from itrs.dic import isth_overt_dic
+from tests.itrs import builders as b
+from tests.itrs.builders import NOW
 
 NORMAL = {"platelets": 250, "d_dimer": 0.3, "pt": 12.0, "fibrinogen": 3.0}
 

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from risk.engine import (
+from itrs.engine import (
     RULESET,
     adjusted_body_weight,
     age_years,
@@ -24,8 +24,8 @@ from risk.engine import (
     ml_h_from_mg_kg_min,
     tier_for_score,
 )
-from tests.risk import builders as b
-from tests.risk.builders import NOW, TODAY, add, days_before
+from tests.itrs import builders as b
+from tests.itrs.builders import NOW, TODAY, add, days_before
 
 # --- helpers ----------------------------------------------------------------------------------
 
@@ -64,7 +64,7 @@ def with_course(snapshot, *, grams=30.0, days_ago=3, days=1, rate=3.0, interval=
     )
 
 
-# --- body-size and rate helpers (re-exported from patients.bodysize) --------------------------
+# --- body-size and rate helpers (re-exported from itrs.bodysize) --------------------------
 
 
 def test_age_in_whole_years_turns_on_the_birthday():
@@ -115,7 +115,7 @@ def test_baseline_patient_scores_zero_and_low():
 
 
 def test_the_engine_imports_no_django():
-    code = "import sys, risk.engine; sys.exit(any(m.split('.')[0] == 'django' for m in sys.modules))"
+    code = "import sys, itrs.engine; sys.exit(any(m.split('.')[0] == 'django' for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], cwd=b.__file__.rsplit("/tests/", 1)[0]).returncode == 0
 
 

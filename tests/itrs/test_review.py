@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from risk.review import (
+from itrs.review import (
     KINDS,
     PRIORITY_ORDER,
     RULES,
@@ -22,7 +22,7 @@ from risk.review import (
     last_complete_panel_at,
     symptom_flag,
 )
-from risk.types import (
+from itrs.types import (
     AccessSnap,
     ConditionSnap,
     EventSnap,

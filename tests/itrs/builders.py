@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
-from risk.types import (
+from itrs.types import (
     AccessSnap,
     ConditionSnap,
     EventSnap,

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from risk.types import LabSnap
+from itrs.types import LabSnap
 
 DIC_TESTS = ("platelets", "d_dimer", "pt", "fibrinogen")
 DIC_ASSOCIATED_CONDITIONS = frozenset({"acute_infection_or_sepsis", "active_cancer", "major_surgery_or_trauma"})

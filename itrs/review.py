@@ -1,7 +1,7 @@
 """Review rules: which flags a patient needs now (DESIGN §6).
 
 Pure: no Django import, no ORM, no settings. `evaluate()` takes the same plain snapshot the
-engine scores (`risk.types`), the engine's `RiskResult`, what the review rules must know about
+engine scores (`itrs.types`), the engine's `RiskResult`, what the review rules must know about
 earlier flags (`FlagHistory`) and the instant `as_of`, and returns at most one `FlagSpec` per
 flag kind. The sweep reconciles those specs with the stored `ReviewFlag` rows (raise, escalate
 in place, resolve as completed when a kind is no longer returned).
@@ -83,7 +83,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
-from risk.types import (
+from itrs.types import (
     FlagHistory,
     LabSnap,
     PatientSnapshot,

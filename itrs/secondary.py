@@ -1,7 +1,7 @@
 """Padua (2010) and Caprini (2005) from the same structured fields, for comparison only.
 
 Pure: no Django. Each function takes the engine's `Facts` (the snapshot as it stood at
-``as_of``, built by ``risk.engine.read_facts``) so "present", "recent" and "confirmed" mean
+``as_of``, built by ``itrs.facts.read_facts``) so "present", "recent" and "confirmed" mean
 exactly what they mean in ITRS-v0. Neither score feeds the ITRS tier.
 
 Only items our fields support are scored; the rest are listed in ``not_assessed`` (so a low
@@ -11,10 +11,7 @@ but are empty (weight, height) are listed in ``missing``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # the engine imports this module; Facts is only needed for annotations
-    from risk.engine import Facts
+from itrs.facts import Facts
 
 NOTE = "secondary score for comparison, not used for the tier"
 RECENT_DAYS = 30  # "<1 month" / "recent"
