@@ -135,7 +135,7 @@ def analyze_risk_tables() -> None:
 
 def sweep_pass(url: str, workers: int, chunk: int | None) -> dict:
     """One full sweep by `workers` worker processes; wall time from sweep_start to the last chunk."""
-    from risk.services import sweep_start
+    from risk.services.sweep import sweep_start
 
     env = dbsetup.child_env(url, **({"IVIGTRACK_SWEEP_CHUNK": str(chunk)} if chunk else {}))
     procs = [
@@ -245,7 +245,7 @@ def measure_reassess(samples: int, seed: int) -> dict:
     from django.utils import timezone
 
     from patients.models import Condition, Patient
-    from risk.services import patient_assess
+    from risk.services.assessment import patient_assess
 
     rng = random.Random(seed)
     ids = list(Patient.objects.filter(active=True).exclude(conditions__code="smoking").values_list("id", flat=True))

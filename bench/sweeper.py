@@ -36,7 +36,7 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
-    from risk.services import sweep_chunk
+    from risk.services.sweep import sweep_chunk_run as sweep_chunk
 
     connection.ensure_connection()
     print("ready", flush=True)

@@ -11,7 +11,8 @@ from django.urls import path
 from rest_framework import generics, serializers
 from rest_framework.permissions import IsAuthenticated
 
-from ivigtrack.api_common import API_AUTHENTICATION, Pagination
+from ivigtrack.api.auth import API_AUTHENTICATION
+from ivigtrack.api.viewsets import Pagination
 from ivigtrack.urls import handler403, handler404, handler500  # noqa: F401
 from ivigtrack.urls import urlpatterns as app_urlpatterns
 from patients.models import Patient

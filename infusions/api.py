@@ -17,18 +17,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from ivigtrack.api_common import (
-    ApiModelSerializer,
-    ApiViewSet,
-    CreateMixin,
-    ListRetrieveMixin,
-    NumberDecimalField,
-    PublicIdField,
-    ScopedRef,
-    UpdateMixin,
-    filterset,
-    role_of,
-)
+from ivigtrack.api.fields import ApiModelSerializer, NumberDecimalField, PublicIdField, ScopedRef
+from ivigtrack.api.filters import filterset
+from ivigtrack.api.permissions import role_of
+from ivigtrack.api.viewsets import ApiViewSet, CreateMixin, ListRetrieveMixin, UpdateMixin
 from patients.api import own_or_given_patient, patient_filterset, patient_ref, vascular_access_scope
 from patients.models import Diagnosis
 from patients.services import apply_changes, save_clinical

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "patients",
     "infusions",
     "risk",
+    "fhir_r4",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -259,7 +261,7 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "token": "10/min"},
-    "EXCEPTION_HANDLER": "ivigtrack.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "ivigtrack.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

@@ -10,9 +10,9 @@ from ivigtrack.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AXES_ENABLED = False  # lockout tests switch it on
-# Tests that need a real worker start one; everything else runs tasks through on_commit
-# callbacks captured by the test, never by eager magic.
-CELERY_TASK_ALWAYS_EAGER = False
+# Tasks run in-process (risk.tasks.dispatch honours this), so no test leaves tasks in the real
+# broker with no worker to take them. Tests that need a real worker switch it off and start one.
+CELERY_TASK_ALWAYS_EAGER = True
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {"anon": "1000/min", "token": "1000/min"},

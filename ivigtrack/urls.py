@@ -15,8 +15,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("api/", include("ivigtrack.api_urls")),
-    path("fhir/", include("ivigtrack.fhir_urls")),
+    path("api/", include("ivigtrack.api.urls")),
+    path("fhir/", include("fhir_r4.urls")),
     path("staff/", include("ivigtrack.staff_urls", namespace="staff")),
     path("portal/", include("ivigtrack.portal_urls", namespace="portal")),
 ]

@@ -21,19 +21,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from ivigtrack.api_common import (
-    ApiModelSerializer,
-    ApiViewSet,
-    CreateMixin,
-    ListRetrieveMixin,
-    PlausibleDateTimeField,
-    PublicIdField,
-    ScopedRef,
-    UpdateMixin,
-    date_range_filters,
-    filterset,
-    role_of,
-)
+from ivigtrack.api.fields import ApiModelSerializer, PlausibleDateTimeField, PublicIdField, ScopedRef
+from ivigtrack.api.filters import date_range_filters, filterset
+from ivigtrack.api.permissions import role_of
+from ivigtrack.api.viewsets import ApiViewSet, CreateMixin, ListRetrieveMixin, UpdateMixin
 
 from . import labs as lab_catalogue
 from . import services

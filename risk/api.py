@@ -24,20 +24,15 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.response import Response
 
-from ivigtrack.api_common import (
-    ApiModelSerializer,
-    ApiViewSet,
-    Conflict,
-    ListRetrieveMixin,
-    PatientRef,
-    PlausibleDateTimeField,
-    PublicIdField,
-)
+from ivigtrack.api.fields import ApiModelSerializer, PatientRef, PlausibleDateTimeField, PublicIdField
+from ivigtrack.api.viewsets import ApiViewSet, Conflict, ListRetrieveMixin
 from patients.api import PatientBaseFilterSet, PatientBaseSerializer, patient_filterset
 from patients.api import PatientViewSet as PatientRecordViewSet
 
-from . import selectors, services
+from . import selectors
 from .models import ReviewFlag, RiskAssessment, Tier
+from .services import assessment as assessment_services
+from .services import flags as flag_services
 
 # --- shared shapes ---------------------------------------------------------------------------
 
@@ -187,7 +182,7 @@ class PatientViewSet(PatientRecordViewSet):
     def assess(self, request, id=None):
         """Assess the patient now, reconcile their flags, and return the current assessment."""
         patient = self.get_object()
-        assessment = services.patient_assess(patient, actor=request.user)
+        assessment = assessment_services.patient_assess(patient, actor=request.user)
         if assessment is None:
             raise AssessmentFailed()
         return Response(AssessmentDetailSerializer(assessment, context=self.get_serializer_context()).data)
@@ -215,7 +210,7 @@ class PatientViewSet(PatientRecordViewSet):
             raise serializers.ValidationError({"as_of": ["Before the patient's date of birth."]})
         if as_of > timezone.now() + timedelta(days=366):
             raise serializers.ValidationError({"as_of": ["At most one year ahead."]})
-        result = services.assess_at(patient, as_of)
+        result = assessment_services.assess_at(patient, as_of)
         self.audit_read(patient=patient, obj=patient, detail={"resource": "risk", "as_of": as_of.isoformat()})
         data = {**result.as_dict(), "patient": patient.public_id, "stored": False, "as_of": result.as_of}
         return Response(RiskResultSerializer(data).data)
@@ -340,9 +335,9 @@ class FlagViewSet(ListRetrieveMixin, ApiViewSet):
         parsed.is_valid(raise_exception=True)
         try:
             flag = service(flag=flag, actor=request.user, **parsed.validated_data, **extra)
-        except services.FlagConflict as exc:
+        except flag_services.FlagConflict as exc:
             raise Conflict(str(exc)) from exc
-        except services.FlagPermissionDenied as exc:
+        except flag_services.FlagPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from exc
         return self.output(self.reload(flag))
 
@@ -350,16 +345,16 @@ class FlagViewSet(ListRetrieveMixin, ApiViewSet):
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, id=None):
         """Someone is on it (open flags only)."""
-        return self._change(request, services.flag_acknowledge, FlagAcknowledgeSerializer)
+        return self._change(request, flag_services.flag_acknowledge, FlagAcknowledgeSerializer)
 
     @extend_schema(request=FlagSnoozeSerializer, responses={200: FlagSerializer, 409: None})
     @action(detail=True, methods=["post"])
     def snooze(self, request, id=None):
         """Hide until ``until``; it comes back then, or at once if its kind escalates."""
-        return self._change(request, services.flag_snooze, FlagSnoozeSerializer)
+        return self._change(request, flag_services.flag_snooze, FlagSnoozeSerializer)
 
     @extend_schema(request=FlagResolveSerializer, responses={200: FlagSerializer, 409: None})
     @action(detail=True, methods=["post"])
     def resolve(self, request, id=None):
         """Close the flag. Only a clinician closes a haematology review."""
-        return self._change(request, services.flag_resolve, FlagResolveSerializer)
+        return self._change(request, flag_services.flag_resolve, FlagResolveSerializer)

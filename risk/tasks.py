@@ -36,7 +36,7 @@ def dispatch(task, *args, **kwargs) -> None:
 
 @shared_task(name="risk.tasks.assess_patient", acks_late=True)
 def assess_patient(patient_id: int) -> int | None:
-    from .services import patient_assess
+    from risk.services.assessment import patient_assess
 
     assessment = patient_assess(patient_id)
     return assessment.score if assessment else None
@@ -45,7 +45,7 @@ def assess_patient(patient_id: int) -> int | None:
 @shared_task(name="risk.tasks.sweep")
 def sweep(full: bool = True, trigger: str = "beat") -> int:
     """Split active patients into chunks and fan them out; returns the SweepRun id."""
-    from .services import sweep_start
+    from risk.services.sweep import sweep_start
 
     run, chunks = sweep_start(full=full, trigger=trigger)
     for chunk in chunks:
@@ -56,9 +56,9 @@ def sweep(full: bool = True, trigger: str = "beat") -> int:
 
 @shared_task(name="risk.tasks.sweep_chunk", acks_late=True)
 def sweep_chunk(run_id: int, patient_ids: list[int], as_of: str | None = None) -> dict:
-    from .services import sweep_chunk as run_chunk
+    from risk.services.sweep import sweep_chunk_run
 
-    outcome = run_chunk(run_id, patient_ids, as_of=datetime.fromisoformat(as_of) if as_of else None)
+    outcome = sweep_chunk_run(run_id, patient_ids, as_of=datetime.fromisoformat(as_of) if as_of else None)
     return {"patients": outcome.patients, "errors": outcome.errors}
 
 

@@ -32,7 +32,7 @@ from ivigtrack.paging import window_page
 from patients.forms import PatientSearchForm
 from patients.views import patient_url, staff_patient, with_symptom_labels
 
-from . import charts, services, tasks
+from . import charts, tasks
 from .forms import AcknowledgeForm, ResolveForm, SnoozeForm, WorklistFilterForm
 from .models import UNRESOLVED, Notification, ReviewFlag, RiskAssessment
 from .selectors import (
@@ -44,6 +44,8 @@ from .selectors import (
     recent_sweeps,
 )
 from .selectors import worklist as worklist_flags
+from .services import assessment as assessment_services
+from .services import flags as flag_services
 
 WORKLIST_PAGE = 50
 PATIENTS_PAGE = 25
@@ -158,10 +160,10 @@ def _flag_action(request: HttpRequest, flag_id, form_class, act, done: str) -> H
         return _flag_response(request, flag, error=errors)
     try:
         flag = act(flag, form)
-    except services.FlagConflict as exc:
+    except flag_services.FlagConflict as exc:
         flag = flag_scope(request.user).get(pk=flag.pk)
         return _flag_response(request, flag, error=str(exc))
-    except services.FlagPermissionDenied as exc:
+    except flag_services.FlagPermissionDenied as exc:
         return _flag_response(request, flag, error=str(exc))
     except ValidationError as exc:
         return _flag_response(request, flag, error=" ".join(exc.messages))
@@ -180,13 +182,13 @@ def _flag_action_form(request: HttpRequest, flag: ReviewFlag, form) -> HttpRespo
     its own. Both post to the same URL and come back to where they were opened from."""
     title, verb, url_name = FLAG_FORMS[type(form)]
     try:
-        services.require_clinician(request.user, verb.lower())
-    except services.FlagPermissionDenied as exc:
+        flag_services.require_clinician(request.user, verb.lower())
+    except flag_services.FlagPermissionDenied as exc:
         raise PermissionDenied(str(exc)) from exc
     from_patient = request.GET.get("context") == "patient"
     audit_record(actor=request.user, action="flag.view", obj=flag, detail={"form": verb.lower()})
     context = {
-        "refusal": services.flag_refusal(flag, verb.lower()),
+        "refusal": flag_services.flag_refusal(flag, verb.lower()),
         "flag": flag,
         "form": form,
         "title": title,
@@ -208,7 +210,9 @@ def flag_acknowledge(request: HttpRequest, flag_id) -> HttpResponse:
         request,
         flag_id,
         AcknowledgeForm,
-        lambda flag, form: services.flag_acknowledge(flag=flag, actor=request.user, note=form.cleaned_data["note"]),
+        lambda flag, form: flag_services.flag_acknowledge(
+            flag=flag, actor=request.user, note=form.cleaned_data["note"]
+        ),
         "Acknowledged.",
     )
 
@@ -222,7 +226,7 @@ def flag_snooze(request: HttpRequest, flag_id) -> HttpResponse:
         request,
         flag_id,
         SnoozeForm,
-        lambda flag, form: services.flag_snooze(
+        lambda flag, form: flag_services.flag_snooze(
             flag=flag, actor=request.user, until=form.until(), note=form.cleaned_data["note"]
         ),
         "Snoozed.",
@@ -238,7 +242,7 @@ def flag_resolve(request: HttpRequest, flag_id) -> HttpResponse:
         request,
         flag_id,
         ResolveForm,
-        lambda flag, form: services.flag_resolve(
+        lambda flag, form: flag_services.flag_resolve(
             flag=flag, actor=request.user, resolution=form.cleaned_data["resolution"], note=form.cleaned_data["note"]
         ),
         "Resolved.",
@@ -361,7 +365,7 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
 def patient_reassess(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     before = current_assessment(patient)
-    assessment = services.patient_assess(patient, actor=request.user)
+    assessment = assessment_services.patient_assess(patient, actor=request.user)
     if assessment is None:
         messages.error(request, "The assessment could not be made; see the sweep status page for errors.")
     elif before is not None and assessment.pk == before.pk:

@@ -1,7 +1,13 @@
-"""Shared fixtures: the personas every permission test uses (healthchecks style).
+"""Shared fixtures: the personas every permission test uses (healthchecks style), and their
+clients: ``*_api`` authenticate with a token (REST and FHIR), ``*_client`` are logged-in
+browsers (pages).
 
 carol (clinician), nina (nurse), pat (a patient with a record), quinn (another patient),
-and the anonymous client.
+root (a superuser), and the anonymous client.
+
+Tasks that services enqueue on commit run in-process (settings_test: CELERY_TASK_ALWAYS_EAGER),
+so no test leaves tasks in the real Redis broker with no worker to take them; the worker
+tests switch it off and start a worker of their own.
 """
 
 from __future__ import annotations
@@ -10,8 +16,10 @@ from datetime import date
 
 import pytest
 from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
 
 from patients import services as patient_services
+from tests import factories
 
 
 @pytest.fixture
@@ -89,3 +97,79 @@ def _seeded_products_in_transactional_tests(request):
     from django.apps import apps
 
     importlib.import_module("infusions.migrations.0002_seed_products").seed(apps, None)
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user("root", "clinician", is_superuser=True, is_staff=True)
+
+
+# --- clients ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def anon():
+    return APIClient()
+
+
+@pytest.fixture
+def as_user():
+    return factories.token_client
+
+
+@pytest.fixture
+def carol_api(clinician_carol):
+    return factories.token_client(clinician_carol)
+
+
+@pytest.fixture
+def nina_api(nurse_nina):
+    return factories.token_client(nurse_nina)
+
+
+@pytest.fixture
+def pat_api(patient_pat):
+    return factories.token_client(patient_pat.user)
+
+
+@pytest.fixture
+def quinn_api(patient_quinn):
+    return factories.token_client(patient_quinn.user)
+
+
+@pytest.fixture
+def admin_api(admin_user):
+    return factories.token_client(admin_user)
+
+
+@pytest.fixture
+def carol_client(clinician_carol):
+    return factories.session_client(clinician_carol)
+
+
+@pytest.fixture
+def nina_client(nurse_nina):
+    return factories.session_client(nurse_nina)
+
+
+@pytest.fixture
+def pat_client(patient_pat):
+    return factories.session_client(patient_pat.user)
+
+
+@pytest.fixture
+def quinn_client(patient_quinn):
+    return factories.session_client(patient_quinn.user)
+
+
+# --- rows on demand ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_flag(db):
+    return factories.make_flag
+
+
+@pytest.fixture
+def make_assessment(db):
+    return factories.make_assessment

@@ -1,74 +1,14 @@
-"""API test fixtures: token clients for the personas of tests/conftest.py, and a small world.
-
-Tasks that services enqueue on commit run in-process here (CELERY_TASK_ALWAYS_EAGER): an API
-test must never leave tasks in the real Redis broker with no worker to take them.
-"""
+"""The API's small world: one record of every kind for quinn, the patient pat must never see."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from infusions import services as infusion_services
 from patients import services as patient_services
-from risk.models import ReviewFlag
-
-NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _eager_tasks(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-
-
-@pytest.fixture
-def anon():
-    return APIClient()
-
-
-def token_client(user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
-
-
-@pytest.fixture
-def as_user():
-    return token_client
-
-
-@pytest.fixture
-def carol_api(clinician_carol):
-    return token_client(clinician_carol)
-
-
-@pytest.fixture
-def nina_api(nurse_nina):
-    return token_client(nurse_nina)
-
-
-@pytest.fixture
-def pat_api(patient_pat):
-    return token_client(patient_pat.user)
-
-
-@pytest.fixture
-def quinn_api(patient_quinn):
-    return token_client(patient_quinn.user)
-
-
-@pytest.fixture
-def admin_user(make_user):
-    return make_user("root", "clinician", is_superuser=True, is_staff=True)
-
-
-@pytest.fixture
-def admin_api(admin_user):
-    return token_client(admin_user)
+from tests.factories import make_urgent_flag
 
 
 @pytest.fixture
@@ -117,29 +57,8 @@ def quinn_records(patient_quinn, clinician_carol, product):
             actor=actor, patient=patient_quinn, category="diuretic", drug="furosemide", start_date=date(2024, 1, 1)
         ),
     }
-    from risk.services import patient_assess
+    from risk.services.assessment import patient_assess
 
     records["assessments"] = patient_assess(patient_quinn)
-    records["flags"] = make_flag(patient_quinn)
+    records["flags"] = make_urgent_flag(patient_quinn)
     return records
-
-
-def make_flag(patient, *, kind="hematology_review", rule="HEM-URGENT", priority="urgent", status="open", **extra):
-    """A flag as the sweep would raise it (tests of the flag endpoints need one on demand)."""
-    from django.utils import timezone
-
-    rank = {"emergency": 0, "urgent": 1, "routine": 2}[priority]
-    now = timezone.now()
-    return ReviewFlag.objects.create(
-        patient=patient,
-        kind=kind,
-        rule=rule,
-        priority=priority,
-        priority_rank=rank,
-        status=status,
-        reason=f"{rule} for the test.",
-        evidence={"test": True},
-        raised_at=now,
-        due_at=now,
-        **extra,
-    )

@@ -9,9 +9,8 @@ from django.utils import timezone
 
 from ivigtrack.audit.models import AuditEvent
 from risk.models import ReviewFlag, RiskAssessment
-from risk.services import patient_assess
-
-from .conftest import make_flag
+from risk.services.assessment import patient_assess
+from tests.factories import make_urgent_flag as make_flag
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 
 from ivigtrack.audit.models import AuditEvent
 from patients.models import Patient, WeightMeasurement
-from risk.services import patient_assess
+from risk.services.assessment import patient_assess
 
 from . import payloads
 

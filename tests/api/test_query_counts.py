@@ -8,9 +8,8 @@ import pytest
 
 from patients.models import Patient
 from risk.models import ReviewFlag
-from risk.services import process_patients
-
-from .conftest import make_flag
+from risk.services.assessment import process_patients
+from tests.factories import make_urgent_flag as make_flag
 
 pytestmark = pytest.mark.django_db
 

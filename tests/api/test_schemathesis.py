@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from .conftest import make_flag, token_client
+from tests.factories import make_urgent_flag as make_flag
+from tests.factories import token_client
 
 MAX_EXAMPLES = 12
 
@@ -35,7 +36,7 @@ WORLD: dict[str, str] = {}
 @pytest.fixture
 def staff_headers(db, clinician_carol, patient_pat, quinn_records):
     """A small world (two patients, one record of every kind, flags) and carol's token."""
-    from risk.services import patient_assess
+    from risk.services.assessment import patient_assess
 
     patient_assess(patient_pat)
     make_flag(patient_pat, kind="clotting_studies", rule="CLOT-BASELINE", priority="routine")

@@ -16,9 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
-from risk.services import sweep_inline
-
-from .conftest import token_client
+from risk.services.sweep import sweep_inline
+from tests.factories import token_client
 
 pytestmark = pytest.mark.django_db
 

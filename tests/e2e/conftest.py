@@ -26,12 +26,6 @@ PASSWORD = "correct-horse-battery"  # the personas' password (tests/conftest.py)
 
 
 @pytest.fixture(autouse=True)
-def eager_tasks(settings):
-    # Process-wide, so the live server thread runs the on-commit tasks in-process too.
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-
-
-@pytest.fixture(autouse=True)
 def seeded_products(transactional_db):
     """The products the seed migration adds. Transactional tests flush every table afterwards,
     so each browser test puts them back (the migration's own function, idempotent)."""

@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from risk.models import ReviewFlag
-from risk.services import patient_assess
+from risk.services.assessment import patient_assess
 from tests.pages.records import full_history
 
 from .conftest import log_in

@@ -19,10 +19,10 @@ import redis
 from django.db import connection
 from django.utils import timezone
 
+from demo.synthetic import generate
 from patients import services as patient_services
 from risk.models import Notification, ReviewFlag, RiskAssessment, SweepRun
-from risk.services import sweep_inline
-from risk.synthetic import generate
+from risk.services.sweep import sweep_inline
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 ROOT = Path(__file__).resolve().parents[2]

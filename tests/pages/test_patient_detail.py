@@ -13,7 +13,7 @@ from django.utils import timezone
 from ivigtrack.audit.models import AuditEvent
 from patients import services as patient_services
 from risk import charts
-from risk.services import patient_assess
+from risk.services.assessment import patient_assess
 
 from .records import full_history
 

@@ -10,27 +10,17 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
+from demo import vignettes
+from demo.synthetic import generate
 from ivigtrack.audit.models import AuditEvent
 from patients import services as patient_services
-from risk import demo
 from risk.models import ReviewFlag, RiskAssessment, SweepRun
-from risk.services import (
-    FlagConflict,
-    flag_acknowledge,
-    flag_resolve,
-    flag_snooze,
-    process_patients,
-    sweep_inline,
-)
+from risk.services.assessment import process_patients
+from risk.services.flags import FlagConflict, flag_acknowledge, flag_resolve, flag_snooze
+from risk.services.sweep import sweep_inline
 from risk.snapshot import load_snapshots
-from risk.synthetic import generate
 
-CLOCK = demo.VIGNETTE_CLOCK
-
-
-@pytest.fixture(autouse=True)
-def eager(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+CLOCK = vignettes.VIGNETTE_CLOCK
 
 
 @pytest.mark.django_db
@@ -84,7 +74,7 @@ def test_one_bad_patient_is_skipped_not_fatal(monkeypatch):
 @pytest.mark.django_db
 def test_panel_resolves_clot_event_and_escalation_in_place(clinician_carol, nurse_nina):
     with time_machine.travel(CLOCK, tick=False):
-        patient = demo.v16(clinician_carol, CLOCK)
+        patient = vignettes.v16(clinician_carol, CLOCK)
         sweep_inline(full=True)
         flag = ReviewFlag.objects.get(patient=patient, kind="clotting_studies")
         assert flag.rule == "CLOT-EVENT"
@@ -111,7 +101,7 @@ def test_panel_resolves_clot_event_and_escalation_in_place(clinician_carol, nurs
 @pytest.mark.django_db
 def test_routine_flag_escalates_to_urgent_in_place(clinician_carol):
     with time_machine.travel(CLOCK, tick=False):
-        patient = demo.v07(clinician_carol, CLOCK)
+        patient = vignettes.v07(clinician_carol, CLOCK)
         sweep_inline(full=True)
         flag = ReviewFlag.objects.get(patient=patient, kind="clotting_studies", status="open")
         assert (flag.rule, flag.priority) == ("CLOT-BASELINE", "routine")
@@ -130,7 +120,7 @@ def test_routine_flag_escalates_to_urgent_in_place(clinician_carol):
 @pytest.mark.django_db
 def test_snooze_expires_and_flag_returns(clinician_carol):
     with time_machine.travel(CLOCK, tick=False):
-        patient = demo.v07(clinician_carol, CLOCK)
+        patient = vignettes.v07(clinician_carol, CLOCK)
         sweep_inline(full=True)
         flag = ReviewFlag.objects.get(patient=patient, kind="clotting_studies", status="open")
         flag_snooze(flag=flag, actor=clinician_carol, until=CLOCK + timedelta(days=2), note="panel booked")
@@ -146,7 +136,7 @@ def test_snooze_expires_and_flag_returns(clinician_carol):
 @pytest.mark.django_db
 def test_haematology_review_done_yesterday_suppresses_routine_review(clinician_carol):
     with time_machine.travel(CLOCK, tick=False):
-        patient = demo.v07(clinician_carol, CLOCK)
+        patient = vignettes.v07(clinician_carol, CLOCK)
         patient_services.condition_add(
             actor=clinician_carol, patient=patient, code="thrombophilia", onset_date=CLOCK.date() - timedelta(days=900)
         )
@@ -163,10 +153,10 @@ def test_haematology_review_done_yesterday_suppresses_routine_review(clinician_c
 
 @pytest.mark.django_db
 def test_nurse_acknowledges_but_cannot_resolve_or_snooze(clinician_carol, nurse_nina):
-    from risk.services import FlagPermissionDenied
+    from risk.services.flags import FlagPermissionDenied
 
     with time_machine.travel(CLOCK, tick=False):
-        patient = demo.v02(clinician_carol, CLOCK)
+        patient = vignettes.v02(clinician_carol, CLOCK)
         sweep_inline(full=True)
         hem = ReviewFlag.objects.get(patient=patient, kind="hematology_review", status="open")
         with pytest.raises(FlagPermissionDenied):
@@ -181,7 +171,7 @@ def test_nurse_acknowledges_but_cannot_resolve_or_snooze(clinician_carol, nurse_
 @pytest.mark.django_db
 def test_second_acknowledgement_gets_a_clear_message(clinician_carol, nurse_nina):
     with time_machine.travel(CLOCK, tick=False):
-        patient = demo.v16(clinician_carol, CLOCK)
+        patient = vignettes.v16(clinician_carol, CLOCK)
         alert = ReviewFlag.objects.get(patient=patient, kind="symptom_alert")
         stale_copy = ReviewFlag.objects.get(pk=alert.pk)
         flag_acknowledge(flag=alert, actor=nurse_nina)

@@ -7,34 +7,37 @@ queries and `bulk_create` are the reference. Same rows, same order, same stored 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 import time_machine
 
+from demo import vignettes
+from demo.synthetic import generate
 from itrs import engine, review
+from ivigtrack.bulk import COPY_FROM_ROWS
 from patients.models import Patient
-from risk import demo
 from risk.models import ReviewFlag, RiskAssessment
-from risk.services import (
-    COPY_FROM_ROWS,
+from risk.services.assessment import (
     INFUSION_RISK_WINDOW,
-    _new_assessment,
+    _assessment_values,
+    _fingerprint,
     process_patients,
     review_settings,
-    sweep_inline,
+    snapshot_inputs,
 )
+from risk.services.sweep import sweep_inline
 from risk.snapshot import _load_histories_orm, load_chunk, load_histories, load_snapshots
-from risk.synthetic import generate
 
-CLOCK = demo.VIGNETTE_CLOCK
+CLOCK = vignettes.VIGNETTE_CLOCK
 
 
 @pytest.fixture
 def clinic(clinician_carol):
     """Vignette patients (lines, events, symptoms, medications) and synthetic ones, at CLOCK."""
     with time_machine.travel(CLOCK, tick=False):
-        for build in demo.VIGNETTES.values():
+        for build in vignettes.VIGNETTES.values():
             build(clinician_carol, CLOCK)
         generate(COPY_FROM_ROWS + 20, seed=13, today=CLOCK.date())
     return sorted(Patient.objects.values_list("id", flat=True))
@@ -63,7 +66,7 @@ def test_one_statement_loader_reads_what_the_orm_loader_reads(clinic):
 
 @pytest.mark.django_db
 def test_one_statement_history_reads_what_the_orm_reads(clinic, clinician_carol):
-    from risk.services import flag_resolve
+    from risk.services.flags import flag_resolve
 
     with time_machine.travel(CLOCK, tick=False):
         sweep_inline(full=True)
@@ -89,13 +92,13 @@ def test_a_chunk_written_by_copy_stores_what_bulk_create_stores(clinic):
     outcome = process_patients(clinic, as_of=CLOCK)
     assert outcome.errors == 0 and outcome.assessments_changed == len(clinic)
 
-    # every stored field equals what the ORM path (_new_assessment + bulk_create) would store
+    # every stored field equals what the ORM path (one patient: RiskAssessment(...) + bulk_create) would store
     snapshots = load_snapshots(clinic, CLOCK)
     fields = [f.attname for f in RiskAssessment._meta.concrete_fields]
     generated = {"id", "public_id", "created_at", "updated_at"}
     for stored in RiskAssessment.objects.filter(patient_id__in=clinic):
         snapshot = snapshots[stored.patient_id]
-        expected = _new_assessment(stored.patient_id, engine.assess(snapshot, CLOCK), snapshot, CLOCK, None)
+        expected = _orm_assessment(stored.patient_id, engine.assess(snapshot, CLOCK), snapshot)
         for name in set(fields) - generated:
             assert getattr(stored, name) == getattr(expected, name), (stored.patient_id, name)
         assert stored.created_at and stored.public_id
@@ -118,3 +121,13 @@ def test_a_chunk_written_by_copy_stores_what_bulk_create_stores(clinic):
     # a second pass changes nothing
     again = process_patients(clinic, as_of=CLOCK + timedelta(minutes=1))
     assert (again.assessments_changed, again.flags_raised, again.flags_resolved) == (0, 0, 0)
+
+
+def _orm_assessment(pid: int, result, snapshot) -> RiskAssessment:
+    """A new assessment as the ORM branch of `_write_assessments` builds it (no COPY, no Encoded)."""
+    data = result.as_dict()
+    return RiskAssessment(
+        **_assessment_values(pid, result, data, CLOCK, None, _fingerprint(data)),
+        secondary=json.loads(json.dumps(result.secondary, default=str)),
+        inputs=snapshot_inputs(snapshot),
+    )

@@ -12,14 +12,15 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
+from demo import vignettes
 from infusions import services as infusion_services
 from infusions.models import Product
-from risk import demo
 from risk.models import ReviewFlag
-from risk.services import assess_at, sweep_inline
+from risk.services.assessment import assess_at
+from risk.services.sweep import sweep_inline
 
 pytestmark = pytest.mark.django_db
-CLOCK = demo.VIGNETTE_CLOCK
+CLOCK = vignettes.VIGNETTE_CLOCK
 REVIEW_KINDS = ("hematology_review", "clotting_studies")
 
 
@@ -27,12 +28,6 @@ REVIEW_KINDS = ("hematology_review", "clotting_studies")
 def frozen():
     with time_machine.travel(CLOCK, tick=False):
         yield CLOCK
-
-
-@pytest.fixture(autouse=True)
-def eager(settings):
-    # Writes enqueue re-assessment on commit; run those in-process, not into the real broker.
-    settings.CELERY_TASK_ALWAYS_EAGER = True
 
 
 def flags(patient) -> set[tuple[str, str]]:
@@ -47,7 +42,7 @@ def current(patient):
 
 
 def test_v01_pre_event_high_and_post_event_flags(frozen, clinician_carol):
-    patient = demo.v01(clinician_carol, CLOCK, event=True)
+    patient = vignettes.v01(clinician_carol, CLOCK, event=True)
     # Pre-event: the assessment an app would have made on day 8 (after the course, before the clot).
     pre = assess_at(patient, CLOCK - timedelta(days=3))
     assert (pre.score, pre.tier, pre.provisional) == (11, "high", False)
@@ -63,13 +58,13 @@ def test_v01_pre_event_high_and_post_event_flags(frozen, clinician_carol):
 
 
 def test_v01_panel_after_event_clears_clot_event(frozen, clinician_carol):
-    patient = demo.v01(clinician_carol, CLOCK, event=True, labs=True)
+    patient = vignettes.v01(clinician_carol, CLOCK, event=True, labs=True)
     sweep_inline(full=True)
     assert flags(patient) == {("hematology_review", "HEM-URGENT")}
 
 
 def test_v02_catheter_case(frozen, clinician_carol):
-    patient = demo.v02(clinician_carol, CLOCK, event=True)
+    patient = vignettes.v02(clinician_carol, CLOCK, event=True)
     pre = assess_at(patient, CLOCK - timedelta(days=1))
     assert (pre.score, pre.tier) == (6, "moderate")
     assert pre.components["vessel_injury"] == 2
@@ -81,12 +76,12 @@ def test_v02_catheter_case(frozen, clinician_carol):
 @pytest.mark.parametrize(
     ("builder", "score", "tier", "provisional", "expected_flags"),
     [
-        (demo.v04, 0, "low", False, set()),
-        (demo.v07, 5, "moderate", False, {("clotting_studies", "CLOT-BASELINE")}),
-        (demo.v10, 6, "moderate", False, {("clotting_studies", "CLOT-BASELINE")}),
-        (demo.v12, 2, "low", True, set()),
-        (demo.v15, 0, "low", False, set()),
-        (demo.v16, 1, "low", False, {("clotting_studies", "CLOT-EVENT")}),
+        (vignettes.v04, 0, "low", False, set()),
+        (vignettes.v07, 5, "moderate", False, {("clotting_studies", "CLOT-BASELINE")}),
+        (vignettes.v10, 6, "moderate", False, {("clotting_studies", "CLOT-BASELINE")}),
+        (vignettes.v12, 2, "low", True, set()),
+        (vignettes.v15, 0, "low", False, set()),
+        (vignettes.v16, 1, "low", False, {("clotting_studies", "CLOT-EVENT")}),
     ],
     ids=["V04", "V07", "V10", "V12", "V15", "V16"],
 )
@@ -99,7 +94,7 @@ def test_vignettes(frozen, clinician_carol, builder, score, tier, provisional, e
 
 
 def test_v12_missing_weight_is_named_and_flagged(frozen, clinician_carol):
-    patient = demo.v12(clinician_carol, CLOCK)
+    patient = vignettes.v12(clinician_carol, CLOCK)
     sweep_inline(full=True)
     assessment = current(patient)
     assert any("weight" in item for item in assessment.missing)
@@ -107,7 +102,7 @@ def test_v12_missing_weight_is_named_and_flagged(frozen, clinician_carol):
 
 
 def test_v15_future_administered_infusion_is_rejected(frozen, clinician_carol, nurse_nina):
-    patient = demo.v15(clinician_carol, CLOCK)
+    patient = vignettes.v15(clinician_carol, CLOCK)
     gamunex = Product.objects.get(name="Gamunex-C 10%")
     with pytest.raises(ValidationError) as err:
         infusion_services.infusion_record(
@@ -135,7 +130,7 @@ def test_v15_future_administered_infusion_is_rejected(frozen, clinician_carol, n
 
 
 def test_v16_symptom_alert_raised_at_once(frozen, clinician_carol):
-    patient = demo.v16(clinician_carol, CLOCK)
+    patient = vignettes.v16(clinician_carol, CLOCK)
     # Raised by the report itself, before any sweep.
     alert = ReviewFlag.objects.get(patient=patient, kind="symptom_alert")
     assert (alert.rule, alert.priority) == ("SYM-URGENT", "urgent")
@@ -144,7 +139,7 @@ def test_v16_symptom_alert_raised_at_once(frozen, clinician_carol):
 def test_v16_confirmed_dvt_raises_tier_and_haematology(frozen, clinician_carol):
     from patients import services as patient_services
 
-    patient = demo.v16(clinician_carol, CLOCK)
+    patient = vignettes.v16(clinician_carol, CLOCK)
     patient_services.thrombosis_event_record(
         actor=clinician_carol, patient=patient, kind="dvt", status="confirmed", diagnosed_on=CLOCK.date()
     )
@@ -154,6 +149,6 @@ def test_v16_confirmed_dvt_raises_tier_and_haematology(frozen, clinician_carol):
 
 
 def test_v10_sensitivity_steroid_started_100_days_ago(frozen, clinician_carol):
-    patient = demo.v10(clinician_carol, CLOCK, steroid_days=100)
+    patient = vignettes.v10(clinician_carol, CLOCK, steroid_days=100)
     result = assess_at(patient, CLOCK)
     assert result.score == 5 and next(f for f in result.factors if f.code == "P8").points == 1

@@ -7,7 +7,7 @@ import sys
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from risk.services import sweep_inline, sweep_patient_ids
+from risk.services.sweep import sweep_inline, sweep_patient_ids
 
 
 class Command(BaseCommand):

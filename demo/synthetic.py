@@ -16,10 +16,11 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from infusions.models import Infusion, MedicationCourse, Product, Regimen
+from ivigtrack.bulk import copy_rows
 from patients.models import Condition, LabResult, Patient, ThrombosisEvent, VascularAccess, WeightMeasurement
 
 GIVEN_F = [
@@ -105,22 +106,6 @@ CONDITIONS = [
 
 def _utc(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour, 0), tzinfo=UTC)
-
-
-def _copy(model, columns: list[str], rows: list[tuple]) -> None:
-    """COPY rows into the model's table on PostgreSQL; bulk_create elsewhere."""
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        table = model._meta.db_table
-        connection.ensure_connection()
-        with connection.connection.cursor() as cursor:
-            with cursor.copy(f'COPY "{table}" ({", ".join(columns)}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
-    else:
-        objs = [model(**dict(zip(columns, row, strict=True))) for row in rows]
-        model.objects.bulk_create(objs, batch_size=1000)
 
 
 def generate(
@@ -368,17 +353,17 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
             course += timedelta(days=interval)
 
     Regimen.objects.bulk_create(regimen_objs, batch_size=1000)
-    _copy(
+    copy_rows(
         WeightMeasurement,
         ["public_id", "created_at", "updated_at", "patient_id", "weight_kg", "measured_on", "is_current"],
         weights,
     )
-    _copy(
+    copy_rows(
         Condition,
         ["public_id", "created_at", "updated_at", "patient_id", "code", "onset_date", "resolved_date", "note"],
         conditions,
     )
-    _copy(
+    copy_rows(
         VascularAccess,
         [
             "public_id",
@@ -394,7 +379,7 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
         ],
         accesses,
     )
-    _copy(
+    copy_rows(
         ThrombosisEvent,
         [
             "public_id",
@@ -409,7 +394,7 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
         ],
         events,
     )
-    _copy(
+    copy_rows(
         MedicationCourse,
         [
             "public_id",
@@ -428,7 +413,7 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
         ],
         meds,
     )
-    _copy(
+    copy_rows(
         LabResult,
         [
             "public_id",
@@ -446,7 +431,7 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
         ],
         labs,
     )
-    _copy(
+    copy_rows(
         Infusion,
         [
             "public_id",

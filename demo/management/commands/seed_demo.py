@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from demo import synthetic, vignettes
 from patients.models import Patient
-from risk import demo, synthetic
 
 DEMO_USERS = [
     # username, password, role, first, last
@@ -48,7 +48,7 @@ class Command(BaseCommand):
         self._vignettes(users)
         self._synthetic(DEMO_SYNTHETIC, seed=7, prefix="DEMO-")
         if not no_sweep:
-            from risk.services import sweep_inline
+            from risk.services.sweep import sweep_inline
 
             run = sweep_inline(full=True, trigger="command")
             self.stdout.write(f"Review sweep: {run.patients} patients, {run.flags_raised} flags raised.")
@@ -75,7 +75,7 @@ class Command(BaseCommand):
     def _vignettes(self, users) -> None:
         clock = timezone.now()
         actor = users["clinician"]
-        for code, build in demo.VIGNETTES.items():
+        for code, build in vignettes.VIGNETTES.items():
             mrn = f"DEMO-{code}"
             if Patient.objects.filter(mrn=mrn).exists():
                 continue

@@ -18,9 +18,8 @@ from fhir.resources.R4B.riskassessment import RiskAssessment
 from infusions.services import infusion_record
 from ivigtrack.audit.models import AuditEvent
 from patients.services import lab_record
-from risk.services import patient_assess
-
-from .conftest import make_flag
+from risk.services.assessment import patient_assess
+from tests.factories import make_urgent_flag as make_flag
 
 pytestmark = pytest.mark.django_db
 

@@ -33,8 +33,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from infusions.selectors import infusion_scope
-from ivigtrack.api_common import API_AUTHENTICATION, RolePermission, is_staff_user, parse_uuid
-from ivigtrack.api_errors import exception_handler as api_exception_handler
+from ivigtrack.api.auth import API_AUTHENTICATION
+from ivigtrack.api.errors import exception_handler as api_exception_handler
+from ivigtrack.api.fields import parse_uuid
+from ivigtrack.api.permissions import RolePermission, is_staff_user
 from ivigtrack.audit.services import audit_record
 from patients.labs import LABS
 from patients.models import LabResult

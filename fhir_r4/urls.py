@@ -1,9 +1,9 @@
-"""/fhir/ routes (read-only FHIR R4 view of the safety layer; see ivigtrack/fhir.py)."""
+"""/fhir/ routes (read-only FHIR R4 view of the safety layer; see fhir_r4/views.py)."""
 
 from django.urls import path
 
-from ivigtrack.api_common import open_to_api_auth
-from ivigtrack.fhir import TYPES, CapabilityView, FhirReadView, FhirSearchView
+from fhir_r4.views import TYPES, CapabilityView, FhirReadView, FhirSearchView
+from ivigtrack.api.viewsets import open_to_api_auth
 
 app_name = "fhir"
 urlpatterns = open_to_api_auth(

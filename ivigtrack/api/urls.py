@@ -1,7 +1,7 @@
 """/api/ routes: REST API v1 (``/api/v1/...``), the token endpoint, the OpenAPI schema and the
 Swagger UI (served from drf-spectacular-sidecar's static files: works offline).
 
-Mounted at ``path("api/", include("ivigtrack.api_urls"))``. Every view here authenticates
+Mounted at ``path("api/", include("ivigtrack.api.urls"))``. Every view here authenticates
 through DRF (token or session), so they are exempt from LoginRequiredMiddleware, which would
 otherwise redirect a token client to the login page.
 """
@@ -11,7 +11,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from infusions.api import InfusionViewSet, MedicationViewSet, ProductViewSet, RegimenViewSet
-from ivigtrack.api_common import API_AUTHENTICATION, TokenView, open_to_api_auth
+from ivigtrack.api.auth import API_AUTHENTICATION, TokenView
+from ivigtrack.api.viewsets import open_to_api_auth
 from patients.api import (
     ConditionViewSet,
     LabResultViewSet,

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DemoConfig(AppConfig):
+    """The demo clinic, the vignette patients and the synthetic generator (``seed_demo``)."""
+
+    name = "demo"
