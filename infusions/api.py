@@ -35,15 +35,15 @@ def product_scope(user):
     return Product.objects.all().order_by("name", "id")
 
 
-def regimen_scope(user):
+def api_regimen_scope(user):
     return selectors.regimen_scope(user).order_by("-start_date", "-id")
 
 
-def infusion_scope(user):
+def api_infusion_scope(user):
     return selectors.infusion_scope(user).select_related("regimen", "vascular_access").order_by("-started_at", "-id")
 
 
-def medication_scope(user):
+def api_medication_scope(user):
     return selectors.medication_scope(user).order_by("-start_date", "-id")
 
 
@@ -173,7 +173,7 @@ class RegimenViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     filterset_class = patient_filterset("RegimenFilterSet", Regimen)
 
     def get_queryset(self):
-        return regimen_scope(self.request.user)
+        return api_regimen_scope(self.request.user)
 
     def perform_create(self, data):
         return services.regimen_create(actor=self.request.user, **data)
@@ -192,7 +192,7 @@ class InfusionSerializer(ApiModelSerializer):
 
     id = PublicIdField()
     patient = patient_ref(required=False)
-    regimen = ScopedRef(regimen_scope, "regimen", required=False, allow_null=True)
+    regimen = ScopedRef(api_regimen_scope, "regimen", required=False, allow_null=True)
     product = product_ref(required=False, help_text="Default: the regimen's product.")
     product_name = serializers.CharField(source="product.name", read_only=True)
     vascular_access = ScopedRef(vascular_access_scope, "vascular access", required=False, allow_null=True)
@@ -251,7 +251,7 @@ class InfusionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     )
 
     def get_queryset(self):
-        return infusion_scope(self.request.user)
+        return api_infusion_scope(self.request.user)
 
     def perform_create(self, data):
         user = self.request.user
@@ -312,7 +312,7 @@ class MedicationViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet)
     )
 
     def get_queryset(self):
-        return medication_scope(self.request.user)
+        return api_medication_scope(self.request.user)
 
     def perform_create(self, data):
         return services.medication_record(actor=self.request.user, **data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from patients.forms import Form, ServiceForm, date_field, datetime_field
+from ivigtrack.web.forms import Form, ServiceForm, date_field, datetime_field
 from patients.models import Patient
 
 from .models import PREDNISOLONE_EQUIVALENT, Infusion, MedicationCourse, Regimen

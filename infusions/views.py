@@ -3,8 +3,6 @@ medication courses; the portal's home, infusion log and history."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -13,27 +11,15 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from ivigtrack.decorators import clinician_required, patient_required
-from patients.forms import add_service_errors, now_local_input
-from patients.views import (
-    bound,
-    no_record,
-    portal_patient,
-    record_form,
-    staff_form_view,
-    staff_patient,
-    with_symptom_labels,
-)
+from ivigtrack.web.decorators import patient_required
+from ivigtrack.web.forms import add_service_errors, now_local_input
+from ivigtrack.web.views import bound, clinician_form_view, staff_form_view
+from patients.pages import no_record, patient_record_form, portal_patient, staff_patient, with_symptom_labels
 
 from . import services
 from .forms import InfusionForm, MedicationForm, PortalInfusionForm, RegimenForm
 from .models import PREDNISOLONE_EQUIVALENT, Infusion, Regimen
 from .selectors import next_planned_course
-
-
-def clinician_form_view(view: Callable) -> Callable:
-    return never_cache(clinician_required(sensitive_post_parameters()(view)))
-
 
 # --- regimens (clinicians only) ------------------------------------------------------------
 
@@ -42,7 +28,7 @@ def clinician_form_view(view: Callable) -> Callable:
 def regimen_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     form = RegimenForm(bound(request), initial={"indication": patient.diagnosis, "start_date": timezone.localdate()})
-    return record_form(
+    return patient_record_form(
         request,
         patient=patient,
         form=form,
@@ -57,7 +43,7 @@ def regimen_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     regimen = get_object_or_404(patient.regimens, public_id=record_id)
     form = RegimenForm(bound(request), instance=regimen)
-    return record_form(
+    return patient_record_form(
         request,
         patient=patient,
         form=form,
@@ -82,7 +68,7 @@ def infusion_add(request: HttpRequest, patient_id) -> HttpResponse:
     if len(active) == 1:
         initial.update(regimen=active[0], product=active[0].product)
     form = InfusionForm(bound(request), initial=initial, patient=patient)
-    return record_form(
+    return patient_record_form(
         request,
         patient=patient,
         form=form,
@@ -105,7 +91,7 @@ def infusion_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
             data = {**data, "product": data["regimen"].product}
         return services.infusion_update(actor=request.user, infusion=infusion, **data)
 
-    return record_form(
+    return patient_record_form(
         request,
         patient=patient,
         form=form,
@@ -122,7 +108,7 @@ def infusion_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
 def medication_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     form = MedicationForm(bound(request), initial={"start_date": timezone.localdate()})
-    return record_form(
+    return patient_record_form(
         request,
         patient=patient,
         form=form,
@@ -138,7 +124,7 @@ def medication_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse
     patient = staff_patient(request, patient_id)
     course = get_object_or_404(patient.medications, public_id=record_id)
     form = MedicationForm(bound(request), instance=course)
-    return record_form(
+    return patient_record_form(
         request,
         patient=patient,
         form=form,

@@ -85,7 +85,7 @@ def own_or_given_patient(user, given: Patient | None) -> Patient:
 # --- filters ---------------------------------------------------------------------------------
 
 
-class PatientFilterSet(django_filters.FilterSet):
+class ByPatientFilterSet(django_filters.FilterSet):
     """``?patient=<uuid>``: a patient outside the caller's scope is a 404, never an empty list."""
 
     patient = django_filters.UUIDFilter(method="filter_patient", label="Patient id (UUID)")
@@ -102,7 +102,7 @@ def patient_filterset(name: str, model, filters: dict | None = None, *, date_fie
     extra = dict(filters or {})
     if date_field:
         extra.update(date_range_filters(date_field))
-    return filterset(name, model, extra, base=PatientFilterSet)
+    return filterset(name, model, extra, base=ByPatientFilterSet)
 
 
 # --- patients ----------------------------------------------------------------------------------
@@ -211,7 +211,10 @@ class PatientBaseFilterSet(django_filters.FilterSet):
         )
 
 
-class PatientViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+class PatientBaseViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+    """The patient record without its risk; ``risk.api.PatientViewSet`` (the one routed at
+    ``patients/``) adds the risk."""
+
     resource = "patient"
     serializer_class = PatientBaseSerializer
     write_roles = {"clinician"}

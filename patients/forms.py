@@ -1,16 +1,16 @@
 """Page forms for patient records.
 
 Forms only shape input: labels, widgets and choices come from the models; the services
-validate against stored data and save. A service's ValidationError names its fields, and
-`add_service_errors` puts each message on the matching form field.
+validate against stored data and save (see ``ivigtrack.web.forms`` for the base forms and
+how a service's errors reach the fields).
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.utils import timezone
+
+from ivigtrack.web.forms import Form, ServiceForm, date_field, datetime_field, decimal_field
 
 from . import labs as lab_catalogue
 from . import symptoms as symptom_catalogue
@@ -25,100 +25,11 @@ from .models import (
     VascularAccess,
 )
 
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format=DATETIME_FORMAT)
-
-
-def date_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateField:
-    return forms.DateField(label=label, required=required, help_text=help_text, widget=DateInput())
-
-
-def datetime_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=label,
-        required=required,
-        help_text=help_text,
-        widget=DateTimeInput(),
-        input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
-    )
-
-
-def now_local_input() -> str:
-    """The current minute in the clinic's zone, as a datetime-local value."""
-    return timezone.localtime().strftime(DATETIME_FORMAT)
-
-
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: each message on its field when the form
-    has that field, otherwise at the top of the form (named, so it is still clear)."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        if name in form.fields:
-            form.add_error(name, errors)
-            continue
-        prefix = "" if name == NON_FIELD_ERRORS else f"{name.replace('_', ' ').capitalize()}: "
-        for error in errors:
-            for message in error.messages:
-                form.add_error(None, f"{prefix}{message}")
-
-
-class PlainLabels:
-    """Labels without Django's trailing colon (the field groups read better without it)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-
-class Form(PlainLabels, forms.Form):
-    pass
-
-
-class ServiceForm(PlainLabels, forms.ModelForm):
-    """A ModelForm for labels, widgets and choices only.
-
-    The model's full_clean (and so the instance) is left to the service: editing never
-    mutates the stored object before the service has compared old and new values.
-    """
-
-    def _post_clean(self) -> None:
-        pass
-
-    def service_data(self) -> dict:
-        return dict(self.cleaned_data)
-
-
-def _decimal(label: str, bounds: tuple[float, float], *, required: bool, unit: str, places: int = 1):
-    return forms.DecimalField(
-        label=label,
-        required=required,
-        min_value=bounds[0],
-        max_value=bounds[1],
-        decimal_places=places,
-        help_text=f"{bounds[0]}–{bounds[1]} {unit}.",
-    )
-
-
 # --- patient -----------------------------------------------------------------------------
 
 
 class PatientForm(ServiceForm):
-    height_cm = _decimal("Height (cm)", HEIGHT_RANGE_CM, required=False, unit="cm")
+    height_cm = decimal_field("Height (cm)", HEIGHT_RANGE_CM, required=False, unit="cm")
     date_of_birth = date_field("Date of birth")
 
     class Meta:
@@ -148,7 +59,7 @@ class PatientForm(ServiceForm):
 
 
 class PatientCreateForm(PatientForm):
-    weight_kg = _decimal("Weight (kg)", WEIGHT_RANGE_KG, required=False, unit="kg")
+    weight_kg = decimal_field("Weight (kg)", WEIGHT_RANGE_KG, required=False, unit="kg")
     weight_measured_on = date_field("Weight measured on", required=False, help_text="Defaults to today.")
 
     class Meta(PatientForm.Meta):
@@ -162,17 +73,8 @@ class PatientCreateForm(PatientForm):
 
 
 class WeightForm(Form):
-    weight_kg = _decimal("Weight (kg)", WEIGHT_RANGE_KG, required=True, unit="kg")
+    weight_kg = decimal_field("Weight (kg)", WEIGHT_RANGE_KG, required=True, unit="kg")
     measured_on = date_field("Measured on")
-
-
-class PatientSearchForm(Form):
-    q = forms.CharField(label="Search", required=False, max_length=100, help_text="Name or MRN")
-    tier = forms.ChoiceField(
-        label="Risk tier",
-        required=False,
-        choices=[("", "Any"), ("low", "Low"), ("moderate", "Moderate"), ("high", "High"), ("none", "Not assessed")],
-    )
 
 
 # --- history records -----------------------------------------------------------------------

@@ -8,9 +8,6 @@ from the login and never reads an id for it from the URL.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -21,10 +18,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from ivigtrack.decorators import patient_required, staff_required
+from ivigtrack.web.decorators import patient_required, staff_required
+from ivigtrack.web.forms import add_service_errors, now_local_input
+from ivigtrack.web.views import bound, staff_form_view
 
 from . import services
-from . import symptoms as symptom_catalogue
 from .forms import (
     ConditionForm,
     LabForm,
@@ -35,69 +33,9 @@ from .forms import (
     ThrombosisEventForm,
     VascularAccessForm,
     WeightForm,
-    add_service_errors,
     lab_units,
-    now_local_input,
 )
-from .models import Patient
-from .selectors import patient_for_user, patient_scope
-
-# --- shared helpers (also used by the infusion pages) --------------------------------------
-
-
-def bound(request: HttpRequest):
-    """The POST data for a form on a POST (even an empty one), None on a GET."""
-    return request.POST if request.method == "POST" else None
-
-
-def staff_patient(request: HttpRequest, patient_id) -> Patient:
-    """The patient of a staff URL, or 404 (unknown id or out of the user's scope)."""
-    return get_object_or_404(patient_scope(request.user), public_id=patient_id)
-
-
-def patient_url(patient: Patient) -> str:
-    return reverse("staff:patient_detail", kwargs={"patient_id": patient.public_id})
-
-
-def record_form(
-    request: HttpRequest,
-    *,
-    patient: Patient | None,
-    form,
-    save: Callable[[dict[str, Any]], Any],
-    title: str,
-    success_message: str,
-    submit_label: str = "Save",
-    intro: str = "",
-    extra: dict | None = None,
-) -> HttpResponse:
-    """Render a record form; on a valid POST call the service, map its errors to fields,
-    and redirect to the patient page (POST-redirect-GET)."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = save(form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, success_message)
-            target = saved if isinstance(saved, Patient) else patient
-            return redirect(patient_url(target))
-    context = {
-        "patient": patient,
-        "form": form,
-        "title": title,
-        "submit_label": submit_label,
-        "intro": intro,
-        "cancel_url": patient_url(patient) if patient else None,
-        **(extra or {}),
-    }
-    return render(request, "staff/record_form.html", context)
-
-
-def staff_form_view(view: Callable) -> Callable:
-    """The decorators every staff record form carries."""
-    return never_cache(staff_required(sensitive_post_parameters()(view)))
-
+from .pages import no_record, patient_record_form, patient_url, portal_patient, staff_patient, with_symptom_labels
 
 # --- patient -------------------------------------------------------------------------------
 
@@ -109,7 +47,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     def save(data):
         return services.patient_create(actor=request.user, **data)
 
-    return record_form(
+    return patient_record_form(
         request,
         patient=None,
         form=form,
@@ -125,7 +63,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     form = PatientForm(bound(request), instance=patient)
-    return record_form(
+    return patient_record_form(
         request,
         patient=patient,
         form=form,
@@ -140,7 +78,7 @@ def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
 def weight_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     form = WeightForm(bound(request), initial={"measured_on": timezone.localdate()})
-    return record_form(
+    return patient_record_form(
         request,
         patient=patient,
         form=form,
@@ -157,7 +95,7 @@ def weight_add(request: HttpRequest, patient_id) -> HttpResponse:
 def condition_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     form = ConditionForm(bound(request))
-    return record_form(
+    return patient_record_form(
         request,
         patient=patient,
         form=form,
@@ -172,7 +110,7 @@ def condition_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     condition = get_object_or_404(patient.conditions, public_id=record_id)
     form = ConditionForm(bound(request), instance=condition)
-    return record_form(
+    return patient_record_form(
         request,
         patient=patient,
         form=form,
@@ -186,7 +124,7 @@ def condition_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
 def access_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     form = VascularAccessForm(bound(request))
-    return record_form(
+    return patient_record_form(
         request,
         patient=patient,
         form=form,
@@ -201,7 +139,7 @@ def access_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     access = get_object_or_404(patient.vascular_accesses, public_id=record_id)
     form = VascularAccessForm(bound(request), instance=access)
-    return record_form(
+    return patient_record_form(
         request,
         patient=patient,
         form=form,
@@ -215,7 +153,7 @@ def access_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
 def event_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     form = ThrombosisEventForm(bound(request), patient=patient)
-    return record_form(
+    return patient_record_form(
         request,
         patient=patient,
         form=form,
@@ -230,7 +168,7 @@ def event_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     event = get_object_or_404(patient.thrombosis_events, public_id=record_id)
     form = ThrombosisEventForm(bound(request), instance=event, patient=patient)
-    return record_form(
+    return patient_record_form(
         request,
         patient=patient,
         form=form,
@@ -255,7 +193,7 @@ def lab_add(request: HttpRequest, patient_id) -> HttpResponse:
             messages.warning(request, f"Stored, but it needs verification before it counts: {lab.verification_reason}")
         return lab
 
-    return record_form(
+    return patient_record_form(
         request,
         patient=patient,
         form=form,
@@ -297,7 +235,7 @@ def symptom_add(request: HttpRequest, patient_id) -> HttpResponse:
             messages.add_message(request, level, f"{report.get_triage_display()}: {report.advice}")
         return report
 
-    return record_form(
+    return patient_record_form(
         request,
         patient=patient,
         form=form,
@@ -308,24 +246,7 @@ def symptom_add(request: HttpRequest, patient_id) -> HttpResponse:
     )
 
 
-def with_symptom_labels(reports) -> list:
-    """Symptom reports with their symptoms in plain words (`symptom_labels`)."""
-    reports = list(reports)
-    for report in reports:
-        report.symptom_labels = [symptom_catalogue.ALL.get(code, code) for code in report.symptoms]
-    return reports
-
-
 # --- portal: symptoms ----------------------------------------------------------------------
-
-
-def portal_patient(request: HttpRequest) -> Patient | None:
-    """The logged-in patient's own record (never from the URL)."""
-    return patient_for_user(request.user)
-
-
-def no_record(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/no_record.html", status=404)
 
 
 @never_cache

@@ -26,8 +26,7 @@ from rest_framework.response import Response
 
 from ivigtrack.api.fields import ApiModelSerializer, PatientRef, PlausibleDateTimeField, PublicIdField
 from ivigtrack.api.viewsets import ApiViewSet, Conflict, ListRetrieveMixin
-from patients.api import PatientBaseFilterSet, PatientBaseSerializer, patient_filterset
-from patients.api import PatientViewSet as PatientRecordViewSet
+from patients.api import PatientBaseFilterSet, PatientBaseSerializer, PatientBaseViewSet, patient_filterset
 
 from . import selectors
 from .models import ReviewFlag, RiskAssessment, Tier
@@ -162,7 +161,7 @@ class AssessmentFailed(APIException):
     default_code = "assessment_failed"
 
 
-class PatientViewSet(PatientRecordViewSet):
+class PatientViewSet(PatientBaseViewSet):
     """Patients with their current risk. Clinicians write (a nurse may PATCH the weight);
     a patient reads only their own record."""
 

@@ -1,4 +1,4 @@
-"""Forms for the worklist: filters and the three flag actions."""
+"""Forms for the worklist (filters and the three flag actions) and the patient list's search."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django import forms
 from django.utils import timezone
 
-from patients.forms import Form
+from ivigtrack.web.forms import Form
 
 from .models import FlagKind, Priority, Resolution
 
@@ -18,6 +18,15 @@ SNOOZE_CHOICES = [
     ("14d", "2 weeks"),
     ("28d", "4 weeks"),
 ]
+
+
+class PatientSearchForm(Form):
+    q = forms.CharField(label="Search", required=False, max_length=100, help_text="Name or MRN")
+    tier = forms.ChoiceField(
+        label="Risk tier",
+        required=False,
+        choices=[("", "Any"), ("low", "Low"), ("moderate", "Moderate"), ("high", "High"), ("none", "Not assessed")],
+    )
 
 
 class WorklistFilterForm(Form):

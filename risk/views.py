@@ -27,13 +27,12 @@ from django.views.decorators.vary import vary_on_headers
 from infusions.models import Regimen
 from infusions.selectors import next_planned_course
 from ivigtrack.audit.services import audit_record
-from ivigtrack.decorators import clinician_required, staff_required
-from ivigtrack.paging import window_page
-from patients.forms import PatientSearchForm
-from patients.views import patient_url, staff_patient, with_symptom_labels
+from ivigtrack.web.decorators import clinician_required, staff_required
+from ivigtrack.web.paging import window_page
+from patients.pages import patient_url, staff_patient, with_symptom_labels
 
 from . import charts, tasks
-from .forms import AcknowledgeForm, ResolveForm, SnoozeForm, WorklistFilterForm
+from .forms import AcknowledgeForm, PatientSearchForm, ResolveForm, SnoozeForm, WorklistFilterForm
 from .models import UNRESOLVED, Notification, ReviewFlag, RiskAssessment
 from .selectors import (
     OPEN_COUNT_CAP,

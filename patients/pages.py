@@ -1,0 +1,69 @@
+"""Page helpers about a patient, for the pages of every app (patients, infusions, risk).
+
+The generic helpers (decorators, forms, the record form) live in ``ivigtrack.web``; these add
+the patient: who it is on a staff URL or in the portal, its page, and its symptoms in words.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from ivigtrack.web.views import record_form
+
+from . import symptoms as symptom_catalogue
+from .models import Patient
+from .selectors import patient_for_user, patient_scope
+
+# --- staff ---------------------------------------------------------------------------------
+
+
+def staff_patient(request: HttpRequest, patient_id) -> Patient:
+    """The patient of a staff URL, or 404 (unknown id or out of the user's scope)."""
+    return get_object_or_404(patient_scope(request.user), public_id=patient_id)
+
+
+def patient_url(patient: Patient) -> str:
+    return reverse("staff:patient_detail", kwargs={"patient_id": patient.public_id})
+
+
+def patient_record_form(
+    request: HttpRequest, *, patient: Patient | None, form, save, extra: dict | None = None, **options
+) -> HttpResponse:
+    """`ivigtrack.web.views.record_form` for one of a patient's records: Cancel and a save lead
+    to the patient page (after a create without a patient, to the new patient's page).
+    `options` are record_form's title, success_message, submit_label and intro."""
+
+    def success_url(saved) -> str:
+        return patient_url(saved if isinstance(saved, Patient) else patient)
+
+    return record_form(
+        request,
+        form=form,
+        save=save,
+        success_url=success_url,
+        cancel_url=patient_url(patient) if patient else None,
+        context={"patient": patient, **(extra or {})},
+        **options,
+    )
+
+
+def with_symptom_labels(reports) -> list:
+    """Symptom reports with their symptoms in plain words (`symptom_labels`)."""
+    reports = list(reports)
+    for report in reports:
+        report.symptom_labels = [symptom_catalogue.ALL.get(code, code) for code in report.symptoms]
+    return reports
+
+
+# --- portal --------------------------------------------------------------------------------
+
+
+def portal_patient(request: HttpRequest) -> Patient | None:
+    """The logged-in patient's own record (never from the URL)."""
+    return patient_for_user(request.user)
+
+
+def no_record(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/no_record.html", status=404)
