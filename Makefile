@@ -33,6 +33,7 @@ test: setup
 	@DATABASE_URL=$(TEST_DATABASE_URL) $(PY) scripts/check_services.py --postgres --redis
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run --settings=ivigtrack.settings_test
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
