@@ -50,7 +50,9 @@ def regimen_create(*, actor, patient: Patient, **fields) -> Regimen:
 @transaction.atomic
 def regimen_update(*, actor, regimen: Regimen, **fields) -> Regimen:
     changes = apply_changes(regimen, fields, REGIMEN_FIELDS)
-    return save_clinical(regimen, actor=actor, action="regimen.update", detail={"changes": changes})
+    return save_clinical(
+        regimen, actor=actor, action="regimen.update", detail={"changes": changes}, update_fields=changes
+    )
 
 
 INFUSION_FIELDS = {
@@ -114,7 +116,9 @@ def infusion_record(*, actor, patient: Patient, source: str = "staff", **fields)
 def infusion_update(*, actor, infusion: Infusion, **fields) -> Infusion:
     changes = apply_changes(infusion, fields, INFUSION_FIELDS)
     _check_infusion(infusion)
-    return save_clinical(infusion, actor=actor, action="infusion.update", detail={"changes": changes})
+    return save_clinical(
+        infusion, actor=actor, action="infusion.update", detail={"changes": changes}, update_fields=changes
+    )
 
 
 @transaction.atomic
@@ -182,8 +186,14 @@ def medication_record(*, actor, patient: Patient, **fields) -> MedicationCourse:
 @transaction.atomic
 def medication_update(*, actor, course: MedicationCourse, **fields) -> MedicationCourse:
     changes = apply_changes(course, fields, MEDICATION_FIELDS)
+    derived_before = course.prednisolone_eq_mg_per_day
     _check_medication(course)
-    return save_clinical(course, actor=actor, action="medication.update", detail={"changes": changes})
+    written = list(changes)
+    if course.prednisolone_eq_mg_per_day != derived_before:
+        written.append("prednisolone_eq_mg_per_day")
+    return save_clinical(
+        course, actor=actor, action="medication.update", detail={"changes": changes}, update_fields=written
+    )
 
 
 def products_in_use():

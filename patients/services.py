@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
 from django.utils import timezone
 
 from ivigtrack import hooks
@@ -30,23 +30,52 @@ from .models import (
 )
 
 
-def save_clinical(obj: models.Model, *, actor, action: str, detail: dict | None = None, exclude=None) -> models.Model:
+def save_clinical(
+    obj: models.Model,
+    *,
+    actor,
+    action: str,
+    detail: dict | None = None,
+    exclude=None,
+    update_fields=None,
+) -> models.Model:
     """full_clean (fields, choices, constraints), save, audit, and mark the patient changed.
+
+    A new row is inserted whole. An existing row writes only ``update_fields``, the fields the
+    caller changed (``updated_at`` is added): a whole-row save from an instance read earlier
+    would put its stale values back over another writer's (patient_update over weight_record).
 
     Shared by the record services of every app. Call inside a transaction.
     """
+    adding = obj._state.adding
+    if not adding and update_fields is None:
+        raise TypeError(f"Name the changed fields (update_fields) to save an existing {obj._meta.label}.")
     _floats_to_decimals(obj)
     obj.full_clean(exclude=exclude)
     try:
         with transaction.atomic():
-            obj.save()
+            if adding:
+                obj.save()
+            else:
+                obj.save(update_fields=with_auto_now(obj, update_fields))
     except IntegrityError as exc:  # a constraint full_clean could not see (a race)
         raise ValidationError({"__all__": [f"The record conflicts with stored data: {exc.__cause__ or exc}"]}) from exc
+    except DatabaseError as exc:  # "Save with update_fields did not affect any rows"
+        if adding or type(obj)._base_manager.filter(pk=obj.pk).exists():
+            raise
+        raise ValidationError({"__all__": ["This record was deleted meanwhile; reload it."]}) from exc
     audit_record(actor=actor, action=action, obj=obj, detail=detail)
     patient_id = obj.pk if isinstance(obj, Patient) else getattr(obj, "patient_id", None)
     if patient_id:
         hooks.patient_changed(patient_id)
     return obj
+
+
+def with_auto_now(obj: models.Model, names) -> list[str]:
+    """``names`` and the model's auto_now fields (``updated_at``), for ``save(update_fields=...)``:
+    Django sets an auto_now field on every save but writes it only when it is named."""
+    auto_now = [f.name for f in obj._meta.concrete_fields if getattr(f, "auto_now", False)]
+    return list(dict.fromkeys([*names, *auto_now]))
 
 
 def _floats_to_decimals(obj: models.Model) -> None:
@@ -118,7 +147,9 @@ def patient_update(*, actor, patient: Patient, **fields) -> Patient:
     if isinstance(dob, date) and dob > timezone.localdate():
         raise ValidationError({"date_of_birth": ["The date of birth cannot be in the future."]})
     changes = apply_changes(patient, fields, PATIENT_FIELDS)
-    return save_clinical(patient, actor=actor, action="patient.update", detail={"changes": changes})
+    return save_clinical(
+        patient, actor=actor, action="patient.update", detail={"changes": changes}, update_fields=changes
+    )
 
 
 @transaction.atomic
@@ -143,7 +174,7 @@ def weight_record(*, actor, patient: Patient, weight_kg, measured_on: date | Non
         patient.weight_kg = measurement.weight_kg
         patient.weight_measured_on = measured_on
         patient.full_clean()
-        patient.save(update_fields=["weight_kg", "weight_measured_on", "updated_at"])
+        patient.save(update_fields=with_auto_now(patient, ["weight_kg", "weight_measured_on"]))
     measurement.save()
     audit_record(
         actor=actor,
@@ -183,7 +214,9 @@ def condition_add(
 def condition_update(*, actor, condition: Condition, **fields) -> Condition:
     changes = apply_changes(condition, fields, {"code", "onset_date", "resolved_date", "note"})
     _not_in_future(onset_date=condition.onset_date, resolved_date=condition.resolved_date)
-    return save_clinical(condition, actor=actor, action="condition.update", detail={"changes": changes})
+    return save_clinical(
+        condition, actor=actor, action="condition.update", detail={"changes": changes}, update_fields=changes
+    )
 
 
 @transaction.atomic
@@ -220,6 +253,7 @@ def vascular_access_update(*, actor, access: VascularAccess, **fields) -> Vascul
         actor=actor,
         action="vascular_access.update",
         detail={"changes": changes},
+        update_fields=changes,
     )
 
 
@@ -265,6 +299,7 @@ def thrombosis_event_update(*, actor, event: ThrombosisEvent, **fields) -> Throm
         actor=actor,
         action="thrombosis_event.update",
         detail={"changes": changes},
+        update_fields=changes,
     )
 
 
@@ -333,7 +368,9 @@ def lab_verify(*, actor, lab: LabResult, confirmed: bool) -> LabResult | None:
         lab.needs_verification = False
         lab.verified_by = _user(actor)
         lab.verified_at = timezone.now()
-        return save_clinical(lab, actor=actor, action="lab.verify")
+        return save_clinical(
+            lab, actor=actor, action="lab.verify", update_fields=["needs_verification", "verified_by", "verified_at"]
+        )
     audit_record(
         actor=actor,
         action="lab.reject",
