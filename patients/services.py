@@ -431,16 +431,8 @@ def symptom_report_submit(
 
 
 def _days_since_last_infusion(patient: Patient, at: datetime) -> int | None:
-    # Infusions live one app up; read them by name to keep the import order (patients below infusions).
-    from django.apps import apps
-
-    infusion_model = apps.get_model("infusions", "Infusion")
-    last = (
-        infusion_model.objects.filter(patient=patient, status="administered", started_at__lte=at)
-        .order_by("-started_at")
-        .values_list("started_at", flat=True)
-        .first()
-    )
+    # Infusions live one app up: the infusions app answers through the hook (imports point down).
+    last = hooks.last_infusion_at(patient.pk, at)
     return None if last is None else (at - last).days
 
 
