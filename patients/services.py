@@ -59,6 +59,8 @@ def save_clinical(
             else:
                 obj.save(update_fields=with_auto_now(obj, update_fields))
     except IntegrityError as exc:  # a constraint full_clean could not see (a race)
+        # Another writer committed the same unique value (an MRN) since full_clean: name the field.
+        obj.validate_unique(exclude=exclude)
         raise ValidationError({"__all__": [f"The record conflicts with stored data: {exc.__cause__ or exc}"]}) from exc
     except DatabaseError as exc:  # "Save with update_fields did not affect any rows"
         if adding or type(obj)._base_manager.filter(pk=obj.pk).exists():
@@ -118,6 +120,9 @@ PATIENT_FIELDS = {
 
 @transaction.atomic
 def patient_create(*, actor, weight_kg=None, weight_measured_on: date | None = None, **fields) -> Patient:
+    """The one way to create a patient, for the staff form and the API alike: the record, then
+    its first weight through the weight history (audited, as every later weight), together or
+    not at all. Errors name the caller's fields (``weight_measured_on``, not ``measured_on``)."""
     unknown = set(fields) - PATIENT_FIELDS
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
@@ -127,18 +132,22 @@ def patient_create(*, actor, weight_kg=None, weight_measured_on: date | None = N
     if weight_measured_on is not None and weight_measured_on > timezone.localdate():
         raise ValidationError({"weight_measured_on": ["A weight cannot be measured in the future."]})
     patient = Patient(**fields)
-    if weight_kg is not None:
-        patient.weight_kg = weight_kg
-        patient.weight_measured_on = weight_measured_on or timezone.localdate()
     save_clinical(patient, actor=actor, action="patient.create")
     if weight_kg is not None:
-        WeightMeasurement.objects.create(
-            patient=patient,
-            weight_kg=patient.weight_kg,
-            measured_on=patient.weight_measured_on,
-            recorded_by=_user(actor),
-        )
+        try:
+            _weight_store(actor=actor, patient=patient, weight_kg=weight_kg, measured_on=weight_measured_on)
+        except ValidationError as exc:
+            raise _weight_errors_as_patient_fields(exc) from exc
+        patient.refresh_from_db(fields=["weight_kg", "weight_measured_on", "updated_at"])
     return patient
+
+
+def _weight_errors_as_patient_fields(exc: ValidationError) -> ValidationError:
+    """A weight_record error named as the patient record names the fields (``weight_measured_on``)."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    renamed = {"measured_on": "weight_measured_on"}
+    return ValidationError({renamed.get(key, key): errors for key, errors in exc.error_dict.items()})
 
 
 @transaction.atomic
@@ -155,6 +164,13 @@ def patient_update(*, actor, patient: Patient, **fields) -> Patient:
 @transaction.atomic
 def weight_record(*, actor, patient: Patient, weight_kg, measured_on: date | None = None) -> WeightMeasurement:
     """Record a new current weight; the previous one stays in the history."""
+    measurement = _weight_store(actor=actor, patient=patient, weight_kg=weight_kg, measured_on=measured_on)
+    hooks.patient_changed(patient.pk)
+    return measurement
+
+
+def _weight_store(*, actor, patient: Patient, weight_kg, measured_on: date | None) -> WeightMeasurement:
+    """weight_record but the re-assessment hook (patient_create has called it). In a transaction."""
     measured_on = measured_on or timezone.localdate()
     if measured_on > timezone.localdate():
         raise ValidationError({"measured_on": ["A weight cannot be measured in the future."]})
@@ -182,7 +198,6 @@ def weight_record(*, actor, patient: Patient, weight_kg, measured_on: date | Non
         obj=measurement,
         detail={"weight_kg": str(weight_kg)},
     )
-    hooks.patient_changed(patient.pk)
     return measurement
 
 
