@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from patients.models import Patient
-from patients.services import apply_changes, save_clinical
+from patients.services import apply_changes, latest_plausible_instant, save_clinical
 
 from .models import (
     PREDNISOLONE_EQUIVALENT,
@@ -73,7 +72,7 @@ INFUSION_FIELDS = {
 
 def _check_infusion(infusion: Infusion) -> None:
     errors: dict[str, list[str]] = {}
-    limit = timezone.now() + settings.IVIGTRACK_FUTURE_TOLERANCE
+    limit = latest_plausible_instant()
     if infusion.status == Infusion.Status.ADMINISTERED and infusion.started_at and infusion.started_at > limit:
         errors["started_at"] = [
             "An administered infusion cannot start in the future. Check the date, or record it as planned."

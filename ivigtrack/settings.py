@@ -239,10 +239,12 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Clinical rule periods (risk/review.py ReviewSettings): every period is a setting.
+# Clinical rule periods (itrs/review.py ReviewSettings, defaults there; weight_stale_days too,
+# which the patient page reads): every period is a setting, read by risk.services.assessment.
 IVIGTRACK_REVIEW: dict = {}
 IVIGTRACK_SWEEP_CHUNK = int(os.environ.get("IVIGTRACK_SWEEP_CHUNK", "1000"))
-# An administered infusion may start at most this far in the future (clock skew).
+# Clock skew tolerated for instants a record says have happened (an administered infusion's
+# start, a lab's collection, a symptom report): patients.services.latest_plausible_instant.
 IVIGTRACK_FUTURE_TOLERANCE = timedelta(minutes=5)
 
 REST_FRAMEWORK = {

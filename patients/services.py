@@ -6,10 +6,11 @@ because each runs in one transaction, a refused write leaves nothing behind.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, models, transaction
 from django.utils import timezone
@@ -334,7 +335,7 @@ def lab_record(
 ) -> LabResult:
     """Store a lab in its canonical unit. Implausible values are refused; doubtful ones are
     stored with needs_verification and enter no rule until a staff member confirms them."""
-    if collected_at > timezone.now() + timedelta(minutes=5):
+    if collected_at > latest_plausible_instant():
         raise ValidationError({"collected_at": ["A sample cannot be collected in the future."]})
     if value is None:
         raise ValidationError({"value": ["A value is required."]})
@@ -419,7 +420,7 @@ def symptom_report_submit(
         raise ValidationError({"symptoms": [f"Unknown symptom code(s): {', '.join(map(str, unknown))}."]})
     now = timezone.now()
     reported_at = reported_at or now
-    if reported_at > now + timedelta(minutes=5):
+    if reported_at > latest_plausible_instant(now):
         raise ValidationError({"reported_at": ["A report cannot be dated in the future."]})
     symptoms = list(dict.fromkeys(symptoms))
     level = symptom_catalogue.triage(symptoms)
@@ -452,6 +453,12 @@ def _days_since_last_infusion(patient: Patient, at: datetime) -> int | None:
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def latest_plausible_instant(now: datetime | None = None) -> datetime:
+    """The latest instant a record may say has happened (a lab collected, a symptom reported, an
+    infusion given): now plus the clock skew tolerated, ``settings.IVIGTRACK_FUTURE_TOLERANCE``."""
+    return (now or timezone.now()) + settings.IVIGTRACK_FUTURE_TOLERANCE
 
 
 def _user(actor):
