@@ -2,17 +2,15 @@
 
 The floor is the cheapest honest way to serve the same 50 patient rows through the same
 stack: a ModelSerializer of Patient's own fields, the API's pagination class (page of 50
-with its COUNT), the API's authentication (token or session), the same ordering. No risk
-annotation, no derived fields, no audit row, no filters.
+with its COUNT), the API's authentication (token or session) and permission (logged in), all
+DRF's defaults, the same ordering. No risk annotation, no derived fields, no audit row, no
+filters.
 """
 
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 from rest_framework import generics, serializers
-from rest_framework.permissions import IsAuthenticated
 
-from ivigtrack.api.auth import API_AUTHENTICATION
-from ivigtrack.api.viewsets import Pagination
 from ivigtrack.urls import handler403, handler404, handler500  # noqa: F401
 from ivigtrack.urls import urlpatterns as app_urlpatterns
 from patients.models import Patient
@@ -39,9 +37,6 @@ class FloorPatientSerializer(serializers.ModelSerializer):
 
 
 class FloorPatientList(generics.ListAPIView):
-    authentication_classes = API_AUTHENTICATION
-    permission_classes = [IsAuthenticated]
-    pagination_class = Pagination
     serializer_class = FloorPatientSerializer
     throttle_classes: list = []
 

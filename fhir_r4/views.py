@@ -33,7 +33,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from infusions.selectors import infusion_scope
-from ivigtrack.api.auth import API_AUTHENTICATION
 from ivigtrack.api.errors import exception_handler as api_exception_handler
 from ivigtrack.api.fields import parse_uuid
 from ivigtrack.api.permissions import RolePermission, is_staff_user
@@ -333,7 +332,6 @@ def fhir_exception_handler(exc, context):
 class FhirView(APIView):
     """Read-only FHIR endpoint: GET only, FHIR JSON, OperationOutcome errors, API auth and roles."""
 
-    authentication_classes = API_AUTHENTICATION
     permission_classes = [RolePermission]
     renderer_classes = [FhirRenderer]
     content_negotiation_class = FhirNegotiation

@@ -108,7 +108,13 @@ class ProductViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     def perform_update(self, product, data):
         with transaction.atomic():
             changes = apply_changes(product, data, set(ProductSerializer.Meta.fields) - {"id"})
-            return save_clinical(product, actor=self.request.user, action="product.update", detail={"changes": changes})
+            return save_clinical(
+                product,
+                actor=self.request.user,
+                action="product.update",
+                detail={"changes": changes},
+                update_fields=changes,
+            )
 
 
 # --- regimens -----------------------------------------------------------------------------------

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from patients.models import Patient
-from patients.services import apply_changes, save_clinical
+from patients.services import apply_changes, latest_plausible_instant, save_clinical
 
 from .models import (
     PREDNISOLONE_EQUIVALENT,
@@ -50,7 +49,9 @@ def regimen_create(*, actor, patient: Patient, **fields) -> Regimen:
 @transaction.atomic
 def regimen_update(*, actor, regimen: Regimen, **fields) -> Regimen:
     changes = apply_changes(regimen, fields, REGIMEN_FIELDS)
-    return save_clinical(regimen, actor=actor, action="regimen.update", detail={"changes": changes})
+    return save_clinical(
+        regimen, actor=actor, action="regimen.update", detail={"changes": changes}, update_fields=changes
+    )
 
 
 INFUSION_FIELDS = {
@@ -71,7 +72,7 @@ INFUSION_FIELDS = {
 
 def _check_infusion(infusion: Infusion) -> None:
     errors: dict[str, list[str]] = {}
-    limit = timezone.now() + settings.IVIGTRACK_FUTURE_TOLERANCE
+    limit = latest_plausible_instant()
     if infusion.status == Infusion.Status.ADMINISTERED and infusion.started_at and infusion.started_at > limit:
         errors["started_at"] = [
             "An administered infusion cannot start in the future. Check the date, or record it as planned."
@@ -114,7 +115,9 @@ def infusion_record(*, actor, patient: Patient, source: str = "staff", **fields)
 def infusion_update(*, actor, infusion: Infusion, **fields) -> Infusion:
     changes = apply_changes(infusion, fields, INFUSION_FIELDS)
     _check_infusion(infusion)
-    return save_clinical(infusion, actor=actor, action="infusion.update", detail={"changes": changes})
+    return save_clinical(
+        infusion, actor=actor, action="infusion.update", detail={"changes": changes}, update_fields=changes
+    )
 
 
 @transaction.atomic
@@ -182,8 +185,14 @@ def medication_record(*, actor, patient: Patient, **fields) -> MedicationCourse:
 @transaction.atomic
 def medication_update(*, actor, course: MedicationCourse, **fields) -> MedicationCourse:
     changes = apply_changes(course, fields, MEDICATION_FIELDS)
+    derived_before = course.prednisolone_eq_mg_per_day
     _check_medication(course)
-    return save_clinical(course, actor=actor, action="medication.update", detail={"changes": changes})
+    written = list(changes)
+    if course.prednisolone_eq_mg_per_day != derived_before:
+        written.append("prednisolone_eq_mg_per_day")
+    return save_clinical(
+        course, actor=actor, action="medication.update", detail={"changes": changes}, update_fields=written
+    )
 
 
 def products_in_use():

@@ -1,18 +1,21 @@
-"""Explicit hooks from the record apps up to the risk app.
+"""Explicit hooks from the record apps up to the apps above them.
 
 Imports point one way (risk -> infusions -> patients -> ivigtrack), yet a write to a
-patient record must re-assess that patient and a symptom report must raise its flag in
-the same transaction. The risk app registers its listeners here in AppConfig.ready();
-services call the hooks by name. This is not a signal: it is called on purpose, once,
-by the service that made the change.
+patient record must re-assess that patient, a symptom report must raise its flag in
+the same transaction, and its triage must know when the patient was last infused. The
+upper apps register here in AppConfig.ready(): risk its listeners, infusions the one
+provider of the last infusion; services call the hooks by name. This is not a signal:
+it is called on purpose, once, by the service that needs it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 _patient_changed: list[Callable[[int], None]] = []
 _symptom_reported: list[Callable] = []
+_last_infusion_at: Callable[[int, datetime], datetime | None] | None = None
 
 
 def on_patient_changed(fn: Callable[[int], None]) -> Callable[[int], None]:
@@ -37,3 +40,18 @@ def symptom_reported(report, *, actor) -> None:
     """Call inside the service's transaction; listeners write in the same transaction."""
     for fn in _symptom_reported:
         fn(report, actor=actor)
+
+
+def provide_last_infusion_at(fn: Callable[[int, datetime], datetime | None]) -> Callable:
+    """Register the one answer to "when did this patient's last administered infusion start,
+    at or before this instant?" (the infusions app, in its AppConfig.ready())."""
+    global _last_infusion_at
+    _last_infusion_at = fn
+    return fn
+
+
+def last_infusion_at(patient_id: int, at: datetime) -> datetime | None:
+    """The start of the patient's last administered infusion at or before ``at``, or None."""
+    if _last_infusion_at is None:  # a missing answer must not read as "never infused"
+        raise RuntimeError("No provider for hooks.last_infusion_at: is the infusions app installed?")
+    return _last_infusion_at(patient_id, at)

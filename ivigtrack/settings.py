@@ -239,23 +239,27 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Clinical rule periods (risk/review.py ReviewSettings): every period is a setting.
+# Clinical rule periods (itrs/review.py ReviewSettings, defaults there; weight_stale_days too,
+# which the patient page reads): every period is a setting, read by risk.services.assessment.
 IVIGTRACK_REVIEW: dict = {}
 IVIGTRACK_SWEEP_CHUNK = int(os.environ.get("IVIGTRACK_SWEEP_CHUNK", "1000"))
-# An administered infusion may start at most this far in the future (clock skew).
+# Clock skew tolerated for instants a record says have happened (an administered infusion's
+# start, a lab's collection, a symptom report): patients.services.latest_plausible_instant.
 IVIGTRACK_FUTURE_TOLERANCE = timedelta(minutes=5)
 
+# DRF's defaults are the API's (REST, FHIR, schema, docs, token): views set only what differs.
 REST_FRAMEWORK = {
     # Token first, so an anonymous request gets 401 with WWW-Authenticate, not 403.
+    # Session second: browsers (staff pages, portal) call the API with their cookie and CSRF.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "ivigtrack.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ivigtrack.api.viewsets.ApiAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.ScopedRateThrottle",

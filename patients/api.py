@@ -169,7 +169,8 @@ class PatientBaseSerializer(ApiModelSerializer):
             "created_at",
             "updated_at",
         ]
-        extra_kwargs = _BODY
+        # No UniqueValidator on mrn: patient_create names a taken MRN, as it does for the staff form.
+        extra_kwargs = {**_BODY, "mrn": {"validators": []}}
 
     def validate(self, attrs):
         if "weight_kg" in attrs and attrs["weight_kg"] is None and self.instance is not None:
@@ -226,12 +227,8 @@ class PatientBaseViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet
         return patient_scope(self.request.user).select_related("user").order_by("family_name", "given_name", "id")
 
     def perform_create(self, data):
-        weight_kg = data.pop("weight_kg", None)
-        measured_on = data.pop("weight_measured_on", None)
-        with transaction.atomic():  # the record and its first weight commit together or not at all
-            patient = services.patient_create(actor=self.request.user, **data)
-            self._record_weight(patient, weight_kg, measured_on)
-        return patient
+        # The staff form's path too: the record and its first weight, together or not at all.
+        return services.patient_create(actor=self.request.user, **data)
 
     def perform_update(self, patient, data):
         weight_kg = data.pop("weight_kg", None)

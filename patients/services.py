@@ -6,12 +6,13 @@ because each runs in one transaction, a refused write leaves nothing behind.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
 from django.utils import timezone
 
 from ivigtrack import hooks
@@ -30,23 +31,54 @@ from .models import (
 )
 
 
-def save_clinical(obj: models.Model, *, actor, action: str, detail: dict | None = None, exclude=None) -> models.Model:
+def save_clinical(
+    obj: models.Model,
+    *,
+    actor,
+    action: str,
+    detail: dict | None = None,
+    exclude=None,
+    update_fields=None,
+) -> models.Model:
     """full_clean (fields, choices, constraints), save, audit, and mark the patient changed.
+
+    A new row is inserted whole. An existing row writes only ``update_fields``, the fields the
+    caller changed (``updated_at`` is added): a whole-row save from an instance read earlier
+    would put its stale values back over another writer's (patient_update over weight_record).
 
     Shared by the record services of every app. Call inside a transaction.
     """
+    adding = obj._state.adding
+    if not adding and update_fields is None:
+        raise TypeError(f"Name the changed fields (update_fields) to save an existing {obj._meta.label}.")
     _floats_to_decimals(obj)
     obj.full_clean(exclude=exclude)
     try:
         with transaction.atomic():
-            obj.save()
+            if adding:
+                obj.save()
+            else:
+                obj.save(update_fields=with_auto_now(obj, update_fields))
     except IntegrityError as exc:  # a constraint full_clean could not see (a race)
+        # Another writer committed the same unique value (an MRN) since full_clean: name the field.
+        obj.validate_unique(exclude=exclude)
         raise ValidationError({"__all__": [f"The record conflicts with stored data: {exc.__cause__ or exc}"]}) from exc
+    except DatabaseError as exc:  # "Save with update_fields did not affect any rows"
+        if adding or type(obj)._base_manager.filter(pk=obj.pk).exists():
+            raise
+        raise ValidationError({"__all__": ["This record was deleted meanwhile; reload it."]}) from exc
     audit_record(actor=actor, action=action, obj=obj, detail=detail)
     patient_id = obj.pk if isinstance(obj, Patient) else getattr(obj, "patient_id", None)
     if patient_id:
         hooks.patient_changed(patient_id)
     return obj
+
+
+def with_auto_now(obj: models.Model, names) -> list[str]:
+    """``names`` and the model's auto_now fields (``updated_at``), for ``save(update_fields=...)``:
+    Django sets an auto_now field on every save but writes it only when it is named."""
+    auto_now = [f.name for f in obj._meta.concrete_fields if getattr(f, "auto_now", False)]
+    return list(dict.fromkeys([*names, *auto_now]))
 
 
 def _floats_to_decimals(obj: models.Model) -> None:
@@ -89,6 +121,9 @@ PATIENT_FIELDS = {
 
 @transaction.atomic
 def patient_create(*, actor, weight_kg=None, weight_measured_on: date | None = None, **fields) -> Patient:
+    """The one way to create a patient, for the staff form and the API alike: the record, then
+    its first weight through the weight history (audited, as every later weight), together or
+    not at all. Errors name the caller's fields (``weight_measured_on``, not ``measured_on``)."""
     unknown = set(fields) - PATIENT_FIELDS
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
@@ -98,18 +133,22 @@ def patient_create(*, actor, weight_kg=None, weight_measured_on: date | None = N
     if weight_measured_on is not None and weight_measured_on > timezone.localdate():
         raise ValidationError({"weight_measured_on": ["A weight cannot be measured in the future."]})
     patient = Patient(**fields)
-    if weight_kg is not None:
-        patient.weight_kg = weight_kg
-        patient.weight_measured_on = weight_measured_on or timezone.localdate()
     save_clinical(patient, actor=actor, action="patient.create")
     if weight_kg is not None:
-        WeightMeasurement.objects.create(
-            patient=patient,
-            weight_kg=patient.weight_kg,
-            measured_on=patient.weight_measured_on,
-            recorded_by=_user(actor),
-        )
+        try:
+            _weight_store(actor=actor, patient=patient, weight_kg=weight_kg, measured_on=weight_measured_on)
+        except ValidationError as exc:
+            raise _weight_errors_as_patient_fields(exc) from exc
+        patient.refresh_from_db(fields=["weight_kg", "weight_measured_on", "updated_at"])
     return patient
+
+
+def _weight_errors_as_patient_fields(exc: ValidationError) -> ValidationError:
+    """A weight_record error named as the patient record names the fields (``weight_measured_on``)."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    renamed = {"measured_on": "weight_measured_on"}
+    return ValidationError({renamed.get(key, key): errors for key, errors in exc.error_dict.items()})
 
 
 @transaction.atomic
@@ -118,12 +157,21 @@ def patient_update(*, actor, patient: Patient, **fields) -> Patient:
     if isinstance(dob, date) and dob > timezone.localdate():
         raise ValidationError({"date_of_birth": ["The date of birth cannot be in the future."]})
     changes = apply_changes(patient, fields, PATIENT_FIELDS)
-    return save_clinical(patient, actor=actor, action="patient.update", detail={"changes": changes})
+    return save_clinical(
+        patient, actor=actor, action="patient.update", detail={"changes": changes}, update_fields=changes
+    )
 
 
 @transaction.atomic
 def weight_record(*, actor, patient: Patient, weight_kg, measured_on: date | None = None) -> WeightMeasurement:
     """Record a new current weight; the previous one stays in the history."""
+    measurement = _weight_store(actor=actor, patient=patient, weight_kg=weight_kg, measured_on=measured_on)
+    hooks.patient_changed(patient.pk)
+    return measurement
+
+
+def _weight_store(*, actor, patient: Patient, weight_kg, measured_on: date | None) -> WeightMeasurement:
+    """weight_record but the re-assessment hook (patient_create has called it). In a transaction."""
     measured_on = measured_on or timezone.localdate()
     if measured_on > timezone.localdate():
         raise ValidationError({"measured_on": ["A weight cannot be measured in the future."]})
@@ -143,7 +191,7 @@ def weight_record(*, actor, patient: Patient, weight_kg, measured_on: date | Non
         patient.weight_kg = measurement.weight_kg
         patient.weight_measured_on = measured_on
         patient.full_clean()
-        patient.save(update_fields=["weight_kg", "weight_measured_on", "updated_at"])
+        patient.save(update_fields=with_auto_now(patient, ["weight_kg", "weight_measured_on"]))
     measurement.save()
     audit_record(
         actor=actor,
@@ -151,7 +199,6 @@ def weight_record(*, actor, patient: Patient, weight_kg, measured_on: date | Non
         obj=measurement,
         detail={"weight_kg": str(weight_kg)},
     )
-    hooks.patient_changed(patient.pk)
     return measurement
 
 
@@ -183,7 +230,9 @@ def condition_add(
 def condition_update(*, actor, condition: Condition, **fields) -> Condition:
     changes = apply_changes(condition, fields, {"code", "onset_date", "resolved_date", "note"})
     _not_in_future(onset_date=condition.onset_date, resolved_date=condition.resolved_date)
-    return save_clinical(condition, actor=actor, action="condition.update", detail={"changes": changes})
+    return save_clinical(
+        condition, actor=actor, action="condition.update", detail={"changes": changes}, update_fields=changes
+    )
 
 
 @transaction.atomic
@@ -220,6 +269,7 @@ def vascular_access_update(*, actor, access: VascularAccess, **fields) -> Vascul
         actor=actor,
         action="vascular_access.update",
         detail={"changes": changes},
+        update_fields=changes,
     )
 
 
@@ -265,6 +315,7 @@ def thrombosis_event_update(*, actor, event: ThrombosisEvent, **fields) -> Throm
         actor=actor,
         action="thrombosis_event.update",
         detail={"changes": changes},
+        update_fields=changes,
     )
 
 
@@ -284,7 +335,7 @@ def lab_record(
 ) -> LabResult:
     """Store a lab in its canonical unit. Implausible values are refused; doubtful ones are
     stored with needs_verification and enter no rule until a staff member confirms them."""
-    if collected_at > timezone.now() + timedelta(minutes=5):
+    if collected_at > latest_plausible_instant():
         raise ValidationError({"collected_at": ["A sample cannot be collected in the future."]})
     if value is None:
         raise ValidationError({"value": ["A value is required."]})
@@ -333,7 +384,9 @@ def lab_verify(*, actor, lab: LabResult, confirmed: bool) -> LabResult | None:
         lab.needs_verification = False
         lab.verified_by = _user(actor)
         lab.verified_at = timezone.now()
-        return save_clinical(lab, actor=actor, action="lab.verify")
+        return save_clinical(
+            lab, actor=actor, action="lab.verify", update_fields=["needs_verification", "verified_by", "verified_at"]
+        )
     audit_record(
         actor=actor,
         action="lab.reject",
@@ -367,7 +420,7 @@ def symptom_report_submit(
         raise ValidationError({"symptoms": [f"Unknown symptom code(s): {', '.join(map(str, unknown))}."]})
     now = timezone.now()
     reported_at = reported_at or now
-    if reported_at > now + timedelta(minutes=5):
+    if reported_at > latest_plausible_instant(now):
         raise ValidationError({"reported_at": ["A report cannot be dated in the future."]})
     symptoms = list(dict.fromkeys(symptoms))
     level = symptom_catalogue.triage(symptoms)
@@ -394,20 +447,18 @@ def symptom_report_submit(
 
 
 def _days_since_last_infusion(patient: Patient, at: datetime) -> int | None:
-    # Infusions live one app up; read them by name to keep the import order (patients below infusions).
-    from django.apps import apps
-
-    infusion_model = apps.get_model("infusions", "Infusion")
-    last = (
-        infusion_model.objects.filter(patient=patient, status="administered", started_at__lte=at)
-        .order_by("-started_at")
-        .values_list("started_at", flat=True)
-        .first()
-    )
+    # Infusions live one app up: the infusions app answers through the hook (imports point down).
+    last = hooks.last_infusion_at(patient.pk, at)
     return None if last is None else (at - last).days
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def latest_plausible_instant(now: datetime | None = None) -> datetime:
+    """The latest instant a record may say has happened (a lab collected, a symptom reported, an
+    infusion given): now plus the clock skew tolerated, ``settings.IVIGTRACK_FUTURE_TOLERANCE``."""
+    return (now or timezone.now()) + settings.IVIGTRACK_FUTURE_TOLERANCE
 
 
 def _user(actor):

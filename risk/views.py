@@ -352,7 +352,7 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         "reports": with_symptom_labels(patient.symptom_reports.all()[:20]),
         "weights": patient.weights.all()[:10],
         "weight_age": weight_age,
-        "weight_stale": weight_age is not None and weight_age > 90,
+        "weight_stale": weight_age is not None and weight_age > assessment_services.review_settings().weight_stale_days,
         "action_context": "patient",
     }
     return render(request, "risk/patient_detail.html", context)

@@ -1,19 +1,15 @@
-"""How API callers authenticate: the order of the classes, and the token endpoint."""
+"""The token endpoint. The order of the authentication classes (token first, so anonymous
+callers get 401; then session) is ``REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]``."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
-
-# Token first: its WWW-Authenticate header turns "not logged in" into 401 (not 403).
-# Session second: browsers (staff pages, portal) call the API with their cookie and CSRF.
-API_AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
+from rest_framework.settings import api_settings
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -34,7 +30,7 @@ class TokenView(ObtainAuthToken):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [AnonRateThrottle, ScopedRateThrottle]
+    throttle_classes = api_settings.DEFAULT_THROTTLE_CLASSES  # ObtainAuthToken sets none
     throttle_scope = "token"
     parser_classes = [JSONParser, FormParser]
     renderer_classes = [JSONRenderer]

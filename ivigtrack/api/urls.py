@@ -8,10 +8,10 @@ otherwise redirect a token client to the login page.
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import APIRootView, DefaultRouter
+from rest_framework.routers import DefaultRouter
 
 from infusions.api import InfusionViewSet, MedicationViewSet, ProductViewSet, RegimenViewSet
-from ivigtrack.api.auth import API_AUTHENTICATION, TokenView
+from ivigtrack.api.auth import TokenView
 from ivigtrack.api.viewsets import open_to_api_auth
 from patients.api import (
     ConditionViewSet,
@@ -22,16 +22,7 @@ from patients.api import (
 )
 from risk.api import AssessmentViewSet, FlagViewSet, PatientViewSet
 
-
-class RootView(APIRootView):
-    authentication_classes = API_AUTHENTICATION  # 401 (not 403) for anonymous callers
-
-
-class Router(DefaultRouter):
-    APIRootView = RootView
-
-
-router = Router()
+router = DefaultRouter()
 router.register("patients", PatientViewSet, basename="patient")
 router.register("conditions", ConditionViewSet, basename="condition")
 router.register("vascular-access", VascularAccessViewSet, basename="vascular-access")
@@ -46,20 +37,12 @@ router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("flags", FlagViewSet, basename="flag")
 
 
-class SchemaView(SpectacularAPIView):
-    authentication_classes = API_AUTHENTICATION
-
-
-class DocsView(SpectacularSwaggerSplitView):
-    authentication_classes = API_AUTHENTICATION
-
-
 app_name = "api"
 urlpatterns = open_to_api_auth(
     [
         path("v1/auth/token/", TokenView.as_view(), name="token"),
         path("v1/", include(router.urls)),
-        path("schema/", SchemaView.as_view(), name="schema"),
-        path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
+        path("schema/", SpectacularAPIView.as_view(), name="schema"),
+        path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     ]
 )

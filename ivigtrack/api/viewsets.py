@@ -1,7 +1,7 @@
 """The viewset base of every resource: scoped reads by public UUID, writes through the
-services, staff reads audited; pagination, the schema's tags, and the URL helper that leaves
-authentication to DRF. Views and serializers only parse and shape: every write goes through a
-service."""
+services, staff reads audited; the schema's tags, and the URL helper that leaves
+authentication to DRF (authentication, pagination and the schema class are REST_FRAMEWORK's
+defaults). Views and serializers only parse and shape: every write goes through a service."""
 
 from __future__ import annotations
 
@@ -10,12 +10,10 @@ from django.http import Http404
 from django.urls import URLPattern, URLResolver
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from ivigtrack.api.auth import API_AUTHENTICATION
 from ivigtrack.api.fields import parse_uuid
 from ivigtrack.api.permissions import RolePermission, is_staff_user
 from ivigtrack.audit.services import audit_record
@@ -27,14 +25,9 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
-class Pagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 class ApiAutoSchema(AutoSchema):
-    """One tag per resource (the router basename) instead of one "v1" tag for everything."""
+    """One tag per resource (the router basename) instead of one "v1" tag for everything.
+    ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]``: views without a basename keep the default tags."""
 
     def get_tags(self) -> list[str]:
         basename = getattr(self.view, "basename", None)
@@ -50,13 +43,10 @@ class ApiViewSet(GenericViewSet):
     ``perform_update(obj, data)`` calling a service and returning the saved object.
     """
 
-    authentication_classes = API_AUTHENTICATION
     permission_classes = [RolePermission]
-    pagination_class = Pagination
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     parser_classes = [JSONParser]
-    schema = ApiAutoSchema()
     resource = ""
     detail_serializer_class: type[serializers.Serializer] | None = None
 

@@ -207,3 +207,19 @@ def test_charts_are_cached_per_data_version(assessed_pat, monkeypatch, nurse_nin
     )
     charts.cached_svg("timeline", patient)
     assert len(calls) == 2  # a new lab is a new data version: redrawn
+
+
+@pytest.mark.parametrize(
+    ("age_days", "review", "stale"),
+    [(90, {}, False), (91, {}, True), (45, {"weight_stale_days": 30}, True), (100, {"weight_stale_days": 120}, False)],
+)
+def test_the_weight_is_marked_old_after_the_rules_weight_stale_period(
+    nina_client, patient_pat, settings, age_days, review, stale
+):
+    """The page's "N days old" badge and the WEIGHT-STALE rule read one setting."""
+    settings.IVIGTRACK_REVIEW = review
+    measured = timezone.localdate() - timedelta(days=age_days)
+    type(patient_pat).objects.filter(pk=patient_pat.pk).update(weight_measured_on=measured)
+    response = nina_client.get(detail_url(patient_pat))
+    assert response.context["weight_stale"] is stale
+    assert (f"{age_days} days old" in response.content.decode()) is stale
