@@ -52,7 +52,7 @@ def broker(settings):
     redis.Redis.from_url(BROKER).flushdb()
 
 
-def celery_env(chunk: int = 1000, settings: str = "ivigtrack.settings_test") -> dict:
+def celery_env(chunk: int = 1000, settings: str = "tests.integration.celery_settings") -> dict:
     db = connection.settings_dict
     return {
         **os.environ,
