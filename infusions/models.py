@@ -362,9 +362,6 @@ class MedicationCourse(ClinicalModel):
     def __str__(self) -> str:
         return f"{self.drug} ({self.get_category_display()}) from {self.start_date}"
 
-    def active_on(self, day: date) -> bool:
-        return self.start_date <= day and (self.end_date is None or self.end_date >= day)
-
 
 # Prednisolone-equivalent factors (mg prednisolone per mg of the drug), standard
 # glucocorticoid equivalence: 5 mg prednisolone = 5 mg prednisone = 4 mg methylprednisolone

@@ -16,7 +16,6 @@ from .models import (
     PREDNISOLONE_EQUIVALENT,
     Infusion,
     MedicationCourse,
-    Product,
     Regimen,
 )
 
@@ -158,8 +157,6 @@ def _check_medication(course: MedicationCourse) -> None:
         known = ", ".join(PREDNISOLONE_EQUIVALENT)
         if (course.drug or "").strip().lower() not in PREDNISOLONE_EQUIVALENT:
             errors["drug"] = [f"Unknown glucocorticoid; choose one of: {known}."]
-    if course.start_date and course.start_date > timezone.localdate() and course.end_date is None:
-        pass  # a planned course may start in the future
     if errors:
         raise ValidationError(errors)
     course.prednisolone_eq_mg_per_day = (
@@ -184,7 +181,3 @@ def medication_update(*, actor, course: MedicationCourse, **fields) -> Medicatio
     changes = apply_changes(course, fields, MEDICATION_FIELDS)
     _check_medication(course)
     return save_clinical(course, actor=actor, action="medication.update", detail={"changes": changes})
-
-
-def products_in_use():
-    return Product.objects.filter(active=True).order_by("name")

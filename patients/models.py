@@ -103,10 +103,6 @@ class Patient(ClinicalModel):
     def __str__(self) -> str:
         return f"{self.family_name}, {self.given_name} ({self.mrn})"
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.given_name} {self.family_name}"
-
     def age_on(self, on: date) -> int:
         return bodysize.age_years(self.date_of_birth, on)
 
@@ -282,9 +278,6 @@ class VascularAccess(ClinicalModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_vein_display()}, {self.get_side_display()})"
 
-    def in_place_on(self, day: date) -> bool:
-        return self.inserted_on <= day and (self.removed_on is None or self.removed_on > day)
-
 
 ARTERIAL_KINDS = ("mi", "ischemic_stroke", "tia", "peripheral_arterial")
 
@@ -365,10 +358,6 @@ class ThrombosisEvent(ClinicalModel):
     @property
     def is_arterial(self) -> bool:
         return self.kind in ARTERIAL_KINDS
-
-    @property
-    def is_venous(self) -> bool:
-        return not self.is_arterial
 
 
 class LabTest(models.TextChoices):
