@@ -29,12 +29,19 @@ run: setup
 	@echo "ivigtrack on http://127.0.0.1:8000  (Ctrl-C stops web, worker and beat)"
 	$(VENV)/bin/honcho start -f Procfile
 
+# Every test on PostgreSQL (TEST_DATABASE_URL, PYTEST_ARGS), then the SQLite leg: the tests marked
+# `sqlite` again on SQLite, the database `make run` uses by default (ivigtrack/settings_sqlite_test.py:
+# in-memory database, tasks in-process, no PostgreSQL or Redis; about 20 s). Together they run
+# every non-PostgreSQL branch (the ORM readers and bulk_create where PostgreSQL has one statement
+# or COPY): migrate, seed_demo, the sweep on a chunk and on one patient, the API, the pages.
+# Tests marked `postgresql` (threads writing at once, lz4) are skipped there.
 test: setup
 	@DATABASE_URL=$(TEST_DATABASE_URL) $(PY) scripts/check_services.py --postgres --redis
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run --settings=ivigtrack.settings_test
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m sqlite --ds=ivigtrack.settings_sqlite_test
 
 lint: setup
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from ivigtrack.models_base import ClinicalModel
+from ivigtrack.models_base import ClinicalModel, choices_constraint
 from patients.models import Diagnosis, Patient, VascularAccess
 
 
@@ -132,21 +132,11 @@ class Regimen(ClinicalModel):
                 name="regimen_rate_range",
                 violation_error_message="The maximum rate must be more than 0 and at most 20 mg/kg/min.",
             ),
-            models.CheckConstraint(
-                condition=Q(indication__in=Diagnosis.values),
-                name="regimen_indication_valid",
-                violation_error_message="Unknown indication.",
+            choices_constraint("indication", Diagnosis, name="regimen_indication_valid", message="Unknown indication."),
+            choices_constraint(
+                "dosing_weight", DosingWeight, name="regimen_dosing_weight_valid", message="Unknown dosing weight."
             ),
-            models.CheckConstraint(
-                condition=Q(dosing_weight__in=DosingWeight.values),
-                name="regimen_dosing_weight_valid",
-                violation_error_message="Unknown dosing weight.",
-            ),
-            models.CheckConstraint(
-                condition=Q(setting__in=CareSetting.values),
-                name="regimen_setting_valid",
-                violation_error_message="Unknown setting.",
-            ),
+            choices_constraint("setting", CareSetting, name="regimen_setting_valid", message="Unknown setting."),
         ]
 
     def __str__(self) -> str:
@@ -281,16 +271,8 @@ class Infusion(ClinicalModel):
                 name="infusion_pump_rate_range",
                 violation_error_message="The pump rate must be more than 0 and at most 2000 mL/h.",
             ),
-            models.CheckConstraint(
-                condition=Q(status__in=InfusionStatus.values),
-                name="infusion_status_valid",
-                violation_error_message="Unknown status.",
-            ),
-            models.CheckConstraint(
-                condition=Q(source__in=Source.values),
-                name="infusion_source_valid",
-                violation_error_message="Unknown source.",
-            ),
+            choices_constraint("status", InfusionStatus, name="infusion_status_valid", message="Unknown status."),
+            choices_constraint("source", Source, name="infusion_source_valid", message="Unknown source."),
         ]
 
     def __str__(self) -> str:
@@ -337,10 +319,8 @@ class MedicationCourse(ClinicalModel):
     class Meta:
         ordering = ["-start_date", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(category__in=MedicationCategory.values),
-                name="medication_category_valid",
-                violation_error_message="Unknown category.",
+            choices_constraint(
+                "category", MedicationCategory, name="medication_category_valid", message="Unknown category."
             ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
@@ -361,9 +341,6 @@ class MedicationCourse(ClinicalModel):
 
     def __str__(self) -> str:
         return f"{self.drug} ({self.get_category_display()}) from {self.start_date}"
-
-    def active_on(self, day: date) -> bool:
-        return self.start_date <= day and (self.end_date is None or self.end_date >= day)
 
 
 # Prednisolone-equivalent factors (mg prednisolone per mg of the drug), standard

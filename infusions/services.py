@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from patients.models import Patient
 from patients.services import apply_changes, latest_plausible_instant, save_clinical
@@ -15,7 +14,6 @@ from .models import (
     PREDNISOLONE_EQUIVALENT,
     Infusion,
     MedicationCourse,
-    Product,
     Regimen,
 )
 
@@ -161,8 +159,6 @@ def _check_medication(course: MedicationCourse) -> None:
         known = ", ".join(PREDNISOLONE_EQUIVALENT)
         if (course.drug or "").strip().lower() not in PREDNISOLONE_EQUIVALENT:
             errors["drug"] = [f"Unknown glucocorticoid; choose one of: {known}."]
-    if course.start_date and course.start_date > timezone.localdate() and course.end_date is None:
-        pass  # a planned course may start in the future
     if errors:
         raise ValidationError(errors)
     course.prednisolone_eq_mg_per_day = (
@@ -193,7 +189,3 @@ def medication_update(*, actor, course: MedicationCourse, **fields) -> Medicatio
     return save_clinical(
         course, actor=actor, action="medication.update", detail={"changes": changes}, update_fields=written
     )
-
-
-def products_in_use():
-    return Product.objects.filter(active=True).order_by("name")

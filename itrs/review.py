@@ -110,9 +110,6 @@ RULES: list[tuple[str, str, str]] = [
     ("data_quality", "WEIGHT-STALE", "routine"),
 ]
 
-#: rule -> position in `RULES` (lower = earlier in the table = wins within its kind).
-RULE_ORDER = {rule: i for i, (_, rule, _) in enumerate(RULES)}
-
 #: flag kinds in table order (symptom_alert first; `evaluate` never returns it).
 KINDS: tuple[str, ...] = tuple(dict.fromkeys(kind for kind, _, _ in RULES))
 

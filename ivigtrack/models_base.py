@@ -12,3 +12,15 @@ class ClinicalModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+def choices_constraint(field: str, choices, *, name: str, message: str | None = None) -> models.CheckConstraint:
+    """CHECK (field IN the choices' values): the database refuses a code the model does not know.
+
+    `choices` is a Choices class (its `.values`) or the values themselves; `message` is the
+    constraint's violation_error_message (Django's default when None).
+    """
+    values = choices.values if isinstance(choices, type) and issubclass(choices, models.Choices) else list(choices)
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{field}__in": values}), name=name, violation_error_message=message
+    )

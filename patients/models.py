@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from itrs import bodysize
-from ivigtrack.models_base import ClinicalModel
+from ivigtrack.models_base import ClinicalModel, choices_constraint
 
 
 class Sex(models.TextChoices):
@@ -88,24 +88,14 @@ class Patient(ClinicalModel):
                 name="patient_weight_has_date",
                 violation_error_message="A weight needs the date it was measured.",
             ),
-            models.CheckConstraint(
-                condition=Q(sex__in=Sex.values),
-                name="patient_sex_valid",
-                violation_error_message="Unknown sex code.",
-            ),
-            models.CheckConstraint(
-                condition=Q(diagnosis__in=Diagnosis.values),
-                name="patient_diagnosis_valid",
-                violation_error_message="Unknown diagnosis code.",
+            choices_constraint("sex", Sex, name="patient_sex_valid", message="Unknown sex code."),
+            choices_constraint(
+                "diagnosis", Diagnosis, name="patient_diagnosis_valid", message="Unknown diagnosis code."
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.family_name}, {self.given_name} ({self.mrn})"
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.given_name} {self.family_name}"
 
     def age_on(self, on: date) -> int:
         return bodysize.age_years(self.date_of_birth, on)
@@ -204,11 +194,7 @@ class Condition(ClinicalModel):
     class Meta:
         ordering = ["-onset_date", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(code__in=ConditionCode.values),
-                name="condition_code_valid",
-                violation_error_message="Unknown condition code.",
-            ),
+            choices_constraint("code", ConditionCode, name="condition_code_valid", message="Unknown condition code."),
             models.CheckConstraint(
                 condition=Q(resolved_date__isnull=True)
                 | Q(onset_date__isnull=True)
@@ -262,16 +248,8 @@ class VascularAccess(ClinicalModel):
         ordering = ["-inserted_on", "-id"]
         verbose_name_plural = "vascular access devices"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=AccessKind.values),
-                name="access_kind_valid",
-                violation_error_message="Unknown device kind.",
-            ),
-            models.CheckConstraint(
-                condition=Q(vein__in=Vein.values),
-                name="access_vein_valid",
-                violation_error_message="Unknown vein.",
-            ),
+            choices_constraint("kind", AccessKind, name="access_kind_valid", message="Unknown device kind."),
+            choices_constraint("vein", Vein, name="access_vein_valid", message="Unknown vein."),
             models.CheckConstraint(
                 condition=Q(removed_on__isnull=True) | Q(removed_on__gte=F("inserted_on")),
                 name="access_removed_after_inserted",
@@ -281,9 +259,6 @@ class VascularAccess(ClinicalModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_vein_display()}, {self.get_side_display()})"
-
-    def in_place_on(self, day: date) -> bool:
-        return self.inserted_on <= day and (self.removed_on is None or self.removed_on > day)
 
 
 ARTERIAL_KINDS = ("mi", "ischemic_stroke", "tia", "peripheral_arterial")
@@ -342,20 +317,10 @@ class ThrombosisEvent(ClinicalModel):
     class Meta:
         ordering = ["-diagnosed_on", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=EventKind.values),
-                name="event_kind_valid",
-                violation_error_message="Unknown thrombosis kind.",
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=EventStatus.values),
-                name="event_status_valid",
-                violation_error_message="Unknown status.",
-            ),
-            models.CheckConstraint(
-                condition=Q(provocation__in=Provocation.values),
-                name="event_provocation_valid",
-                violation_error_message="Unknown provocation.",
+            choices_constraint("kind", EventKind, name="event_kind_valid", message="Unknown thrombosis kind."),
+            choices_constraint("status", EventStatus, name="event_status_valid", message="Unknown status."),
+            choices_constraint(
+                "provocation", Provocation, name="event_provocation_valid", message="Unknown provocation."
             ),
         ]
 
@@ -365,10 +330,6 @@ class ThrombosisEvent(ClinicalModel):
     @property
     def is_arterial(self) -> bool:
         return self.kind in ARTERIAL_KINDS
-
-    @property
-    def is_venous(self) -> bool:
-        return not self.is_arterial
 
 
 class LabTest(models.TextChoices):
@@ -417,11 +378,7 @@ class LabResult(ClinicalModel):
             )
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(test__in=LabTest.values),
-                name="lab_test_valid",
-                violation_error_message="Unknown lab test.",
-            ),
+            choices_constraint("test", LabTest, name="lab_test_valid", message="Unknown lab test."),
             models.CheckConstraint(
                 condition=Q(value__gte=0),
                 name="lab_value_not_negative",
@@ -470,11 +427,7 @@ class SymptomReport(ClinicalModel):
     class Meta:
         ordering = ["-reported_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(triage__in=Triage.values),
-                name="symptom_triage_valid",
-                violation_error_message="Unknown triage.",
-            ),
+            choices_constraint("triage", Triage, name="symptom_triage_valid", message="Unknown triage."),
         ]
 
     def __str__(self) -> str:

@@ -25,7 +25,6 @@ ROUTINE = {"other": "Something else"}
 
 ALL = {**EMERGENCY, **URGENT, **ROUTINE}
 VENOUS_WINDOW_DAYS = 14  # domain.md 1.2: venous events mostly days 1-7, windows to day 13-14
-ARTERIAL_WINDOW_DAYS = 2
 
 
 def triage(symptoms: list[str]) -> str:

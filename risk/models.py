@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from infusions.models import Infusion
-from ivigtrack.models_base import ClinicalModel
+from ivigtrack.models_base import ClinicalModel, choices_constraint
 from patients.models import Patient
 
 
@@ -50,7 +50,7 @@ class RiskAssessment(ClinicalModel):
         indexes = [models.Index(fields=["patient", "-assessed_at"], name="assessment_patient_time")]
         constraints = [
             models.UniqueConstraint(fields=["patient"], condition=Q(is_current=True), name="one_current_assessment"),
-            models.CheckConstraint(condition=Q(tier__in=Tier.values), name="assessment_tier_valid"),
+            choices_constraint("tier", Tier, name="assessment_tier_valid"),
         ]
 
     def __str__(self) -> str:
@@ -152,9 +152,9 @@ class ReviewFlag(ClinicalModel):
             models.UniqueConstraint(
                 fields=["patient", "kind"], condition=Q(status__in=UNRESOLVED), name="one_unresolved_flag_per_kind"
             ),
-            models.CheckConstraint(condition=Q(kind__in=FlagKind.values), name="flag_kind_valid"),
-            models.CheckConstraint(condition=Q(priority__in=Priority.values), name="flag_priority_valid"),
-            models.CheckConstraint(condition=Q(status__in=FlagStatus.values), name="flag_status_valid"),
+            choices_constraint("kind", FlagKind, name="flag_kind_valid"),
+            choices_constraint("priority", Priority, name="flag_priority_valid"),
+            choices_constraint("status", FlagStatus, name="flag_status_valid"),
             models.CheckConstraint(
                 condition=~Q(status="resolved") | (Q(resolved_at__isnull=False) & ~Q(resolution="")),
                 name="flag_resolved_has_resolution",

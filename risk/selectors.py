@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from patients.models import Patient
 from patients.selectors import patient_scope, scoped
@@ -72,10 +72,6 @@ def patients_with_risk(user) -> QuerySet[Patient]:
         risk_provisional=Subquery(current.values("provisional")[:1]),
         risk_assessed_at=Subquery(current.values("assessed_at")[:1]),
     )
-
-
-def open_flags_prefetch() -> Prefetch:
-    return Prefetch("flags", queryset=ReviewFlag.objects.filter(status__in=UNRESOLVED), to_attr="open_flags")
 
 
 def recent_sweeps(limit: int = 20) -> QuerySet[SweepRun]:

@@ -487,10 +487,6 @@ def _build(rows: dict[str, list[tuple]], as_of: datetime) -> dict[int, PatientSn
     return snapshots
 
 
-def load_snapshot(patient_id: int, as_of: datetime) -> PatientSnapshot | None:
-    return load_snapshots([patient_id], as_of).get(patient_id)
-
-
 @dataclass(slots=True)
 class OpenFlag:
     """What the sweep needs of an unresolved flag (a ReviewFlag row, without the ORM instance)."""

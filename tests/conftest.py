@@ -8,6 +8,9 @@ root (a superuser), and the anonymous client.
 Tasks that services enqueue on commit run in-process (settings_test: CELERY_TASK_ALWAYS_EAGER),
 so no test leaves tasks in the real Redis broker with no worker to take them; the worker
 tests switch it off and start a worker of their own.
+
+Tests marked `sqlite` also run in the SQLite leg of `make test` (ivigtrack/settings_sqlite_test.py);
+tests marked `postgresql` are skipped on any other database.
 """
 
 from __future__ import annotations
@@ -97,6 +100,15 @@ def _seeded_products_in_transactional_tests(request):
     from django.apps import apps
 
     importlib.import_module("infusions.migrations.0002_seed_products").seed(apps, None)
+
+
+def pytest_runtest_setup(item):
+    """Tests marked `postgresql` (threads sharing one database, COPY, lz4) skip on SQLite."""
+    if item.get_closest_marker("postgresql") is not None:
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.skip(f"needs PostgreSQL, not {connection.vendor}")
 
 
 @pytest.fixture

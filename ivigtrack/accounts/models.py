@@ -1,6 +1,8 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from ivigtrack.models_base import choices_constraint
+
 
 class User(AbstractUser):
     """A login. Staff (clinician, nurse) work in the clinic pages; patients use the portal."""
@@ -13,12 +15,7 @@ class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
 
     class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(role__in=["clinician", "nurse", "patient"]),
-                name="user_role_valid",
-            )
-        ]
+        constraints = [choices_constraint("role", ["clinician", "nurse", "patient"], name="user_role_valid")]
 
     @property
     def is_clinical_staff(self) -> bool:

@@ -125,13 +125,19 @@ def _create_flags(flags: list[dict], now) -> list:
             OpenFlag(pk, public_id, pid, kind, rule, priority, rank, "open", None, "")
             for pk, public_id, pid, kind, rule, priority, rank, _ in rows
         ]
-    # Our own rows are found again by their exact raised_at.
-    ReviewFlag.objects.bulk_create([ReviewFlag(**values) for values in flags], batch_size=1000, ignore_conflicts=True)
-    return list(
-        ReviewFlag.objects.filter(patient_id__in={f["patient_id"] for f in flags}, raised_at=now, status="open").only(
-            "id", "public_id", "patient_id", "kind", "rule", "priority"
-        )
-    )
+    # Our own rows are found again by their exact raised_at and their public ids: another flag of
+    # these patients raised at the same instant (a symptom alert, an earlier try of this chunk at
+    # the same as_of) is not ours.
+    objs = [ReviewFlag(**values) for values in flags]
+    ReviewFlag.objects.bulk_create(objs, batch_size=1000, ignore_conflicts=True)
+    ours = {obj.public_id for obj in objs}
+    return [
+        flag
+        for flag in ReviewFlag.objects.filter(
+            patient_id__in={f["patient_id"] for f in flags}, raised_at=now, status="open"
+        ).only("id", "public_id", "patient_id", "kind", "rule", "priority")
+        if flag.public_id in ours
+    ]
 
 
 def _escalate(flag: ReviewFlag, spec, now) -> bool:

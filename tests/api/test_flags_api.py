@@ -12,7 +12,7 @@ from risk.models import ReviewFlag, RiskAssessment
 from risk.services.assessment import patient_assess
 from tests.factories import make_urgent_flag as make_flag
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def test_list_is_most_urgent_first_and_filters(carol_api, patient_pat, patient_quinn):

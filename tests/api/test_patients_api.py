@@ -12,7 +12,7 @@ from risk.services.assessment import patient_assess
 
 from . import payloads
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def test_clinician_creates_a_patient_with_derived_sizes(carol_api):

@@ -167,9 +167,6 @@ def rule_of(flags: dict, kind: str) -> str | None:
     return flags[kind].rule if kind in flags else None
 
 
-NEXT_COURSE = date(2025, 3, 4)  # of the default maintenance regimen
-
-
 # --- table, constants ------------------------------------------------------------------
 
 

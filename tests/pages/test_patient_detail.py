@@ -17,7 +17,7 @@ from risk.services.assessment import patient_assess
 
 from .records import full_history
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 @pytest.fixture

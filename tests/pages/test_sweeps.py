@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from risk.models import Notification, SweepRun
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 

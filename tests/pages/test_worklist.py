@@ -13,7 +13,7 @@ from django.utils import timezone
 from patients import services as patient_services
 from risk.models import ReviewFlag
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 

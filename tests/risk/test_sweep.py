@@ -1,4 +1,4 @@
-"""Sweep, reconciliation and the flag lifecycle on PostgreSQL."""
+"""Sweep, reconciliation and the flag lifecycle (on SQLite too, but for the threaded races)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from risk.services.sweep import sweep_inline
 from risk.snapshot import load_snapshots
 
 CLOCK = vignettes.VIGNETTE_CLOCK
+
+pytestmark = pytest.mark.sqlite
 
 
 @pytest.mark.django_db
@@ -179,6 +181,7 @@ def test_second_acknowledgement_gets_a_clear_message(clinician_carol, nurse_nina
             flag_acknowledge(flag=stale_copy, actor=clinician_carol)
 
 
+@pytest.mark.postgresql  # two threads writing at once: SQLite has one writer
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_sweeps_at_once_leave_one_flag_per_patient_and_kind():
     generate(120, seed=11, today=timezone.localdate())
@@ -206,6 +209,7 @@ def test_two_sweeps_at_once_leave_one_flag_per_patient_and_kind():
     assert RiskAssessment.objects.filter(is_current=True).count() == 120
 
 
+@pytest.mark.postgresql  # two threads writing at once: SQLite has one writer
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_acknowledgements_in_threads_have_one_winner(make_user):
     from datetime import date

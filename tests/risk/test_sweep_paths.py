@@ -83,6 +83,7 @@ def test_one_statement_history_reads_what_the_orm_reads(clinic, clinician_carol)
         assert (flag.snoozed_until, flag.reason) == (ref.snoozed_until, ref.reason)
 
 
+@pytest.mark.sqlite  # on SQLite: the chunk's bulk_create paths against the one-patient ORM path
 @pytest.mark.django_db
 def test_a_chunk_written_by_copy_stores_what_bulk_create_stores(clinic):
     from ivigtrack.audit.models import AuditEvent

@@ -19,7 +19,7 @@ from risk.models import ReviewFlag
 from risk.services.assessment import assess_at
 from risk.services.sweep import sweep_inline
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 CLOCK = vignettes.VIGNETTE_CLOCK
 REVIEW_KINDS = ("hematology_review", "clotting_studies")
 
