@@ -8,7 +8,7 @@ reading only the columns and the time windows the rules need:
 - labs of the last LAB_WINDOW days; symptom reports of the last SYMPTOM_WINDOW days.
 
 `load_snapshots` runs those 10 queries through the ORM (any database). The assessment path
-(`load_chunk`, then `load_histories` under the chunk's lock) reads the same rows on PostgreSQL
+(`load_chunk`, then `risk.histories.load_histories` under the chunk's lock) reads the same rows on PostgreSQL
 in one UNION ALL statement, and the chunk's current assessments and flags in one more: the
 query count of a sweep chunk and of one patient after a write stays small and fixed. Both
 paths give equal snapshots (same rows, same order: tests/risk check it).
@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
@@ -32,7 +31,6 @@ from itrs.types import (
     AccessSnap,
     ConditionSnap,
     EventSnap,
-    FlagHistory,
     InfusionSnap,
     LabSnap,
     MedSnap,
@@ -41,8 +39,6 @@ from itrs.types import (
     SymptomSnap,
 )
 from patients.models import Condition, LabResult, Patient, SymptomReport, ThrombosisEvent, VascularAccess
-
-from .models import FlagKind, ReviewFlag, RiskAssessment
 
 _C_TIMESTAMPTZ_LOADER = _pg_adapters.get_loader(_pg_adapters.types["timestamptz"].oid, _PgFormat.TEXT)
 
@@ -485,127 +481,3 @@ def _build(rows: dict[str, list[tuple]], as_of: datetime) -> dict[int, PatientSn
             has_earlier_infusions=bool(has_earlier),
         )
     return snapshots
-
-
-@dataclass(slots=True)
-class OpenFlag:
-    """What the sweep needs of an unresolved flag (a ReviewFlag row, without the ORM instance)."""
-
-    pk: int
-    public_id: object
-    patient_id: int
-    kind: str
-    rule: str
-    priority: str
-    priority_rank: int
-    status: str
-    snoozed_until: datetime | None
-    reason: str
-
-
-# After the chunk's patients are locked (risk.services.process_patients), in one statement:
-# k=0 current assessments, k=1 last haematology review completed by a person, k=2 unresolved
-# flags in ReviewFlag's default order (priority_rank, due_at, id).
-_HISTORY_SQL = """
-SELECT 0 AS k, a.patient_id AS pid, a.id AS id, NULL::uuid AS u, a.fingerprint::text AS t1, a.tier::text AS t2,
-       NULL::text AS t3, NULL::text AS t4, NULL::text AS t5, a.score::int AS n, a.tier_rose_at AS ts, 0::bigint AS o
-  FROM risk_riskassessment a WHERE a.patient_id = ANY(%(ids)s) AND a.is_current
-UNION ALL
-SELECT 1, f.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, max(f.resolved_at), 0
-  FROM risk_reviewflag f
- WHERE f.patient_id = ANY(%(ids)s) AND f.kind = %(hematology)s AND f.status = 'resolved'
-   AND f.resolution = 'completed' AND f.resolved_by_id IS NOT NULL
- GROUP BY f.patient_id
-UNION ALL
-SELECT 2, f.patient_id, f.id, f.public_id, f.kind, f.rule, f.priority, f.status, f.reason, f.priority_rank,
-       f.snoozed_until, row_number() OVER (ORDER BY f.priority_rank, f.due_at, f.id)
-  FROM risk_reviewflag f WHERE f.patient_id = ANY(%(ids)s) AND f.status IN ('open', 'acknowledged', 'snoozed')
-ORDER BY k, o
-"""
-
-
-def load_histories(
-    patient_ids: Iterable[int],
-) -> tuple[dict[int, FlagHistory], dict[int, dict], dict[tuple[int, str], OpenFlag | ReviewFlag]]:
-    """Flag history, current assessment summary and unresolved flags for many patients.
-
-    Returns (histories, current assessments {pid: {id, patient_id, fingerprint, tier, score,
-    tier_rose_at}}, unresolved flags {(pid, kind): flag}). One statement on PostgreSQL (flags as
-    OpenFlag), three queries elsewhere (flags as ReviewFlag instances).
-    """
-    ids = list(patient_ids)
-    if connection.vendor != "postgresql":
-        return _load_histories_orm(ids)
-    reviews: dict[int, datetime] = {}
-    current: dict[int, dict] = {}
-    open_flags: dict[tuple[int, str], OpenFlag] = {}
-    by_patient: dict[int, dict] = defaultdict(dict)
-    if ids:
-        with connection.cursor() as cursor:
-            fast_timestamps(cursor)
-            cursor.execute(_HISTORY_SQL, {"ids": ids, "hematology": FlagKind.HEMATOLOGY_REVIEW.value})
-            for k, pid, pk, public_id, t1, t2, t3, t4, t5, n, ts, _ in cursor.fetchall():
-                if k == 2:
-                    open_flags[(pid, t1)] = OpenFlag(pk, public_id, pid, t1, t2, t3, n, t4, ts, t5)
-                    by_patient[pid][t1] = {"rule": t2, "priority": t3, "status": t4, "snoozed_until": ts}
-                elif k == 0:
-                    current[pid] = {
-                        "id": pk,
-                        "patient_id": pid,
-                        "fingerprint": t1,
-                        "tier": t2,
-                        "score": n,
-                        "tier_rose_at": ts,
-                    }
-                else:
-                    reviews[pid] = ts
-    return _histories(ids, reviews, current, by_patient), current, open_flags
-
-
-def _histories(ids, reviews, current, by_patient) -> dict[int, FlagHistory]:
-    return {
-        pid: FlagHistory(
-            last_hematology_review_on=reviews.get(pid),
-            tier_last_rose_at=(current.get(pid) or {}).get("tier_rose_at"),
-            open_flags=by_patient.get(pid, {}),
-        )
-        for pid in ids
-    }
-
-
-def _load_histories_orm(ids: list[int]):
-    reviews: dict[int, datetime] = {}
-    # Only a review closed by a person counts as a haematology review; a flag the sweep closed
-    # because its rule lapsed is not one.
-    for pid, resolved_at in (
-        ReviewFlag.objects.filter(
-            patient_id__in=ids,
-            kind=FlagKind.HEMATOLOGY_REVIEW,
-            status="resolved",
-            resolution="completed",
-            resolved_by__isnull=False,
-        )
-        .order_by("patient_id", "resolved_at")
-        .values_list("patient_id", "resolved_at")
-    ):
-        reviews[pid] = resolved_at  # ordered ascending: the last one wins
-
-    current = {
-        row["patient_id"]: row
-        for row in RiskAssessment.objects.filter(patient_id__in=ids, is_current=True).values(
-            "id", "patient_id", "fingerprint", "tier", "score", "tier_rose_at"
-        )
-    }
-
-    open_flags: dict[tuple[int, str], ReviewFlag] = {}
-    by_patient: dict[int, dict] = defaultdict(dict)
-    for flag in ReviewFlag.objects.filter(patient_id__in=ids, status__in=("open", "acknowledged", "snoozed")):
-        open_flags[(flag.patient_id, flag.kind)] = flag
-        by_patient[flag.patient_id][flag.kind] = {
-            "rule": flag.rule,
-            "priority": flag.priority,
-            "status": flag.status,
-            "snoozed_until": flag.snoozed_until,
-        }
-
-    return _histories(ids, reviews, current, by_patient), current, open_flags

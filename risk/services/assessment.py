@@ -29,10 +29,11 @@ from itrs import engine, review
 from itrs.types import PatientSnapshot, RiskResult
 from ivigtrack import bulk
 from patients.models import Patient
+from risk.histories import load_histories
 from risk.models import TIER_RANK, InfusionRisk, RiskAssessment
 from risk.services import flags
 from risk.services.outcome import ChunkOutcome
-from risk.snapshot import load_chunk, load_histories, load_snapshots
+from risk.snapshot import load_chunk, load_snapshots
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from ivigtrack import bulk
 from ivigtrack.audit.models import AuditEvent
 from ivigtrack.audit.services import audit_bulk, audit_record
 from risk import tasks
+from risk.histories import OpenFlag
 from risk.models import PRIORITY_RANK, UNRESOLVED, FlagKind, ReviewFlag
 from risk.services.outcome import ChunkOutcome
-from risk.snapshot import OpenFlag
 
 # Kinds the review rules own. symptom_alert flags are raised by a report and closed by a person.
 RULE_KINDS = {

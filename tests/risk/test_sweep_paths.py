@@ -1,6 +1,6 @@
 """The sweep's fast paths on PostgreSQL give what the portable ORM paths give.
 
-risk/snapshot.py reads a chunk in one statement (`load_chunk`, `load_histories`) and
+risk/snapshot.py and risk/histories.py read a chunk in one statement each (`load_chunk`, `load_histories`) and
 risk/services.py writes a chunk by COPY from field values; `load_snapshots`, the ORM history
 queries and `bulk_create` are the reference. Same rows, same order, same stored values.
 """
@@ -18,6 +18,7 @@ from demo.synthetic import generate
 from itrs import engine, review
 from ivigtrack.bulk import COPY_FROM_ROWS
 from patients.models import Patient
+from risk.histories import _load_histories_orm, load_histories
 from risk.models import ReviewFlag, RiskAssessment
 from risk.services.assessment import (
     INFUSION_RISK_WINDOW,
@@ -28,7 +29,7 @@ from risk.services.assessment import (
     snapshot_inputs,
 )
 from risk.services.sweep import sweep_inline
-from risk.snapshot import _load_histories_orm, load_chunk, load_histories, load_snapshots
+from risk.snapshot import load_chunk, load_snapshots
 
 CLOCK = vignettes.VIGNETTE_CLOCK
 
