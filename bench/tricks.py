@@ -17,6 +17,7 @@ The tricks measured (each function's comment quotes this figure):
   ``__dict__``, not ``json.dumps(dataclasses.asdict(snapshot))``
 - ``fast_timestamps``: psycopg's C loader for timestamptz columns (risk/snapshot.py)
 - ``lean_infusion_risk``: the risk at each infusion scored with ``explain=False``
+- ``copy``: assessments and audit rows written by COPY, not bulk_create (ivigtrack/bulk.py)
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class _Rollback(Exception):
 def _switches():
     """name -> (module, attribute, replacement): the plain code each trick stands for."""
     from itrs import engine
+    from ivigtrack import bulk
     from risk import snapshot
     from risk.services import assessment
 
@@ -71,6 +73,7 @@ def _switches():
         ),
         "fast_timestamps": (snapshot, "fast_timestamps", lambda cursor: None),
         "lean_infusion_risk": (assessment, "engine", _FullEngine()),
+        "copy": (bulk, "use_copy", lambda rows: False),
     }
 
 

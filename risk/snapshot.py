@@ -294,6 +294,9 @@ def fast_timestamps(cursor) -> None:
     Django's loader is written in Python (it re-labels the zone); with the session in UTC, as
     Django sets it when USE_TZ, the C loader gives the very same values (tzinfo=timezone.utc)
     several times faster.
+
+    Performance trick (bench/tricks.py): without it a first pass takes 6% longer; the steady
+    state, which reads as many rows and writes almost nothing, gains more.
     """
     if connection.timezone_name == "UTC" and connection.timezone is UTC:
         cursor.cursor.adapters.register_loader("timestamptz", _C_TIMESTAMPTZ_LOADER)
