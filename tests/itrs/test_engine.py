@@ -3,7 +3,7 @@
 The contract (pure, repeatable, every factor referenced), the body-size and rate helpers,
 unknown inputs and the recommendations. The items are tested by topic in the other
 test_engine_*.py files: patient factors, stasis and vessel injury, the IVIG treatment items,
-the overrides, and the vignettes (docs/vignettes.md).
+the overrides, and the vignettes (docs/vignette-cases.md).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def test_v01_ideal_and_adjusted_body_weight():
 
 
 def test_domain_worked_example_for_a_woman():
-    # domain.md 5.7: 160 cm, 120 kg woman -> IBW 52.4 kg, ABW 79.4 kg
+    # risk/README.md, dosing weight: 160 cm, 120 kg woman -> IBW 52.4 kg, ABW 79.4 kg
     assert round(ideal_body_weight("female", 160), 1) == 52.4
     assert round(adjusted_body_weight("female", 160, 120), 1) == 79.4
 

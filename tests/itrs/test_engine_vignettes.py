@@ -1,4 +1,4 @@
-"""The clinical vignettes (docs/vignettes.md) scored by the ITRS-v0 engine at the vignette clock."""
+"""The clinical vignettes (docs/vignette-cases.md) scored by the ITRS-v0 engine at the vignette clock."""
 
 from __future__ import annotations
 

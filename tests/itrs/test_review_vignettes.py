@@ -1,4 +1,4 @@
-"""The clinical vignettes (docs/vignettes.md) through the review rules, as pure snapshots
+"""The clinical vignettes (docs/vignette-cases.md) through the review rules, as pure snapshots
 (clock 2025-03-01 09:00 UTC)."""
 
 from __future__ import annotations
