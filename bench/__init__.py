@@ -1,1 +1,1 @@
-"""Benchmarks at clinic-network scale (DESIGN §11). Not tests: nothing here asserts a time."""
+"""Benchmarks at clinic-network scale (bench/README.md). Not tests: nothing here asserts a time."""

@@ -100,3 +100,10 @@ def ensure_staff_token(url: str) -> str:
         text=True,
     )
     return out.stdout.strip().splitlines()[-1]
+
+
+def close_db() -> None:
+    """Close this process's Django connections (before worker processes or a server use the database)."""
+    from django.db import connections
+
+    connections.close_all()

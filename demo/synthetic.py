@@ -1,7 +1,7 @@
 """Synthetic patients with believable histories, fast enough for 100,000 patients.
 
 Distributions are rough clinic-like proportions (our own, for load and demo, not epidemiology):
-diagnoses weighted to CIDP and PID, maintenance schedules of domain.md 5.4, about two years of
+diagnoses weighted to CIDP and PID, maintenance schedules of docs/products.md, about two years of
 infusions (about 20 per patient on average), common cardiovascular factors, a few percent with
 lines, thrombophilia, cancer, prior clots, steroids, estrogens, anticoagulants, and coagulation
 panels for some. Patients go in with bulk_create (their ids are needed); the child rows go in

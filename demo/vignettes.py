@@ -1,4 +1,4 @@
-"""Clinical vignettes (../shared/vignettes.md) entered through the services.
+"""Clinical vignettes (docs/vignette-cases.md) entered through the services.
 
 Used by `seed_demo` (with today's clock, so the demo clinic shows the founding cases) and by
 the acceptance tests (with time frozen at the vignette clock 2025-03-01 09:00 UTC). Every

@@ -174,7 +174,7 @@ class RegimenSerializer(ApiModelSerializer):
 class RegimenViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     resource = "regimen"
     serializer_class = RegimenSerializer
-    write_roles = {"clinician"}  # a nurse does not edit regimens (DESIGN §1): 403
+    write_roles = {"clinician"}  # a nurse does not edit regimens (docs/roles.md): 403
     patient_read = True
     filterset_class = patient_filterset("RegimenFilterSet", Regimen)
 

@@ -13,7 +13,7 @@ from patients.models import Diagnosis, Patient, VascularAccess
 
 
 class Product(ClinicalModel):
-    """An IVIG product with its label maximum infusion rate (domain.md 1.6)."""
+    """An IVIG product with its label maximum infusion rate (docs/products.md)."""
 
     name = models.CharField(max_length=80, unique=True)
     concentration_percent = models.DecimalField(max_digits=4, decimal_places=1)

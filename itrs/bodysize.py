@@ -1,7 +1,7 @@
 """Body-size and rate arithmetic (pure; used by Patient, the forms and the risk engine).
 
-Devine ideal body weight and the dose-determining adjusted body weight of domain.md 5.7
-(National Blood Authority calculator [R75]):
+Devine ideal body weight and the dose-determining adjusted body weight (risk/README.md, dosing
+weight; National Blood Authority calculator [R75]):
   IBW male = 50 + 2.3 x (height in inches - 60); female = 45.5 + 2.3 x (inches - 60)
   ABW = IBW + 0.4 x (actual - IBW); actual weight when actual < IBW.
 Sex "other"/"unknown": the female formula (the lower IBW, so never a higher dose), stated in the UI.

@@ -1,4 +1,4 @@
-"""ISTH overt-DIC score (Taylor et al., Thromb Haemost 2001) [R44], domain.md 5.3.
+"""ISTH overt-DIC score (Taylor et al., Thromb Haemost 2001) [R44]; risk/README.md, DIC (override e).
 
 Pure: no Django. The score is meaningful only when the patient has a condition known to cause
 DIC; the engine decides that (`DIC_ASSOCIATED_CONDITIONS`, or diagnosis "dic") and applies

@@ -1,4 +1,4 @@
-"""ITRS-v0: the IVIG thrombosis risk score of domain.md 2.2, as a pure function.
+"""ITRS-v0: the IVIG thrombosis risk score of risk/README.md, as a pure function.
 
 ``assess(snapshot, as_of)`` reads only the snapshot and the instant: no Django, no settings,
 no clock. The same inputs give the same result. Points, tiers, overrides and the operational
@@ -135,7 +135,7 @@ EVIDENCE = {
     "T4": "FDA: minimum practicable rate; 3.3 mg/kg/min at-risk cap in labels; fast "
     "infusion implicated [R1][R8][R9][R24]",
     "T5": "IgG and viscosity take about a month to fall, so short intervals keep them high; judgement weight [R22]",
-    "T-cap": "ITRS-v0 counts at most 4 points for the IVIG treatment items T1-T5 (design proposal, domain.md 2.2)",
+    "T-cap": "ITRS-v0 counts at most 4 points for the IVIG treatment items T1-T5 (design proposal, risk/README.md)",
 }
 
 OVERRIDE_EVIDENCE = {
@@ -935,7 +935,7 @@ def _could_change_tier(d: _Draft, score: int, t_sum: int, tier: str) -> bool:
 
 
 def assess(snapshot: PatientSnapshot, as_of: datetime, *, explain: bool = True) -> RiskResult:
-    """Score ``snapshot`` as it stood at ``as_of`` with ITRS-v0 (domain.md 2.2).
+    """Score ``snapshot`` as it stood at ``as_of`` with ITRS-v0 (risk/README.md).
 
     ``explain=False`` leaves out the recommendations and the secondary scores: for the risk at
     each past infusion, which keeps only the score, tier, provisional flag and factors (a third

@@ -1,4 +1,4 @@
-"""Review rules: which flags a patient needs now (DESIGN §6).
+"""Review rules: which flags a patient needs now (docs/review-rules.md).
 
 Pure: no Django import, no ORM, no settings. `evaluate()` takes the same plain snapshot the
 engine scores (`itrs.types`), the engine's `RiskResult`, what the review rules must know about
@@ -93,7 +93,7 @@ from itrs.types import (
 
 PRIORITY_ORDER = {"emergency": 0, "urgent": 1, "routine": 2}
 
-#: (kind, rule, priority) in DESIGN §6 table order, most urgent first within a kind.
+#: (kind, rule, priority) in docs/review-rules.md table order, most urgent first within a kind.
 RULES: list[tuple[str, str, str]] = [
     ("symptom_alert", "SYM-EMERGENCY", "emergency"),
     ("symptom_alert", "SYM-URGENT", "urgent"),

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 @dataclass(frozen=True)
 class ConditionSnap:
-    code: str  # patients.Condition codes (DESIGN §4), e.g. "thrombophilia", "bedbound"
+    code: str  # patients.Condition codes (docs/records.md), e.g. "thrombophilia", "bedbound"
     onset_date: date | None
     resolved_date: date | None = None  # None = still present
 

@@ -4,8 +4,8 @@ per row. The sweep writes its assessments, flags, infusion risks and audit rows 
 the synthetic generator (`demo.synthetic`) loads its patients' histories with `copy_rows`.
 
 Why: at 100k patients a first sweep pass writes about 100k assessments and as many audit and
-infusion-risk rows; COPY of 100k rows takes about 1.1 s against 6 s for bulk_create (DESIGN §11
-reference figures), which is what keeps the first pass under 6x its floor.
+infusion-risk rows; COPY of 100k rows takes about 1.1 s against 6 s for bulk_create (reference
+figures in bench/README.md, Targets), which is what keeps the first pass under 6x its floor.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""REST API v1 for who the patient is and their history (DESIGN §8).
+"""REST API v1 for who the patient is and their history (docs/api.md).
 
 Resources: the patient record (extended with its risk in ``risk/api.py``), ``conditions/``,
 ``vascular-access/``, ``thrombosis-events/``, ``labs/`` and ``symptom-reports/``. Reads come
@@ -132,7 +132,7 @@ class UsernameField(serializers.SlugRelatedField):
 
 
 class PatientBaseSerializer(ApiModelSerializer):
-    """The record (DESIGN §4) with the derived body sizes; ``risk/api.py`` adds ``risk``."""
+    """The record (docs/records.md) with the derived body sizes; ``risk/api.py`` adds ``risk``."""
 
     id = PublicIdField()
     user = UsernameField(
@@ -186,11 +186,11 @@ class PatientBaseSerializer(ApiModelSerializer):
         return _round(obj.bmi)
 
     def get_ideal_body_weight(self, obj) -> float | None:
-        """Devine ideal body weight, kg (domain.md 5.7)."""
+        """Devine ideal body weight, kg (risk/README.md, dosing weight)."""
         return _round(obj.ideal_body_weight)
 
     def get_adjusted_body_weight(self, obj) -> float | None:
-        """Dose-determining adjusted body weight, kg (domain.md 5.7)."""
+        """Dose-determining adjusted body weight, kg (risk/README.md, dosing weight)."""
         return _round(obj.adjusted_body_weight)
 
 
@@ -269,7 +269,7 @@ class ConditionSerializer(ApiModelSerializer):
 
 
 class ConditionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
-    """Time-bounded risk background (DESIGN §4). Clinicians write; a patient reads their own."""
+    """Time-bounded risk background (docs/records.md). Clinicians write; a patient reads their own."""
 
     resource = "condition"
     serializer_class = ConditionSerializer

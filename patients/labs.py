@@ -1,8 +1,8 @@
 """Lab catalogue: LOINC codes, canonical units, unit conversions and plausibility gates.
 
-Codes from domain.md 8.1; gates from domain.md 9 (platelets 1-1,500, INR 0.5-15, aPTT
-10-200 s, fibrinogen 0.1-15 g/L, D-dimer 0-100 mg/L FEU, creatinine 0.1-20 mg/dL) and,
-for tests the domain file gives no gate, wide physiological limits of our own.
+Codes and gates as listed in docs/labs.md: published data-quality gates (platelets 1-1,500,
+INR 0.5-15, aPTT 10-200 s, fibrinogen 0.1-15 g/L, D-dimer 0-100 mg/L FEU, creatinine
+0.1-20 mg/dL) and, for the other tests, wide physiological limits of our own.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ class Diagnosis(models.TextChoices):
     OTHER = "other", "Other"
 
 
-# Plausibility gates of domain.md 9.
+# Plausibility gates (docs/labs.md).
 WEIGHT_RANGE_KG = (25, 350)
 HEIGHT_RANGE_CM = (120, 230)
 

@@ -1,4 +1,4 @@
-"""Symptom codes, triage and the advice a patient sees (domain.md 7, design proposal).
+"""Symptom codes, triage and the advice a patient sees (docs/symptoms.md; a design proposal).
 
 Symptoms escalate regardless of risk tier: the FDA warning says clots occur without risk factors.
 """
@@ -24,7 +24,7 @@ URGENT = {
 ROUTINE = {"other": "Something else"}
 
 ALL = {**EMERGENCY, **URGENT, **ROUTINE}
-VENOUS_WINDOW_DAYS = 14  # domain.md 1.2: venous events mostly days 1-7, windows to day 13-14
+VENOUS_WINDOW_DAYS = 14  # docs/symptoms.md: venous events mostly days 1-7, windows to day 13-14
 
 
 def triage(symptoms: list[str]) -> str:

@@ -1,4 +1,4 @@
-"""REST API v1 for what the records mean and who must act (DESIGN §8).
+"""REST API v1 for what the records mean and who must act (docs/api.md).
 
 - ``patients/``: the patient record with its current ``risk`` (annotated in the list query by
   ``risk.selectors.patients_with_risk``: no query per row), ``?tier=``, ``?q=``, ``?active=``;

@@ -66,7 +66,7 @@ EVENT_SHORT = {
     "tia": "TIA",
     "peripheral_arterial": "Arterial",
 }
-# Clotting studies, top to bottom, with the typical adult range of domain.md 5.1 (display only;
+# Clotting studies, top to bottom, with the typical adult range of docs/labs.md (display only;
 # a result's own upper reference limit wins when the lab gave one).
 CLOTTING_TESTS = [
     ("pt", "PT (s)", (11.0, 13.5)),

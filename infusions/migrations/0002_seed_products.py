@@ -1,4 +1,4 @@
-"""Seed the IVIG products and their label maximum rates (domain.md 1.6; verify against current labels)."""
+"""Seed the IVIG products and their label maximum rates (docs/products.md; verify against current labels)."""
 
 from django.db import migrations
 

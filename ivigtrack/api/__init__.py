@@ -1,7 +1,7 @@
 """The REST API's base classes, shared by every app's ``api.py`` and by the FHIR view.
 
 - ``auth``: the token view (the authentication order is ``REST_FRAMEWORK``'s, in settings)
-- ``permissions``: the role rules of DESIGN §1 as view attributes
+- ``permissions``: the role rules of docs/roles.md as view attributes
 - ``fields``: public UUIDs, scoped references, plausible dates, the parse-only ModelSerializer
 - ``filters``: ``from``/``to`` date filters and FilterSets built from a dict
 - ``viewsets``: the viewset base (scoped reads, service writes, audited staff reads), schema tags

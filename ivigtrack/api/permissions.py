@@ -1,4 +1,4 @@
-"""Who may do what through the API (DESIGN §1 roles) as view attributes.
+"""Who may do what through the API (the roles of docs/roles.md) as view attributes.
 
 Which rows a caller may see lives in the selectors (scoping is authorisation), so another
 patient's id is a 404 everywhere; this decides only what a role may do.
@@ -27,7 +27,7 @@ def is_staff_user(user) -> bool:
 
 
 class RolePermission(BasePermission):
-    """DESIGN §1 as view attributes.
+    """The roles of docs/roles.md as view attributes.
 
     - ``write_roles``: who may create/update/delete, besides a superuser (who always may;
       ``{"superuser"}`` means the superuser alone). Default: clinicians and nurses.

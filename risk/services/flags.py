@@ -250,7 +250,7 @@ def _require_staff(actor) -> None:
 
 
 def require_clinician(actor, verb: str) -> None:
-    # DESIGN §1: nurses acknowledge flags; clinicians acknowledge, snooze and resolve.
+    # docs/roles.md: nurses acknowledge flags; clinicians acknowledge, snooze and resolve.
     if not getattr(actor, "is_clinician", False):
         raise FlagPermissionDenied(f"Only a clinician can {verb} a flag; nurses can acknowledge it.")
 

@@ -74,7 +74,7 @@ def test_emergency_flags_cannot_be_snoozed(carol_api, patient_pat):
 
 
 def test_nurse_cannot_resolve_or_snooze_but_a_clinician_can(nina_api, carol_api, patient_pat):
-    # DESIGN §1: nurses acknowledge flags; clinicians acknowledge, snooze and resolve.
+    # docs/roles.md: nurses acknowledge flags; clinicians acknowledge, snooze and resolve.
     flag = make_flag(patient_pat, kind="hematology_review", rule="HEM-URGENT", priority="urgent")
     refused = nina_api.post(f"/api/v1/flags/{flag.public_id}/resolve/", {"resolution": "completed"}, format="json")
     assert refused.status_code == 403

@@ -1,4 +1,4 @@
-"""The vignettes of shared/vignettes.md, entered purely through the REST API as a client would.
+"""The vignettes of docs/vignette-cases.md, entered purely through the REST API as a client would.
 
 Clock frozen at the vignette time, 2025-03-01 09:00 UTC. Each case: a clinician registers the
 patient and their history (conditions, lines, events, regimens, medications), the nurse records

@@ -1,7 +1,7 @@
 """Hand-built `PatientSnapshot`s for the pure risk tests, and the vignettes' facts.
 
 Small record builders with neutral defaults (override what a test is about), `add()` to put
-records into a snapshot, and one function per vignette (shared/vignettes.md) returning a
+records into a snapshot, and one function per vignette (docs/vignette-cases.md) returning a
 `Case(snapshot, as_of)`. The vignette histories are complete (events, labs and symptom reports
 after the pre-event instant included): the engine must ignore what lies after ``as_of``, and a
 DB-level test can load the same facts into the database and expect the same results.
@@ -274,7 +274,7 @@ def add(snapshot: PatientSnapshot, *records) -> PatientSnapshot:
     return replace(snapshot, **changes)
 
 
-# --- the vignettes (shared/vignettes.md) ------------------------------------------------------
+# --- the vignettes (docs/vignette-cases.md) ---------------------------------------------------
 
 V01_PRE_EVENT = datetime(2025, 2, 23, 12, 0, tzinfo=UTC)  # day 5, after the last induction dose
 V02_PRE_EVENT = datetime(2025, 2, 28, 9, 0, tzinfo=UTC)  # day 4 after the last infusion

@@ -1,4 +1,4 @@
-"""ISTH overt-DIC score (risk/dic.py, domain.md 5.3): the table, the look-back, the gaps."""
+"""ISTH overt-DIC score (itrs/dic.py; risk/README.md, DIC): the table, the look-back, the gaps."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Padua (2010) and Caprini (2005) secondary scores (risk/secondary.py, domain.md 3.1/3.2)."""
+"""Padua (2010) and Caprini (2005) secondary scores (itrs/secondary.py; risk/README.md, Secondary scores)."""
 
 from __future__ import annotations
 

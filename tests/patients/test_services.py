@@ -237,7 +237,7 @@ def test_bad_symptom_reports_refused(patient_pat, clinician_carol, symptoms):
     assert SymptomReport.objects.count() == 0
 
 
-# --- arithmetic (domain.md 5.7 worked examples) -------------------------------------------
+# --- arithmetic (worked examples of risk/README.md, dosing weight) ------------------------
 
 
 def test_ibw_abw_worked_example():

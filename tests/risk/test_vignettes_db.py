@@ -1,7 +1,7 @@
 """Every vignette through the services and one sweep, with time frozen at the vignette clock.
 
 Primary assertions are the clinical ones (tier, components, flags of the haematology and
-clotting-study kinds); ITRS-v0 points are the secondary exact check (vignettes.md).
+clotting-study kinds); ITRS-v0 points are the secondary exact check (docs/vignette-cases.md).
 """
 
 from __future__ import annotations
