@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from risk.models import ReviewFlag
 from risk.services.assessment import patient_assess
-from tests.pages.records import full_history
+from tests.records import full_history
 
 from .conftest import log_in
 

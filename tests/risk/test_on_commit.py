@@ -7,7 +7,7 @@ import pytest
 
 from patients.models import Patient
 from risk.models import RiskAssessment
-from tests.api import payloads
+from tests import payloads
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 

@@ -8,9 +8,8 @@ from infusions.models import Infusion, MedicationCourse, Product, Regimen
 from ivigtrack.audit.models import AuditEvent
 from patients.models import Condition, LabResult, SymptomReport, ThrombosisEvent, VascularAccess
 from risk.models import ReviewFlag
-
-from . import payloads
-from .payloads import RECORD_RESOURCES
+from tests import payloads
+from tests.payloads import RECORD_RESOURCES
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,8 @@ from ivigtrack.audit.models import AuditEvent
 from patients.models import Condition, LabResult, Patient, SymptomReport, ThrombosisEvent, VascularAccess
 from patients.services import vascular_access_add
 from risk.models import ReviewFlag
+from tests import payloads
 from tests.factories import make_urgent_flag as make_flag
-
-from . import payloads
 
 pytestmark = pytest.mark.django_db
 

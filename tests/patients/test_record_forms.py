@@ -13,8 +13,7 @@ from infusions.models import Infusion, MedicationCourse, Product, Regimen
 from ivigtrack.audit.models import AuditEvent
 from patients.models import Condition, LabResult, Patient, SymptomReport, ThrombosisEvent, VascularAccess
 from risk.models import ReviewFlag
-
-from .records import full_history
+from tests.records import full_history
 
 pytestmark = pytest.mark.django_db
 FMT = "%Y-%m-%dT%H:%M"

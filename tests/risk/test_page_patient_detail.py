@@ -14,8 +14,7 @@ from ivigtrack.audit.models import AuditEvent
 from patients import services as patient_services
 from risk import charts
 from risk.services.assessment import patient_assess
-
-from .records import full_history
+from tests.records import full_history
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from .records import full_history
+from tests.records import full_history
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,7 @@ import pytest
 
 from infusions.models import Infusion
 from patients.models import SymptomReport
-
-from . import payloads
+from tests import payloads
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,7 @@ import pytest
 from ivigtrack.audit.models import AuditEvent
 from patients.models import Patient, WeightMeasurement
 from risk.services.assessment import patient_assess
-
-from . import payloads
+from tests import payloads
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
