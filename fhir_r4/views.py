@@ -35,8 +35,8 @@ from rest_framework.views import APIView
 from infusions.selectors import infusion_scope
 from ivigtrack.api.errors import exception_handler as api_exception_handler
 from ivigtrack.api.fields import parse_uuid
-from ivigtrack.api.permissions import RolePermission, is_staff_user
-from ivigtrack.audit.services import audit_record
+from ivigtrack.api.permissions import RolePermission
+from ivigtrack.audit.services import audit_staff_read
 from patients.labs import LABS
 from patients.models import LabResult
 from patients.selectors import patient_scope, scoped
@@ -354,20 +354,15 @@ class FhirView(APIView):
         super().initial(request, *args, **kwargs)
 
     def audit(self, *, patient=None, obj=None, detail: dict | None = None) -> None:
-        user = self.request.user
-        if not is_staff_user(user):
-            return
-        info = {"resource": self.fhir_type.name if self.fhir_type else "", "via": "fhir", **(detail or {})}
-        if patient is not None or obj is not None:
-            audit_record(
-                actor=user,
-                action="patient.view",
-                obj=obj if obj is not None else patient,
-                patient_id=getattr(patient, "pk", None),
-                detail=info,
-            )
-        else:
-            audit_record(actor=user, action="fhir.search", detail=info)
+        audit_staff_read(
+            actor=self.request.user,
+            via="fhir",
+            resource=self.fhir_type.name if self.fhir_type else "",
+            patient=patient,
+            obj=obj,
+            detail=detail,
+            list_action="fhir.search",
+        )
 
 
 class FhirReadView(FhirView):

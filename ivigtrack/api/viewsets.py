@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from ivigtrack.api.fields import parse_uuid
-from ivigtrack.api.permissions import RolePermission, is_staff_user
-from ivigtrack.audit.services import audit_record
+from ivigtrack.api.permissions import RolePermission
+from ivigtrack.audit.services import audit_staff_read
 
 
 class Conflict(exceptions.APIException):
@@ -76,22 +76,17 @@ class ApiViewSet(GenericViewSet):
 
     # -- audit: every staff read of a patient record (one row per request, never per row)
     def audit_read(self, *, patient=None, obj=None, detail: dict | None = None) -> None:
-        user = self.request.user
-        if not is_staff_user(user):
-            return
-        info = {"resource": self.resource, "via": "api", **(detail or {})}
-        if patient is not None or obj is not None:
-            audit_record(
-                actor=user,
-                action="patient.view",
-                obj=obj if obj is not None else patient,
-                patient_id=getattr(patient, "pk", None),
-                detail=info,
-            )
-        else:
-            params = self.request.query_params
-            query = {key: params.get(key, "")[:100] for key in list(params)[:20]}
-            audit_record(actor=user, action=f"{self.resource}.list", detail={**info, "query": query})
+        params = self.request.query_params
+        audit_staff_read(
+            actor=self.request.user,
+            via="api",
+            resource=self.resource,
+            patient=patient,
+            obj=obj,
+            detail=detail,
+            list_action=f"{self.resource}.list",
+            list_detail={"query": {key: params.get(key, "")[:100] for key in list(params)[:20]}},
+        )
 
 
 class ListRetrieveMixin:

@@ -50,3 +50,32 @@ def audit_record(**kwargs) -> AuditEvent:
 def audit_bulk(rows: list[AuditEvent]) -> None:
     """Jobs write many rows at once (e.g. every flag a sweep raised)."""
     AuditEvent.objects.bulk_create(rows, batch_size=2000)
+
+
+def audit_staff_read(
+    *,
+    actor,
+    via: str,
+    resource: str,
+    patient=None,
+    obj=None,
+    detail: dict | None = None,
+    list_action: str,
+    list_detail=None,
+) -> None:
+    """One row per staff read (a request, never a row): ``patient.view`` when the read is of one
+    patient's records (``patient`` or ``obj`` given), else ``list_action`` (a search or list).
+    Patients reading their own records are not audited here."""
+    if not getattr(actor, "is_clinical_staff", False):
+        return
+    info = {"resource": resource, "via": via, **(detail or {})}
+    if patient is not None or obj is not None:
+        audit_record(
+            actor=actor,
+            action="patient.view",
+            obj=obj if obj is not None else patient,
+            patient_id=getattr(patient, "pk", None),
+            detail=info,
+        )
+    else:
+        audit_record(actor=actor, action=list_action, detail={**info, **(list_detail or {})})
