@@ -13,7 +13,7 @@
      (bench/sweeps.py and bench/sweeper.py, what `celery worker --concurrency W` does with the
      sweep's chunks);
    - the sweep worker's peak memory (VmHWM) at N and, for the full run, at 10,000 patients;
-   - re-assessing one patient after a write (`risk.services.patient_assess`, bench/reassess.py):
+   - re-assessing one patient after a write (`risk.services.assessment.patient_assess`, bench/reassess.py):
      time and queries;
    - `/api/v1/patients/` (page of 50 with risk), `/staff/` (the worklist) and the floor
      `/bench/floor/` (a bare DRF list of the same 50 rows) under load from wrk at 16

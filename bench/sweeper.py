@@ -2,7 +2,7 @@
 
 Started by bench/run.py, one process per worker. It sets Django up and connects, says
 "ready", then reads one JSON line {run_id, as_of, chunks} from stdin and runs
-`risk.services.sweep_chunk` on each chunk (exactly what the `risk.tasks.sweep_chunk` task
+`risk.services.sweep.sweep_chunk_run` on each chunk (exactly what the `risk.tasks.sweep_chunk` task
 does), and prints one JSON line: seconds, peak RSS (VmHWM of this process) and counters.
 """
 

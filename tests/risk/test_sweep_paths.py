@@ -1,8 +1,9 @@
 """The sweep's fast paths on PostgreSQL give what the portable ORM paths give.
 
-risk/snapshot.py and risk/histories.py read a chunk in one statement each (`load_chunk`, `load_histories`) and
-risk/services.py writes a chunk by COPY from field values; `load_snapshots`, the ORM history
-queries and `bulk_create` are the reference. Same rows, same order, same stored values.
+risk/snapshot.py and risk/histories.py read a chunk in one statement each (`load_chunk`,
+`load_histories`) and risk/services/assessment.py writes it by COPY (ivigtrack/bulk.py) from
+field values; `load_snapshots`, the ORM history queries and `bulk_create` are the reference.
+Same rows, same order, same stored values.
 """
 
 from __future__ import annotations
