@@ -220,3 +220,19 @@ def test_the_symptom_report_list_reads_its_flags_in_the_same_query(
     with django_assert_max_num_queries(4):  # token, COUNT, the page with its flags, the audit row
         rows = nina_api.get("/api/v1/symptom-reports/").json()["results"]
     assert len(rows) == n and all(row["flag"] for row in rows[:-1])
+
+
+def test_the_migration_links_each_stored_alert_to_the_report_its_evidence_names(
+    patient_pat, patient_quinn, nurse_nina, make_flag
+):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("risk.migrations.0004_symptom_flag_reports")
+    named = patient_services.symptom_report_submit(actor=nurse_nina, patient=patient_pat, symptoms=["other"])
+    flag = make_flag(patient_pat, kind="symptom_alert", rule="SYM-URGENT", evidence={"report": str(named.public_id)})
+    make_flag(patient_quinn, kind="symptom_alert", rule="SYM-URGENT", evidence={"report": "not-a-uuid"})
+    migration.link_named_reports(apps, None)
+    migration.link_named_reports(apps, None)  # twice: nothing doubled
+    assert list(FlagReport.objects.values_list("flag_id", "report_id")) == [(flag.pk, named.pk)]
