@@ -194,7 +194,7 @@ class FlagReport(models.Model):
 #: symptom-reports/ `clinic_status`: what the clinic has done with a report, in words a patient reads.
 CLINIC_STATUSES = [
     ("not_alerted", "Not alerted: a routine report, reviewed at the next contact"),
-    ("alerted", "Alerted: the clinic has the report on an open alert and has not yet acknowledged it"),
+    ("alerted", "Alerted: the report is on an open alert the clinic has not acknowledged since it arrived"),
     ("seen", "Seen: a clinician or nurse acknowledged or closed the alert after this report arrived"),
 ]
 
