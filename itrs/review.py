@@ -72,7 +72,8 @@ Choices the table leaves open (kept so that doing what a flag asks makes it go a
 
 Due: emergency at ``as_of``; urgent ``urgent_due_hours`` later; routine at the start (00:00 in
 ``as_of``'s time zone, never before ``as_of``) of the next planned course when that is sooner
-than ``routine_due_days``, else ``routine_due_days`` after ``as_of``.
+than ``routine_due_days``, else ``routine_due_days`` after ``as_of``. The one urgent flag whose
+words say "same-day" (SYM-URGENT) is due by the end of that working day (`same_day_due`).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 from itrs.types import (
@@ -89,6 +90,7 @@ from itrs.types import (
     PatientSnapshot,
     RegimenSnap,
     RiskResult,
+    SymptomSnap,
 )
 
 PRIORITY_ORDER = {"emergency": 0, "urgent": 1, "routine": 2}
@@ -150,8 +152,11 @@ class ReviewSettings:
     - ``viscosity_induction_window_days`` (30): a viscosity this long before an induction's
       start counts as taken "before" it.
     - ``weight_stale_days`` (90): WEIGHT-STALE when the weight was measured longer ago.
-    - ``urgent_due_hours`` (24): due time of urgent flags after ``as_of``.
+    - ``urgent_due_hours`` (24): due time of urgent flags after ``as_of`` (but same-day ones).
     - ``routine_due_days`` (30): latest due time of routine flags after ``as_of``.
+    - ``working_day_ends`` ("18:00", HH:MM local time): a "same-day" flag is due by then on the
+      day it is raised, in the time zone of the instant it is raised at (`same_day_due`).
+    - ``same_day_min_hours`` (4): ...or this many hours after it is raised, if that is later.
     """
 
     hem_recent_event_days: int = 90
@@ -174,6 +179,11 @@ class ReviewSettings:
     weight_stale_days: int = 90
     urgent_due_hours: int = 24
     routine_due_days: int = 30
+    working_day_ends: str = "18:00"
+    same_day_min_hours: int = 4
+
+    def __post_init__(self):
+        time.fromisoformat(self.working_day_ends)  # a typo in IVIGTRACK_REVIEW fails at once, loudly
 
 
 @dataclass(frozen=True)
@@ -885,36 +895,68 @@ def evaluate(
     return specs
 
 
-def symptom_flag(
-    triage: str,
-    symptoms: Iterable[str],
-    reported_at: datetime,
-    settings: ReviewSettings = ReviewSettings(),
-) -> FlagSpec | None:
-    """The symptom_alert spec for a triaged report: SYM-EMERGENCY, SYM-URGENT or None."""
-    rule = {"emergency": "SYM-EMERGENCY", "urgent": "SYM-URGENT"}.get(triage)
-    if rule is None:
+# --- symptom alerts --------------------------------------------------------------------------
+
+SYMPTOM_RULES = {"emergency": "SYM-EMERGENCY", "urgent": "SYM-URGENT"}
+SYMPTOM_ACTIONS = {
+    "emergency": "Contact the patient now and advise emergency services.",
+    "urgent": "Arrange a same-day assessment.",
+}
+
+
+def same_day_due(at: datetime, settings: ReviewSettings = ReviewSettings()) -> datetime:
+    """When a "same-day" flag raised at ``at`` is due: the end of that working day
+    (``working_day_ends`` on ``at``'s date, in ``at``'s time zone), or ``same_day_min_hours``
+    after ``at`` if that is later (a report at 16:00 is due at 20:00, not in two hours; one at
+    20:00 at midnight). The hours are real hours, across a clock change too."""
+    ends = datetime.combine(at.date(), time.fromisoformat(settings.working_day_ends), tzinfo=at.tzinfo)
+    soonest = (at.astimezone(UTC) + timedelta(hours=settings.same_day_min_hours)).astimezone(at.tzinfo)
+    return max(ends, soonest)
+
+
+def symptom_flag(reports: Iterable[SymptomSnap], settings: ReviewSettings = ReviewSettings()) -> FlagSpec | None:
+    """The symptom_alert spec for the reports on a patient's unresolved flag (a new one among them).
+
+    The most urgent report decides (SYM-EMERGENCY, SYM-URGENT; None when all are routine), so a
+    milder report never lowers the flag. The reason lists every report, newest first, with its
+    time and symptoms, then what to do. Due as the words say, from the newest report that needs
+    action: emergency at once, urgent the same day (`same_day_due`). Times are written in the
+    reports' own time zone: the caller passes them in local time.
+    """
+    ordered = sorted(reports, key=lambda r: r.reported_at, reverse=True)
+    actionable = [r for r in ordered if r.triage in SYMPTOM_RULES]
+    if not actionable:
         return None
-    codes = list(symptoms)
-    words = _join([SYMPTOM_WORDS.get(code, code.replace("_", " ")) for code in codes])
-    when = reported_at.strftime("%Y-%m-%d %H:%M %Z").rstrip()
-    if triage == "emergency":
-        action = "contact the patient now and advise emergency services"
-        due_at = reported_at
+    priority = min((r.triage for r in actionable), key=PRIORITY_ORDER.__getitem__)
+    rule = SYMPTOM_RULES[priority]
+    newest = actionable[0].reported_at
+    due_at = newest if priority == "emergency" else same_day_due(newest, settings)
+    if len(ordered) == 1:
+        (only,) = ordered
+        listed = f"{only.triage.capitalize()} symptoms reported on {_when(only.reported_at)}: {_report_words(only)}"
     else:
-        action = "arrange a same-day assessment"
-        due_at = reported_at + timedelta(hours=settings.urgent_due_hours)
-    reason = f"{triage.capitalize()} symptoms reported on {when}: {words or 'not specified'}; {action}."
+        items = [f"{r.triage} on {_when(r.reported_at)} ({_report_words(r)})" for r in ordered]
+        listed = f"{len(ordered)} symptom reports, newest first: " + "; ".join(items)
     evidence = {
-        "triage": triage,
-        "symptoms": codes,
-        "reported_at": reported_at.isoformat(),
+        "triage": priority,
+        "reports": [
+            {"triage": r.triage, "symptoms": list(r.symptoms), "reported_at": r.reported_at.isoformat()}
+            for r in ordered
+        ],
     }
     return FlagSpec(
         kind="symptom_alert",
         rule=rule,
-        priority=_RULE_PRIORITY[rule],
-        reason=reason,
+        priority=priority,
+        reason=f"{listed}. {SYMPTOM_ACTIONS[priority]}",
         evidence=evidence,
         due_at=due_at,
     )
+
+
+def _when(instant: datetime) -> str:
+    return instant.strftime("%Y-%m-%d %H:%M %Z").rstrip()
+
+
+def _report_words(report: SymptomSnap) -> str:
+    return _symptom_words(report.symptoms) or "not specified"

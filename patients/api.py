@@ -1,9 +1,10 @@
 """REST API v1 for who the patient is and their history (docs/api.md).
 
 Resources: the patient record (extended with its risk in ``risk/api.py``), ``conditions/``,
-``vascular-access/``, ``thrombosis-events/``, ``labs/`` and ``symptom-reports/``. Reads come
-from the scoped selectors; writes go through ``patients.services``. Serializers parse and
-shape only; the services validate, save atomically, audit and trigger re-assessment.
+``vascular-access/``, ``thrombosis-events/``, ``labs/`` and ``symptom-reports/`` (extended with
+their flag in ``risk/api.py``). Reads come from the scoped selectors; writes go through
+``patients.services``. Serializers parse and shape only; the services validate, save
+atomically, audit and trigger re-assessment.
 """
 
 from __future__ import annotations
@@ -475,9 +476,10 @@ class LabResultViewSet(ListRetrieveMixin, CreateMixin, ApiViewSet):
 # --- symptom reports ---------------------------------------------------------------------------------
 
 
-class SymptomReportSerializer(ApiModelSerializer):
+class SymptomReportBaseSerializer(ApiModelSerializer):
     """A symptom report, triaged on save (``triage``, ``advice``); an emergency or urgent one
-    raises its flag at once. A patient may omit ``patient`` (it is theirs)."""
+    raises its flag at once. A patient may omit ``patient`` (it is theirs). ``risk/api.py`` adds
+    the flag it is on and what the clinic has done with it."""
 
     id = PublicIdField()
     patient = patient_ref(required=False)
@@ -505,9 +507,12 @@ class SymptomReportSerializer(ApiModelSerializer):
         read_only_fields = ["source", "triage", "advice", "days_since_infusion"]
 
 
-class SymptomReportViewSet(ListRetrieveMixin, CreateMixin, ApiViewSet):
+class SymptomReportBaseViewSet(ListRetrieveMixin, CreateMixin, ApiViewSet):
+    """Symptom reports without their flag; ``risk.api.SymptomReportViewSet`` (the one routed at
+    ``symptom-reports/``) adds it."""
+
     resource = "symptom_report"
-    serializer_class = SymptomReportSerializer
+    serializer_class = SymptomReportBaseSerializer
     patient_read = True
     patient_create = True
     filterset_class = patient_filterset(

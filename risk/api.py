@@ -6,6 +6,8 @@
 - ``assessments/``: read-only, newest first.
 - ``flags/``: staff only; ``acknowledge``, ``snooze`` and ``resolve`` call the flag services.
   A lost race (someone else changed the flag first) is a 409.
+- ``symptom-reports/``: the report (``patients.api``) with the ``flag`` it raised or joined and
+  its ``clinic_status``, from the same query as the rows.
 
 Patients read their own record, risk and assessments; flags are the clinic's worklist and
 stay with staff (403 for a patient).
@@ -26,10 +28,17 @@ from rest_framework.response import Response
 
 from ivigtrack.api.fields import ApiModelSerializer, PatientRef, PlausibleDateTimeField, PublicIdField
 from ivigtrack.api.viewsets import ApiViewSet, Conflict, ListRetrieveMixin
-from patients.api import PatientBaseFilterSet, PatientBaseSerializer, PatientBaseViewSet, patient_filterset
+from patients.api import (
+    PatientBaseFilterSet,
+    PatientBaseSerializer,
+    PatientBaseViewSet,
+    SymptomReportBaseSerializer,
+    SymptomReportBaseViewSet,
+    patient_filterset,
+)
 
 from . import selectors
-from .models import ReviewFlag, RiskAssessment, Tier
+from .models import CLINIC_STATUSES, FlagReport, ReviewFlag, RiskAssessment, Tier
 from .services import assessment as assessment_services
 from .services import flags as flag_services
 
@@ -213,6 +222,46 @@ class PatientViewSet(PatientBaseViewSet):
         self.audit_read(patient=patient, obj=patient, detail={"resource": "risk", "as_of": as_of.isoformat()})
         data = {**result.as_dict(), "patient": patient.public_id, "stored": False, "as_of": result.as_of}
         return Response(RiskResultSerializer(data).data)
+
+
+# --- symptom reports (with their flag) --------------------------------------------------------------
+
+
+class SymptomReportSerializer(SymptomReportBaseSerializer):
+    flag = serializers.SerializerMethodField()
+    clinic_status = serializers.SerializerMethodField()
+
+    class Meta(SymptomReportBaseSerializer.Meta):
+        fields = [*SymptomReportBaseSerializer.Meta.fields, "flag", "clinic_status"]
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_flag(self, obj):
+        """The symptom alert this report raised or joined; null for a routine report that found
+        no alert open (the team reviews it at the next contact)."""
+        link = _alert_link(obj)
+        return None if link is None else link.flag.public_id
+
+    @extend_schema_field(serializers.ChoiceField(choices=CLINIC_STATUSES))
+    def get_clinic_status(self, obj) -> str:
+        """What the clinic has done with the report, as the patient may be told it."""
+        link = _alert_link(obj)
+        return "not_alerted" if link is None else link.clinic_status
+
+
+def _alert_link(report) -> FlagReport | None:
+    try:
+        return report.alert_link
+    except FlagReport.DoesNotExist:
+        return None
+
+
+class SymptomReportViewSet(SymptomReportBaseViewSet):
+    """Symptom reports with the flag each is on. Staff record them; a patient reports their own."""
+
+    serializer_class = SymptomReportSerializer
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("alert_link__flag")  # one LEFT JOIN, no query per row
 
 
 # --- assessments ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from infusions.models import Infusion
 from ivigtrack.models_base import ClinicalModel, choices_constraint
-from patients.models import Patient
+from patients.models import Patient, SymptomReport
 
 
 class Tier(models.TextChoices):
@@ -134,6 +134,8 @@ class ReviewFlag(ClinicalModel):
     note = models.TextField(blank=True)
     # Outbox marker for notifications: set when the e-mail for this priority went out.
     notified_priority = models.CharField(max_length=10, blank=True)
+    # symptom_alert only: every report that raised or joined the flag (risk.services.flags).
+    reports = models.ManyToManyField(SymptomReport, through="FlagReport", related_name="+", blank=True)
 
     class Meta:
         ordering = ["priority_rank", "due_at", "id"]
@@ -166,6 +168,35 @@ class ReviewFlag(ClinicalModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.rule} ({self.priority}, {self.status})"
+
+
+class FlagReport(models.Model):
+    """A symptom report on the symptom_alert flag it raised or joined: one flag per report, any
+    number of reports per flag. Kept here, not on the report: imports point from risk to patients."""
+
+    flag = models.ForeignKey(ReviewFlag, on_delete=models.CASCADE, related_name="report_links")
+    report = models.OneToOneField(SymptomReport, on_delete=models.CASCADE, related_name="alert_link")
+
+    def __str__(self) -> str:
+        return f"report {self.report_id} on flag {self.flag_id}"
+
+    @property
+    def clinic_status(self) -> str:
+        """What the patient may be told about this report (`CLINIC_STATUSES`): "seen" once a person
+        acknowledged or resolved the flag after the report reached the clinic, else "alerted"."""
+        arrived = self.report.created_at
+        flag = self.flag
+        if any(at is not None and at >= arrived for at in (flag.acknowledged_at, flag.resolved_at)):
+            return "seen"
+        return "alerted"
+
+
+#: symptom-reports/ `clinic_status`: what the clinic has done with a report, in words a patient reads.
+CLINIC_STATUSES = [
+    ("not_alerted", "Not alerted: a routine report, reviewed at the next contact"),
+    ("alerted", "Alerted: the report is on an open alert the clinic has not acknowledged since it arrived"),
+    ("seen", "Seen: a clinician or nurse acknowledged or closed the alert after this report arrived"),
+]
 
 
 class SweepRun(ClinicalModel):
@@ -203,6 +234,8 @@ class Notification(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     flag = models.ForeignKey(ReviewFlag, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    # The symptom report this notice is about (symptom alerts notify once per report).
+    report = models.ForeignKey(SymptomReport, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=12, default="immediate")  # immediate | digest
     priority = models.CharField(max_length=10, blank=True)
     recipients = models.JSONField(default=list)
@@ -215,9 +248,16 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            # A rule flag: one e-mail when raised or escalated to each priority.
             models.UniqueConstraint(
                 fields=["flag", "priority"],
-                condition=Q(kind="immediate"),
+                condition=Q(kind="immediate", report__isnull=True),
                 name="one_immediate_notice_per_flag_priority",
-            )
+            ),
+            # A symptom alert: one e-mail per report that needs one (risk.services.flags).
+            models.UniqueConstraint(
+                fields=["flag", "report"],
+                condition=Q(kind="immediate", report__isnull=False),
+                name="one_immediate_notice_per_report",
+            ),
         ]

@@ -22,22 +22,23 @@ def staff_recipients() -> list[str]:
     return sorted(set(users.values_list("email", flat=True)) | set(settings.STAFF_ALERT_EMAILS))
 
 
-def notify_flag_send(flag_id: int) -> Notification | None:
-    """Send the immediate e-mail for a flag's current priority once. Raises on a send failure
-    (after recording it) so the task can retry with backoff."""
+def notify_flag_send(flag_id: int, report_id: int | None = None) -> Notification | None:
+    """Send the immediate e-mail for a flag once: for its current priority (a rule flag raised or
+    escalated), or for one symptom report on it (``report_id``: symptom alerts notify per report).
+    Raises on a send failure (after recording it) so the task can retry with backoff."""
     flag = ReviewFlag.objects.select_related("patient").filter(pk=flag_id).first()
     if flag is None or flag.priority not in ("emergency", "urgent") or flag.status == "resolved":
         return None
+    once = {"flag": flag, "kind": "immediate"}
+    once.update({"report_id": report_id} if report_id else {"priority": flag.priority, "report": None})
     try:
         with transaction.atomic():
             note, _ = Notification.objects.get_or_create(
-                flag=flag,
-                priority=flag.priority,
-                kind="immediate",
-                defaults={"subject": _subject(flag), "recipients": staff_recipients()},
+                **once,
+                defaults={"priority": flag.priority, "subject": _subject(flag), "recipients": staff_recipients()},
             )
     except IntegrityError:  # a concurrent task created it
-        note = Notification.objects.get(flag=flag, priority=flag.priority, kind="immediate")
+        note = Notification.objects.get(**once)
     if note.status == Notification.Status.SENT:
         return note
     Notification.objects.filter(pk=note.pk).update(attempts=note.attempts + 1)

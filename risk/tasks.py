@@ -71,10 +71,10 @@ def sweep_chunk(run_id: int, patient_ids: list[int], as_of: str | None = None) -
     max_retries=6,
     acks_late=True,
 )
-def notify_flag(flag_id: int) -> str | None:
+def notify_flag(flag_id: int, report_id: int | None = None) -> str | None:
     from .notify import notify_flag_send
 
-    note = notify_flag_send(flag_id)
+    note = notify_flag_send(flag_id, report_id)
     return note.status if note else None
 
 

@@ -34,6 +34,7 @@ from patients.pages import patient_url, staff_patient, with_symptom_labels
 from . import charts, tasks
 from .forms import AcknowledgeForm, PatientSearchForm, ResolveForm, SnoozeForm, WorklistFilterForm
 from .models import UNRESOLVED, Notification, ReviewFlag, RiskAssessment
+from .review_settings import review_settings
 from .selectors import (
     OPEN_COUNT_CAP,
     current_assessment,
@@ -352,7 +353,7 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         "reports": with_symptom_labels(patient.symptom_reports.all()[:20]),
         "weights": patient.weights.all()[:10],
         "weight_age": weight_age,
-        "weight_stale": weight_age is not None and weight_age > assessment_services.review_settings().weight_stale_days,
+        "weight_stale": weight_age is not None and weight_age > review_settings().weight_stale_days,
         "action_context": "patient",
     }
     return render(request, "risk/patient_detail.html", context)

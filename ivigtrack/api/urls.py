@@ -16,11 +16,10 @@ from ivigtrack.api.viewsets import open_to_api_auth
 from patients.api import (
     ConditionViewSet,
     LabResultViewSet,
-    SymptomReportViewSet,
     ThrombosisEventViewSet,
     VascularAccessViewSet,
 )
-from risk.api import AssessmentViewSet, FlagViewSet, PatientViewSet
+from risk.api import AssessmentViewSet, FlagViewSet, PatientViewSet, SymptomReportViewSet
 
 router = DefaultRouter()
 router.register("patients", PatientViewSet, basename="patient")

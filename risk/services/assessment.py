@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -31,6 +30,7 @@ from ivigtrack import bulk
 from patients.models import Patient
 from risk.histories import load_histories
 from risk.models import TIER_RANK, InfusionRisk, RiskAssessment
+from risk.review_settings import review_settings
 from risk.services import flags
 from risk.services.outcome import ChunkOutcome
 from risk.snapshot import load_chunk, load_snapshots
@@ -38,10 +38,6 @@ from risk.snapshot import load_chunk, load_snapshots
 log = logging.getLogger(__name__)
 
 JOB = "job:sweep"
-
-
-def review_settings() -> review.ReviewSettings:
-    return review.ReviewSettings(**getattr(settings, "IVIGTRACK_REVIEW", {}))
 
 
 def assess_at(patient: Patient, as_of: datetime) -> RiskResult:

@@ -16,12 +16,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from itrs import review
+from itrs.types import SymptomSnap
 from ivigtrack import bulk
 from ivigtrack.audit.models import AuditEvent
 from ivigtrack.audit.services import audit_bulk, audit_record
+from patients.models import Patient
 from risk import tasks
 from risk.histories import OpenFlag
-from risk.models import PRIORITY_RANK, UNRESOLVED, FlagKind, ReviewFlag
+from risk.models import PRIORITY_RANK, UNRESOLVED, FlagKind, FlagReport, ReviewFlag
+from risk.review_settings import review_settings
 from risk.services.outcome import ChunkOutcome
 
 # Kinds the review rules own. symptom_alert flags are raised by a report and closed by a person.
@@ -256,18 +259,35 @@ def require_clinician(actor, verb: str) -> None:
 
 
 def symptom_flag_raise(report, *, actor) -> ReviewFlag | None:
-    """Called by the symptom service inside its transaction: raise or escalate at once."""
-    spec = review.symptom_flag(report.triage, list(report.symptoms), report.reported_at)
-    if spec is None:
-        return None
-    now = timezone.now()
-    rank = PRIORITY_RANK[spec.priority]
+    """Called by the symptom service inside the report's transaction: the report raises the
+    patient's symptom_alert flag or joins the unresolved one (docs/review-rules.md, symptom alerts).
+
+    Every report on the flag is in its reason, newest first; the most urgent decides its priority,
+    so a milder report never lowers it or replaces what it says. An urgent or emergency report
+    re-opens an acknowledged or snoozed flag. E-mail, once per report: the report that raises or
+    escalates the flag, and every urgent or emergency report after someone acknowledged (or
+    snoozed) it; one that joins a flag nobody has acknowledged yet is in the reason they will read.
+    """
+    # Two reports at once (a double tap; the patient and a nurse) must not both find no flag and
+    # both raise one: the second waits here until the first commits, then joins its flag. FOR NO
+    # KEY UPDATE, not FOR UPDATE: each report's INSERT holds a KEY SHARE lock on its patient (the
+    # foreign key), which FOR UPDATE would wait for, so two reports would deadlock.
+    list(Patient.objects.select_for_update(no_key=True).filter(pk=report.patient_id).values_list("pk", flat=True))
     existing = (
-        ReviewFlag.objects.select_for_update()
-        .filter(patient_id=report.patient_id, kind=spec.kind, status__in=UNRESOLVED)
+        ReviewFlag.objects.select_for_update()  # staff actions on it wait until this report commits
+        .filter(patient_id=report.patient_id, kind=FlagKind.SYMPTOM_ALERT, status__in=UNRESOLVED)
         .first()
     )
+    on_flag = [report, *(existing.reports.order_by("-reported_at", "-id") if existing else ())]
+    spec = review.symptom_flag([_symptom_snap(r) for r in on_flag], review_settings())
+    if spec is None:  # routine, and no alert to join (or one no urgent report is on: an old row)
+        if existing is not None:
+            FlagReport.objects.create(flag=existing, report=report)
+        return existing
+    now = timezone.now()
+    rank = PRIORITY_RANK[spec.priority]
     evidence = {**spec.evidence, "report": str(report.public_id)}
+    detail = {"report": str(report.public_id), "triage": report.triage}
     if existing is None:
         flag = ReviewFlag.objects.create(
             patient_id=report.patient_id,
@@ -280,25 +300,42 @@ def symptom_flag_raise(report, *, actor) -> ReviewFlag | None:
             raised_at=now,
             due_at=spec.due_at,
         )
-        audit_record(actor=actor, action="flag.raise", obj=flag, detail={"rule": flag.rule, "priority": flag.priority})
-    else:
-        flag = existing
-        fields = {"reason": spec.reason, "evidence": evidence, "status": "open", "snoozed_until": None}
-        if rank < existing.priority_rank:
-            fields.update(
-                rule=spec.rule, priority=spec.priority, priority_rank=rank, due_at=spec.due_at, escalated_at=now
-            )
-        ReviewFlag.objects.filter(pk=existing.pk).update(**fields)
-        flag.refresh_from_db()
-        audit_record(
-            actor=actor,
-            action="flag.escalate" if rank < existing.priority_rank else "flag.update",
-            obj=flag,
-            detail={"rule": flag.rule},
-        )
-    flag_id = flag.pk
-    notify_on_commit([flag_id])
-    return flag
+        FlagReport.objects.create(flag=flag, report=report)
+        audit_record(actor=actor, action="flag.raise", obj=flag, detail={"rule": flag.rule, **detail})
+        notify_report_on_commit(flag.pk, report.pk)
+        return flag
+
+    needs_action = report.triage in review.SYMPTOM_RULES
+    escalate = rank < existing.priority_rank
+    reopen = needs_action and existing.status != "open"
+    seen = existing.acknowledged_at is not None or existing.status == "snoozed"
+    fields = {"reason": spec.reason, "evidence": evidence}
+    if escalate:
+        fields.update(rule=spec.rule, priority=spec.priority, priority_rank=rank, escalated_at=now)
+    if reopen:  # due as the new report's words say
+        fields.update(status="open", snoozed_until=None, due_at=spec.due_at)
+    elif needs_action:  # never later than it was
+        fields["due_at"] = min(existing.due_at, spec.due_at)
+    ReviewFlag.objects.filter(pk=existing.pk).update(**fields)  # locked above: as we read it
+    FlagReport.objects.create(flag=existing, report=report)
+    existing.refresh_from_db()
+    action = "flag.escalate" if escalate else "flag.reopen" if reopen else "flag.update"
+    audit_record(actor=actor, action=action, obj=existing, detail={"rule": existing.rule, "reopened": reopen, **detail})
+    if escalate or (needs_action and seen):
+        notify_report_on_commit(existing.pk, report.pk)
+    return existing
+
+
+def _symptom_snap(report) -> SymptomSnap:
+    # Local time: the reason names the time as the clinic reads it, and "same day" is its day.
+    return SymptomSnap(
+        reported_at=timezone.localtime(report.reported_at), triage=report.triage, symptoms=tuple(report.symptoms)
+    )
+
+
+def notify_report_on_commit(flag_id: int, report_id: int) -> None:
+    """E-mail staff about this report on this flag once the transaction commits."""
+    transaction.on_commit(lambda: tasks.dispatch(tasks.notify_flag, flag_id, report_id))
 
 
 def notify_on_commit(flag_ids: list[int]) -> None:

@@ -118,7 +118,7 @@ def test_one_spec_per_kind_first_rule_wins():
 
 def test_symptom_flag_emergency_urgent_routine():
     when = at(2025, 3, 1, 8, 30)
-    emergency = symptom_flag("emergency", ["sudden_breathlessness", "chest_pain"], when)
+    emergency = symptom_flag([SymptomSnap(when, "emergency", ("sudden_breathlessness", "chest_pain"))])
     assert (emergency.kind, emergency.rule, emergency.priority) == (
         "symptom_alert",
         "SYM-EMERGENCY",
@@ -126,13 +126,14 @@ def test_symptom_flag_emergency_urgent_routine():
     )
     assert emergency.due_at == when
     assert "sudden breathlessness and chest pain" in emergency.reason
-    urgent = symptom_flag("urgent", ("limb_pain_swelling", "limb_discoloration"), when)
+    urgent = symptom_flag([SymptomSnap(when, "urgent", ("limb_pain_swelling", "limb_discoloration"))])
     assert urgent.rule == "SYM-URGENT"
     assert urgent.priority == "urgent"
-    assert urgent.due_at == when + timedelta(hours=24)
+    # v2 "due times match the words": same-day is the end of the working day (was 24 h later)
+    assert urgent.due_at == at(2025, 3, 1, 18, 0)
     assert "pain or swelling of an arm or leg and discolouration of an arm or leg" in urgent.reason
     json.dumps(urgent.evidence)
-    assert symptom_flag("routine", ["other"], when) is None
+    assert symptom_flag([SymptomSnap(when, "routine", ("other",))]) is None
 
 
 # --- panel helpers ----------------------------------------------------------------------

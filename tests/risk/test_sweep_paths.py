@@ -21,12 +21,12 @@ from ivigtrack.bulk import COPY_FROM_ROWS
 from patients.models import Patient
 from risk.histories import _load_histories_orm, load_histories
 from risk.models import ReviewFlag, RiskAssessment
+from risk.review_settings import review_settings
 from risk.services.assessment import (
     INFUSION_RISK_WINDOW,
     _assessment_values,
     _fingerprint,
     process_patients,
-    review_settings,
     snapshot_inputs,
 )
 from risk.services.sweep import sweep_inline
