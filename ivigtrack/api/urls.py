@@ -20,7 +20,7 @@ from patients.api import (
     ThrombosisEventViewSet,
     VascularAccessViewSet,
 )
-from risk.api import AssessmentViewSet, FlagViewSet, PatientViewSet
+from risk.api import AssessmentViewSet, FlagStatsViewSet, FlagViewSet, PatientViewSet
 
 router = DefaultRouter()
 router.register("patients", PatientViewSet, basename="patient")
@@ -35,6 +35,7 @@ router.register("infusions", InfusionViewSet, basename="infusion")
 router.register("medications", MedicationViewSet, basename="medication")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("flags", FlagViewSet, basename="flag")
+router.register("flag-stats", FlagStatsViewSet, basename="flag-stats")
 
 
 app_name = "api"
