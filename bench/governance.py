@@ -63,6 +63,7 @@ def measure_governance(repeat: int, session_key: str, token: str) -> dict:
         "page": get(page, "/staff/alerts/"),
         "api": get(api, "/api/v1/flag-stats/"),
         "query": lambda: stats.flag_stats(staff, period),  # the stats query alone, no request
+        "empty": get(page, none),  # the same page over a year with no flags: the request's own cost
     }
     for run in parts.values():  # warm: imports, the session, prepared plans, the page's template
         run()

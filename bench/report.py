@@ -256,6 +256,7 @@ def _governance_rows(g: dict) -> list[Row]:
             times["page"],
             f"in process (test client, session); queries {none} with no flags and {full} with them "
             f"({'constant' if constant else 'NOT constant'}); the stats query alone {median(times['query']):.1f} ms, "
+            f"the page over a year with no flags {median(times['empty']):.1f} ms; "
             f"the API {median(times['api']):.1f} ms ({g['api_counts']} queries); the chart, drawn once per "
             f"distinct series and then cached, {g['chart_draw_ms']:.0f} ms to draw",
         ),

@@ -451,20 +451,27 @@ def _governance_query(period: stats.Period, rule: str) -> str:
 @staff_required
 def alerts(request: HttpRequest) -> HttpResponse:
     """Per rule, what became of the flags raised in the period (risk.stats), with a chart of
-    flags raised over time and the same table as CSV. A bad period is a form error (400)."""
+    flags raised over time and the same table as CSV. A bad period is a form error, as on every
+    form page (the CSV and the chart answer 400)."""
     form, period, rule = _governance_filters(request)
     if period is None:
-        return render(request, "risk/alerts.html", {"form": form}, status=400)
+        return render(request, "risk/alerts.html", {"form": form})  # the form says what to correct
     columns = stats.columns()
     rows = [
         [(heading, row[key]) for key, heading in columns]
         for row in map(stats.as_row, stats.flag_stats(request.user, period, rule=rule))
     ]
+    headings = [heading for _, heading in columns]
+    resolved = [i for i, (key, _) in enumerate(columns) if key.startswith("resolved_")]
     context = {
         "form": form,
         "period": period,
         "rule": rule,
-        "headings": [heading for _, heading in columns],
+        "headings": headings,
+        # two header rows: "Resolved" over one column per resolution
+        "head_before": headings[: resolved[0]],
+        "head_resolved": [label for _, label in ReviewFlag.Resolution.choices],
+        "head_after": headings[resolved[-1] + 1 :],
         "rows": rows,
         "query": _governance_query(period, rule),
         "re_raise_days": stats.RE_RAISE_DAYS,
