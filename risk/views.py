@@ -470,7 +470,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
         "headings": headings,
         # two header rows: "Resolved" over one column per resolution
         "head_before": headings[: resolved[0]],
-        "head_resolved": [label for _, label in ReviewFlag.Resolution.choices],
+        "head_resolved": [headings[i].removeprefix("Resolved: ") for i in resolved],
         "head_after": headings[resolved[-1] + 1 :],
         "rows": rows,
         "query": _governance_query(period, rule),
@@ -490,7 +490,7 @@ def alerts_csv(request: HttpRequest) -> HttpResponse:
     """The alert governance table as CSV: the page's columns and numbers."""
     form, period, rule = _governance_filters(request)
     if period is None:
-        errors = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in form.errors.items())
+        errors = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"alert-governance-{period.first:%Y%m%d}-{period.last:%Y%m%d}{'-' + rule if rule else ''}.csv"
