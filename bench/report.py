@@ -1,7 +1,7 @@
 """What a benchmark run prints: progress lines, and the table of figures against their floors.
 
 `Row` is one figure (value, spread, floor, ratio, target, met); `build_rows` turns the
-measurements of bench/sweeps.py, bench/reassess.py and bench/pages.py into rows, and
+measurements of bench/sweeps.py, bench/reassess.py, bench/pages.py and bench/governance.py into rows, and
 `print_table` prints them. The targets are those of bench/README.md (Targets).
 """
 
@@ -52,7 +52,7 @@ def log(message: str) -> None:
 # --- report ---------------------------------------------------------------------------------------
 
 
-def build_rows(args, sweeps, floor_runs, reassess, pages, memory_10k) -> list[Row]:
+def build_rows(args, sweeps, floor_runs, reassess, pages, memory_10k, governance=None) -> list[Row]:
     rows: list[Row] = []
     floor = median(floor_runs)
     n = args.patients
@@ -190,6 +190,8 @@ def build_rows(args, sweeps, floor_runs, reassess, pages, memory_10k) -> list[Ro
                     + f"; queries {small} and {big} ({'constant' if constant else 'NOT constant'})",
                 )
             )
+    if governance:
+        rows.extend(_governance_rows(governance))
     if sweeps:
         peak = max(sweeps["memory"])
         rows.append(
@@ -221,6 +223,44 @@ def build_rows(args, sweeps, floor_runs, reassess, pages, memory_10k) -> list[Ro
                 )
             )
     return rows
+
+
+def _governance_rows(g: dict) -> list[Row]:
+    times = g["times"]
+    floor, page = median(times["floor"]), median(times["page"])
+    none, full = g["counts"]
+    constant = none == full
+    ratio = page / floor if floor else None
+    return [
+        Row(
+            "floor: one SQL aggregate over the same flags (rule, count(*) GROUP BY rule)",
+            floor,
+            "ms",
+            floor,
+            1.0,
+            "(floor)",
+            None,
+            spread(times["floor"], "{:.1f}"),
+            times["floor"],
+            f"{g['flags']} flags raised in the last 12 months",
+        ),
+        Row(
+            "alert governance page over 12 months of flags",
+            page,
+            "ms",
+            floor,
+            ratio,
+            "≤ 3× floor, constant queries",
+            bool(ratio is not None and ratio <= 3 and constant),
+            spread(times["page"], "{:.1f}"),
+            times["page"],
+            f"in process (test client, session); queries {none} with no flags and {full} with them "
+            f"({'constant' if constant else 'NOT constant'}); the stats query alone {median(times['query']):.1f} ms, "
+            f"the page over a year with no flags {median(times['empty']):.1f} ms; "
+            f"the API {median(times['api']):.1f} ms ({g['api_counts']} queries); the chart, drawn once per "
+            f"distinct series and then cached, {g['chart_draw_ms']:.0f} ms to draw",
+        ),
+    ]
 
 
 def _latency_note(results) -> str:

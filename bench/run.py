@@ -17,7 +17,9 @@
      time and queries;
    - `/api/v1/patients/` (page of 50 with risk), `/staff/` (the worklist) and the floor
      `/bench/floor/` (a bare DRF list of the same 50 rows) under load from wrk at 16
-     connections, gunicorn with the same settings for all; and their query counts (bench/pages.py).
+     connections, gunicorn with the same settings for all; and their query counts (bench/pages.py);
+   - the alert governance page over 12 months of flags against one SQL aggregate over the same
+     flags, in process (bench/governance.py).
 3. One table (figure, median, spread, floor, ratio, target, meets) on stdout (bench/report.py), the
    same rows in bench/results/latest.json. Nothing here is a test: no figure fails the run.
 """
@@ -38,7 +40,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench import dbsetup  # noqa: E402
 from bench.dbsetup import close_db  # noqa: E402
-from bench.pages import PAGE_TARGETS, measure_pages  # noqa: E402
+from bench.governance import measure_governance  # noqa: E402
+from bench.pages import PAGE_TARGETS, measure_pages, staff_credentials  # noqa: E402
 from bench.reassess import measure_reassess  # noqa: E402
 from bench.report import build_rows, log, median, print_table  # noqa: E402
 from bench.sweeps import measure_sweeps, purge_broker, sweep_memory_at  # noqa: E402
@@ -69,7 +72,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=None, help="seconds per load run (default 10, quick 3)")
     parser.add_argument("--gunicorn-workers", type=int, default=2 * NPROC + 1)
     parser.add_argument("--samples", type=int, default=None, help="patients re-assessed (default 50, quick 20)")
-    parser.add_argument("--only", default="sweep,reassess,pages,memory", help="comma list of parts to run")
+    parser.add_argument("--only", default="sweep,reassess,pages,governance,memory", help="comma list of parts to run")
     args = parser.parse_args(argv)
     repeat = args.repeat or (3 if args.quick else 5)
     load_repeat = args.repeat or (2 if args.quick else 5)
@@ -87,7 +90,7 @@ def main(argv=None) -> int:
     purge_broker()
 
     floor_runs: list[float] = []
-    sweeps = reassess = pages = memory_10k = None
+    sweeps = reassess = pages = governance = memory_10k = None
     if "sweep" in only:
         log(f"sweeps: {args.workers} worker process(es), chunks of {args.chunk}")
         sweeps = measure_sweeps(url, repeat, args.workers, args.chunk, floor_runs)
@@ -110,12 +113,18 @@ def main(argv=None) -> int:
                 "available": dict.fromkeys(PAGE_TARGETS, str(exc)[:80]),
                 "counts": {},
             }
+    if "governance" in only:
+        log("alert governance page over 12 months of flags, against one SQL aggregate over them")
+        token, session_key = staff_credentials(url)
+        governance = measure_governance(repeat * 7, session_key, token)
+        log(f"  {governance['flags']} flags; page median {median(governance['times']['page']):.1f} ms")
+        close_db()
     if "memory" in only and sweeps and not args.quick and args.patients != 10_000:
         log("sweep memory at 10,000 patients (ivigtrack_bench_10000)")
         memory_10k = sweep_memory_at(10_000, args.workers, args.chunk, args.seed)
     purge_broker()
 
-    rows = build_rows(args, sweeps, floor_runs, reassess, pages, memory_10k)
+    rows = build_rows(args, sweeps, floor_runs, reassess, pages, memory_10k, governance)
     header = (
         f"ivigtrack benchmarks: {args.patients} patients, nproc {NPROC}, {platform.python_implementation()} "
         f"{platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {time.monotonic() - started:.0f} s"

@@ -43,4 +43,8 @@ urlpatterns = [
     # review sweeps
     path("sweeps/", risk_views.sweep_status, name="sweep_status"),
     path("sweeps/run/", risk_views.sweep_run, name="sweep_run"),
+    # alert governance
+    path("alerts/", risk_views.alerts, name="alerts"),
+    path("alerts.csv", risk_views.alerts_csv, name="alerts_csv"),
+    path("alerts/chart.svg", risk_views.alerts_chart, name="alerts_chart"),
 ]

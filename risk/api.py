@@ -8,6 +8,7 @@
   A lost race (someone else changed the flag first) is a 409.
 - ``symptom-reports/``: the report (``patients.api``) with the ``flag`` it raised or joined and
   its ``clinic_status``, from the same query as the rows.
+- ``flag-stats/?from=&to=&rule=``: staff only; alert governance, per rule (``risk.stats``).
 
 Patients read their own record, risk and assessments; flags are the clinic's worklist and
 stay with staff (403 for a patient).
@@ -27,7 +28,7 @@ from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.response import Response
 
 from ivigtrack.api.fields import ApiModelSerializer, PatientRef, PlausibleDateTimeField, PublicIdField
-from ivigtrack.api.viewsets import ApiViewSet, Conflict, ListRetrieveMixin
+from ivigtrack.api.viewsets import ApiAutoSchema, ApiViewSet, Conflict, ListRetrieveMixin
 from patients.api import (
     PatientBaseFilterSet,
     PatientBaseSerializer,
@@ -37,7 +38,7 @@ from patients.api import (
     patient_filterset,
 )
 
-from . import selectors
+from . import selectors, stats
 from .models import CLINIC_STATUSES, FlagReport, ReviewFlag, RiskAssessment, Tier
 from .services import assessment as assessment_services
 from .services import flags as flag_services
@@ -406,3 +407,85 @@ class FlagViewSet(ListRetrieveMixin, ApiViewSet):
     def resolve(self, request, id=None):
         """Close the flag. Only a clinician closes a haematology review."""
         return self._change(request, flag_services.flag_resolve, FlagResolveSerializer)
+
+
+# --- alert governance ------------------------------------------------------------------------------
+
+
+class FlagStatsQuerySerializer(serializers.Serializer):
+    """``?from=&to=&rule=`` (``from`` is a Python keyword, so the fields are named in get_fields)."""
+
+    def get_fields(self):
+        return {
+            "from": serializers.DateField(required=False, help_text="First day (default: 12 months before `to`)."),
+            "to": serializers.DateField(required=False, help_text="Last day, included (default: today)."),
+            "rule": serializers.CharField(
+                required=False, allow_blank=True, max_length=20, default="", help_text="One rule, e.g. CLOT-BASELINE."
+            ),
+        }
+
+
+class RuleStatsSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    raised = serializers.IntegerField()
+    escalated = serializers.IntegerField()
+    acknowledged = serializers.IntegerField()
+    median_seconds_to_acknowledge = serializers.FloatField(
+        source="median_seconds", allow_null=True, help_text="Null when none was acknowledged."
+    )
+    resolved = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Per resolution (every value, 0 included)."
+    )
+    snoozed = serializers.IntegerField(help_text="Snoozed at least once.")
+    suppressed = serializers.IntegerField(help_text="Resolved as not_indicated or declined.")
+    re_raised_30d = serializers.IntegerField(
+        source="re_raised",
+        help_text=f"Raised within {stats.RE_RAISE_DAYS} days after an earlier flag of the same patient and rule "
+        "was resolved.",
+    )
+    open_past_due = serializers.IntegerField(help_text="Still unresolved and past due now.")
+
+
+class FlagStatsSerializer(serializers.Serializer):
+    def get_fields(self):
+        return {
+            "from": serializers.DateField(),
+            "to": serializers.DateField(),
+            "rule": serializers.CharField(allow_blank=True),
+            "results": RuleStatsSerializer(many=True),
+        }
+
+
+class _OneObjectSchema(ApiAutoSchema):
+    """flag-stats/ answers one object (the period and its rows), though its action is `list`."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
+class FlagStatsViewSet(ApiViewSet):
+    """Alert governance: per rule, what became of the flags raised in the period
+    (whole days in the clinic's time zone). Staff only. One aggregate query, whatever the
+    number of flags."""
+
+    resource = "flag-stats"
+    patient_read = False
+    schema = _OneObjectSchema()
+    pagination_class = None
+    filter_backends: list = []
+
+    @extend_schema(
+        parameters=[FlagStatsQuerySerializer],
+        responses={200: FlagStatsSerializer, 400: None, 401: None, 403: None},
+        summary="Alert governance per rule",
+    )
+    def list(self, request):
+        query = FlagStatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        period = stats.stats_period(params.get("from"), params.get("to"))
+        rule = stats.check_rule(params.get("rule", ""))
+        results = stats.flag_stats(request.user, period, rule=rule)
+        self.audit_read()
+        body = {"from": period.first, "to": period.last, "rule": rule, "results": results}
+        return Response(FlagStatsSerializer(body).data)

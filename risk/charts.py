@@ -1,6 +1,7 @@
-"""Server-rendered SVG charts for the patient page (matplotlib, Agg backend, no JavaScript).
+"""Server-rendered SVG charts (matplotlib, Agg backend, no JavaScript): two for the patient page
+and one for the alert governance page.
 
-Two charts over the last 12 months:
+The patient page's two charts, over the last 12 months:
 - the timeline: IVIG doses in g/kg per day, steroid / estrogen / anticoagulant periods, central
   lines in place, thrombosis events and clotting-study results, on one shared date axis;
 - the ITRS score over time, from the stored RiskAssessment history, on the tier bands.
@@ -9,6 +10,9 @@ They are drawn in black, greys and a few colours that stay apart in greyscale (h
 marker shapes carry the meaning too), so a printed page reads the same. Each SVG is cached per
 patient, day and data version (one query over the patient's tables), so a page view after no
 change costs one query and no drawing.
+
+The alert governance chart (flags raised per week or month, stacked by priority) is cached by
+its data: the series (one aggregate query, risk.stats.raised_series) is the key.
 """
 
 from __future__ import annotations
@@ -427,3 +431,60 @@ def render_score(patient: Patient, today: date) -> bytes:
 
 
 RENDERERS = {"timeline": render_timeline, "score": render_score}
+
+
+# --- alert governance ----------------------------------------------------------------------
+
+PRIORITY_STYLE = {
+    # priority: (face colour, hatch), drawn bottom to top
+    "routine": ("#9fb3c8", ""),
+    "urgent": ("#d08a2f", "//"),
+    "emergency": ("#b3261e", "xx"),
+}
+
+
+def cached_raised_svg(series: list[tuple[date, str, int]], first: date, last: date, weekly: bool) -> bytes:
+    """The "flags raised" chart of this series, drawn once per distinct series and period."""
+    digest = hashlib.sha256(repr((series, first, last, weekly)).encode()).hexdigest()[:24]
+    key = f"ivigtrack:chart:{CHART_VERSION}:raised:{digest}"
+    svg = cache.get(key)
+    if svg is None:
+        svg = render_raised(series, first, last, weekly)
+        cache.set(key, svg, CACHE_SECONDS)
+    return svg
+
+
+def render_raised(series: list[tuple[date, str, int]], first: date, last: date, weekly: bool) -> bytes:
+    per_priority: dict[str, dict[date, int]] = defaultdict(dict)
+    for bucket, priority, n in series:
+        per_priority[priority][bucket] = n
+    buckets = sorted({bucket for bucket, _, _ in series})
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(10, 3.2), layout="constrained")
+        ax = fig.subplots()
+        step = "week" if weekly else "month"
+        ax.set_title(f"Flags raised per {step}, by priority", loc="left", fontsize=10, fontweight="bold", color=INK)
+        bottom = [0] * len(buckets)
+        for priority, (colour, hatch) in PRIORITY_STYLE.items():
+            heights = [per_priority[priority].get(bucket, 0) for bucket in buckets]
+            if any(heights):
+                ax.bar(
+                    buckets, heights, bottom=bottom, width=5 if weekly else 24, align="edge", color=colour,
+                    edgecolor=INK, linewidth=0.5, hatch=hatch, label=priority.capitalize(),
+                )  # fmt: skip
+                bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+        ax.set_xlim(first, last + timedelta(days=1))
+        locator = mdates.AutoDateLocator(maxticks=14)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.set_ylabel("flags")
+        ax.grid(axis="y", color=GRID, linewidth=0.6)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        if buckets:
+            ax.legend(loc="upper left", fontsize=8, frameon=False, ncol=3)
+        else:
+            _empty_note(ax, "No flags raised in this period")
+        return _to_svg(fig)

@@ -1,14 +1,17 @@
-"""Forms for the worklist (filters and the three flag actions) and the patient list's search."""
+"""Forms for the worklist (filters and the three flag actions), the patient list's search and the
+alert governance page's period."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from ivigtrack.web.forms import Form
+from ivigtrack.web.forms import Form, add_service_errors, date_field
 
+from . import stats
 from .models import FlagKind, Priority, Resolution
 
 SNOOZE_CHOICES = [
@@ -50,3 +53,30 @@ class SnoozeForm(Form):
 class ResolveForm(Form):
     resolution = forms.ChoiceField(label="Outcome", choices=Resolution.choices)
     note = forms.CharField(label="Note", required=False, max_length=1000)
+
+
+class AlertPeriodForm(Form):
+    """The alert governance page's period and rule (`?from=&to=&rule=`); the checks are
+    risk.stats' (the API calls the same ones)."""
+
+    rule = forms.CharField(label="Rule", required=False, max_length=20, help_text="e.g. CLOT-BASELINE; empty for all")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # "from" is a Python keyword, so the two dates are added here rather than declared
+        self.fields = {
+            "from": date_field("From", required=False),
+            "to": date_field("To", required=False, help_text="Both days included"),
+            **self.fields,
+        }
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            data["period"] = stats.stats_period(data.get("from"), data.get("to"))
+            data["rule"] = stats.check_rule(data.get("rule", ""))
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+        return data

@@ -19,7 +19,7 @@ from patients.api import (
     ThrombosisEventViewSet,
     VascularAccessViewSet,
 )
-from risk.api import AssessmentViewSet, FlagViewSet, PatientViewSet, SymptomReportViewSet
+from risk.api import AssessmentViewSet, FlagStatsViewSet, FlagViewSet, PatientViewSet, SymptomReportViewSet
 
 router = DefaultRouter()
 router.register("patients", PatientViewSet, basename="patient")
@@ -34,6 +34,7 @@ router.register("infusions", InfusionViewSet, basename="infusion")
 router.register("medications", MedicationViewSet, basename="medication")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("flags", FlagViewSet, basename="flag")
+router.register("flag-stats", FlagStatsViewSet, basename="flag-stats")
 
 
 app_name = "api"

@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class AuditEvent(models.Model):
@@ -29,7 +30,13 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["patient_id", "-at"], name="audit_patient_at")]
+        indexes = [
+            models.Index(fields=["patient_id", "-at"], name="audit_patient_at"),
+            # Alert governance counts the flags snoozed at least once (risk.stats): only the audit
+            # remembers a snooze that ended. A partial index holds just those rows, so the count
+            # reads them and not every audit row of the period.
+            models.Index(fields=["at", "object_id"], condition=Q(action="flag.snooze"), name="audit_flag_snooze"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"

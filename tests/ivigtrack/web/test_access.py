@@ -33,7 +33,7 @@ PATIENT_PAGES = [
     ("regimen_edit", "regimen"),
 ]
 CLINICIAN_ONLY = {"regimen_add", "regimen_edit"}
-STAFF_PAGES = ["worklist", "patient_list", "patient_create", "sweep_status"]
+STAFF_PAGES = ["worklist", "patient_list", "patient_create", "sweep_status", "alerts", "alerts_csv", "alerts_chart"]
 PORTAL_PAGES = ["home", "infusion_log", "symptom_report", "history"]
 
 
