@@ -1,4 +1,4 @@
-"""Alert governance (docs/review-rules.md): what happened to the flags raised in a period, per rule.
+"""Alert governance (docs/api.md, flag-stats): what happened to the flags raised in a period, per rule.
 
 The flags counted are those **raised in the period** (`from` to `to`, whole local days) and in
 the caller's scope (`flag_scope`). For each rule (the flag's rule as it stands: an escalation
