@@ -32,8 +32,9 @@ clotting_studies   CLOT-BASELINE   routine    tier moderate/high, no complete pa
 clotting_studies   CLOT-PERIODIC   routine    maintenance; high tier every `periodic_high_days`,
                                               moderate every `periodic_moderate_days`
 viscosity_check    VISCOSITY       routine    hyperviscosity state, yearly and before induction
-pre_ivig_labs      PRE-IVIG        routine    platelets, creatinine or IgA missing before the
-                                              first infusion
+pre_ivig_labs      PRE-IVIG        routine    platelets, creatinine or IgA missing with IVIG
+                                              planned or given (stays open after the first
+                                              infusion until they are on file)
 data_quality       WEIGHT-MISSING  routine    no weight with IVIG planned
 data_quality       WEIGHT-STALE    routine    weight older than `weight_stale_days`, IVIG planned
 =================  ==============  =========  ===============================================
@@ -70,6 +71,22 @@ Choices the table leaves open (kept so that doing what a flag asks makes it go a
   start counts (so it can be done before the course).
 - WEIGHT-STALE also when the weight has no measurement date.
 
+Decisions (DESIGN §6a):
+
+- *Trigger*: every spec carries a fingerprint of the facts behind it (`FlagSpec.trigger`: the
+  events, labs, reports, conditions, courses and tier it cites, as sorted "; "-separated facts),
+  so the same facts give the same trigger whatever the day.
+- *Not indicated / declined stick*: while a clinician's decision on a rule lives
+  (`FlagHistory.suppressions`, until ``suppress_days`` after it), the rule is not raised again
+  unless its trigger shows something new or worse (`trigger_news`); the kind then stays quiet
+  (a suppressed first rule is not replaced by a later one). Raised again, the reason says what
+  changed, or that the decision ran out.
+- *Completed vs lapsed*: for an open flag whose kind is no longer wanted, `decide` returns a
+  `Closure`: ``completed`` only when what the rule asked for arrived since the flag was raised
+  (a complete panel, the doubtful results confirmed or repeated, a haematology review recorded
+  by a person, a serum viscosity, the pre-IVIG labs, a new weight), naming those records;
+  otherwise ``lapsed``, saying why where it can.
+
 Due: emergency at ``as_of``; urgent ``urgent_due_hours`` later; routine at the start (00:00 in
 ``as_of``'s time zone, never before ``as_of``) of the next planned course when that is sooner
 than ``routine_due_days``, else ``routine_due_days`` after ``as_of``. The one urgent flag whose
@@ -80,7 +97,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
@@ -157,6 +174,9 @@ class ReviewSettings:
     - ``working_day_ends`` ("18:00", HH:MM local time): a "same-day" flag is due by then on the
       day it is raised, in the time zone of the instant it is raised at (`same_day_due`).
     - ``same_day_min_hours`` (4): ...or this many hours after it is raised, if that is later.
+    - ``suppress_days`` (180): how long a "not indicated" or "declined" keeps a rule quiet
+      when nothing new or worse happens.
+    - ``snooze_max_days`` (28): the longest snooze staff may set.
     """
 
     hem_recent_event_days: int = 90
@@ -179,6 +199,8 @@ class ReviewSettings:
     weight_stale_days: int = 90
     urgent_due_hours: int = 24
     routine_due_days: int = 30
+    suppress_days: int = 180
+    snooze_max_days: int = 28
     working_day_ends: str = "18:00"
     same_day_min_hours: int = 4
 
@@ -196,6 +218,18 @@ class FlagSpec:
     reason: str
     evidence: dict = field(default_factory=dict)
     due_at: datetime | None = None
+    trigger: str = ""  # the facts behind the flag, sorted, "; "-separated (same facts, same trigger)
+
+
+@dataclass(frozen=True)
+class Closure:
+    """How the sweep closes an open flag whose kind no rule wants any more."""
+
+    kind: str
+    rule: str
+    resolution: str  # completed | lapsed
+    note: str
+    evidence: dict = field(default_factory=dict)  # completed: {"completed_by": records}
 
 
 # --- plain words -------------------------------------------------------------------------
@@ -316,14 +350,28 @@ def complete_panel_since(labs: Iterable[LabSnap], since: datetime, until: dateti
     (``needs_verification`` False) collected at/after ``since`` (and at/before ``until`` when
     given). The four need not share one draw: each test counts on its own.
     """
-    seen: set[str] = set()
+    return panel_labs(labs, since, until) is not None
+
+
+def panel_labs(labs: Iterable[LabSnap], since: datetime, until: datetime | None = None) -> list[LabSnap] | None:
+    """The latest verified result of each panel component collected in ``[since, until]``, in
+    component order, or None when a component has none (see `complete_panel_since`)."""
+    latest: dict[str, LabSnap] = {}
     for lab in labs:
         if lab.needs_verification or lab.collected_at < since:
             continue
         if until is not None and lab.collected_at > until:
             continue
-        seen.add(lab.test)
-    return all(any(test in seen for test in component) for component in PANEL_COMPONENTS)
+        seen = latest.get(lab.test)
+        if seen is None or lab.collected_at > seen.collected_at:
+            latest[lab.test] = lab
+    chosen = []
+    for component in PANEL_COMPONENTS:
+        found = [latest[test] for test in component if test in latest]
+        if not found:
+            return None
+        chosen.append(max(found, key=lambda lab: lab.collected_at))
+    return chosen
 
 
 def last_complete_panel_at(
@@ -462,6 +510,16 @@ class _Context:
         return found
 
     @cached_property
+    def hyperviscosity_facts(self) -> list[str]:
+        facts = [f"condition {c}" for c in sorted(self.condition_codes & HYPERVISCOSITY_CONDITIONS)]
+        return facts or [f"factor {f.code}" for f in self.result.factors if f.code == "P6"]
+
+    @cached_property
+    def pre_ivig_missing(self) -> list[str]:
+        present = {lab.test for lab in self.verified}
+        return [t for t in PRE_IVIG_TESTS if t not in present]
+
+    @cached_property
     def thrombophilia(self) -> list[str]:
         return [CONDITION_WORDS[c] for c in sorted(self.condition_codes & THROMBOPHILIA_CONDITIONS)]
 
@@ -492,7 +550,7 @@ class _Context:
         return latest
 
 
-def _spec(ctx: _Context, rule: str, reason: str, evidence: dict) -> FlagSpec:
+def _spec(ctx: _Context, rule: str, reason: str, evidence: dict, facts: Iterable[str]) -> FlagSpec:
     priority = _RULE_PRIORITY[rule]
     return FlagSpec(
         kind=_RULE_KIND[rule],
@@ -501,7 +559,20 @@ def _spec(ctx: _Context, rule: str, reason: str, evidence: dict) -> FlagSpec:
         reason=reason,
         evidence=evidence,
         due_at=ctx.due(priority),
+        trigger=FACT_SEPARATOR.join(sorted({fact.replace(";", ",") for fact in facts})),
     )
+
+
+def _event_fact(event) -> str:
+    return f"event {event.kind} {event.status} {event.diagnosed_on.isoformat()}"
+
+
+def _lab_fact(lab: LabSnap) -> str:
+    return f"lab {lab.test} {lab.collected_at.isoformat()}"
+
+
+def _tier_fact(tier: str) -> str:
+    return f"tier {tier}"
 
 
 def _event_words(event) -> str:
@@ -535,6 +606,7 @@ def _hem_urgent(ctx: _Context) -> FlagSpec | None:
         key=lambda e: (e.diagnosed_on, e.kind),
         reverse=True,
     )
+    facts = [_event_fact(e) for e in unreviewed]
     if unreviewed:
         items = [f"{_event_words(e)} on {e.diagnosed_on.isoformat()}" for e in unreviewed]
         clauses.append(", ".join(items) + " and no haematology review since")
@@ -544,6 +616,7 @@ def _hem_urgent(ctx: _Context) -> FlagSpec | None:
     if dic is not None and dic >= s.dic_score_threshold:
         clauses.append(_dic_words(dic, s.dic_score_threshold))
         evidence["dic_score"] = dic
+        facts.append(f"dic {dic}")
 
     platelets = sorted((lab for lab in ctx.verified if lab.test == "platelets"), key=lambda lab: lab.collected_at)
     # A completed haematology review after the latest count was drawn has dealt with it.
@@ -551,6 +624,7 @@ def _hem_urgent(ctx: _Context) -> FlagSpec | None:
         latest = platelets[-1]
         if latest.value < s.platelet_low:
             clauses.append(f"{_lab_text(latest)}, below {s.platelet_low:g}")
+            facts.append(_lab_fact(latest))
             evidence["platelets"] = {"value": latest.value, "collected_at": latest.collected_at.isoformat()}
         window_start = latest.collected_at - timedelta(days=s.platelet_fall_window_days)
         previous = [lab for lab in platelets[:-1] if window_start <= lab.collected_at < latest.collected_at]
@@ -558,6 +632,7 @@ def _hem_urgent(ctx: _Context) -> FlagSpec | None:
             prev = previous[-1]
             fall = (prev.value - latest.value) / prev.value
             if fall > s.platelet_fall_fraction:
+                facts.append(_lab_fact(latest))
                 clauses.append(
                     f"platelets fell {fall:.0%} from {prev.value:g} on {prev.collected_at.date().isoformat()} "
                     f"to {latest.value:g} on {latest.collected_at.date().isoformat()}"
@@ -571,7 +646,7 @@ def _hem_urgent(ctx: _Context) -> FlagSpec | None:
                 }
     if not clauses:
         return None
-    return _spec(ctx, "HEM-URGENT", _sentence(clauses), evidence)
+    return _spec(ctx, "HEM-URGENT", _sentence(clauses), evidence, facts)
 
 
 def _hem_routine(ctx: _Context) -> FlagSpec | None:
@@ -580,6 +655,7 @@ def _hem_routine(ctx: _Context) -> FlagSpec | None:
     rose = ctx.history.tier_last_rose_at
     evidence: dict = {"last_hematology_review_on": _iso(review), "tier_last_rose_at": _iso(rose)}
     clauses: list[str] = []
+    facts: list[str] = []
 
     reviewed_recently = (
         review is not None
@@ -590,12 +666,16 @@ def _hem_routine(ctx: _Context) -> FlagSpec | None:
         triggers: list[str] = []
         if ctx.result.tier == "high":
             triggers.append("risk tier high")
+            facts.append(_tier_fact("high"))
         if ctx.thrombophilia:
             triggers.append("known " + " and ".join(ctx.thrombophilia))
+            facts.extend(f"condition {c}" for c in ctx.condition_codes & THROMBOPHILIA_CONDITIONS)
         if ctx.hyperviscosity:
             triggers.append("hyperviscosity risk (" + ", ".join(ctx.hyperviscosity) + ")")
+            facts.extend(ctx.hyperviscosity_facts)
         if ctx.prior_vte and ctx.ivig_planned:
             last = max(ctx.prior_vte, key=lambda e: e.diagnosed_on)
+            facts.append(_event_fact(last))
             triggers.append(
                 f"previous {EVENT_WORDS.get(last.kind, last.kind)} on {last.diagnosed_on.isoformat()} with IVIG planned"
             )
@@ -612,6 +692,7 @@ def _hem_routine(ctx: _Context) -> FlagSpec | None:
     anticoag: list[dict] = []
     for med in sorted(ctx.anticoagulants, key=lambda m: m.start_date):
         item = {"drug": med.drug, "intensity": med.intensity, "start_date": med.start_date.isoformat()}
+        fact = f"anticoagulation {med.intensity} {med.start_date.isoformat()} {med.drug}"
         if med.intensity == "therapeutic":
             review_due = med.start_date + timedelta(days=s.therapeutic_anticoag_review_days)
             if review_due <= ctx.today and not (review is not None and review.date() >= review_due):
@@ -621,6 +702,7 @@ def _hem_routine(ctx: _Context) -> FlagSpec | None:
                     "and no haematology review since"
                 )
                 anticoag.append({**item, "review_due_on": review_due.isoformat()})
+                facts.append(fact)
         elif med.intensity == "extended":
             if review is None or review < ctx.as_of - timedelta(days=s.extended_anticoag_review_days):
                 clauses.append(
@@ -628,12 +710,13 @@ def _hem_routine(ctx: _Context) -> FlagSpec | None:
                     f"with no haematology review in the last {s.extended_anticoag_review_days} days"
                 )
                 anticoag.append(item)
+                facts.append(fact)
     if anticoag:
         evidence["anticoagulation"] = anticoag
     if not clauses:
         return None
     reason = _sentence(clauses, f": haematology review due{ctx.before_next_course()}")
-    return _spec(ctx, "HEM-ROUTINE", reason, evidence)
+    return _spec(ctx, "HEM-ROUTINE", reason, evidence, facts)
 
 
 # --- clotting_studies ------------------------------------------------------------------------
@@ -645,7 +728,7 @@ def _clot_daily(ctx: _Context) -> FlagSpec | None:
     if dic is None or dic < threshold:
         return None
     reason = _sentence([_dic_words(dic, threshold)], ": repeat platelets, PT, fibrinogen and D-dimer daily")
-    return _spec(ctx, "CLOT-DAILY", reason, {"dic_score": dic})
+    return _spec(ctx, "CLOT-DAILY", reason, {"dic_score": dic}, [f"dic {dic}"])
 
 
 def _clot_event(ctx: _Context) -> FlagSpec | None:
@@ -655,8 +738,8 @@ def _clot_event(ctx: _Context) -> FlagSpec | None:
     open thromboses (most recent first) or else the latest open symptom report.
     """
     s = ctx.settings
-    events: list[tuple[datetime, str, dict]] = []
-    reports: list[tuple[datetime, str, dict]] = []
+    events: list[tuple[datetime, str, dict, str]] = []
+    reports: list[tuple[datetime, str, dict, str]] = []
     symptom_since = ctx.as_of - timedelta(days=s.symptom_lookback_days)
     for report in ctx.snapshot.symptom_reports:
         if report.triage in ("urgent", "emergency") and symptom_since <= report.reported_at <= ctx.as_of:
@@ -673,6 +756,7 @@ def _clot_event(ctx: _Context) -> FlagSpec | None:
                         "symptoms": list(report.symptoms),
                         "reported_at": report.reported_at.isoformat(),
                     },
+                    f"report {report.triage} {report.reported_at.isoformat()}",
                 )
             )
     event_since = ctx.today - timedelta(days=s.clot_event_lookback_days)
@@ -683,6 +767,7 @@ def _clot_event(ctx: _Context) -> FlagSpec | None:
                     _at_midnight(event.diagnosed_on, ctx.as_of),
                     f"{_event_words(event)} on {event.diagnosed_on.isoformat()}",
                     {"type": "event", **_event_evidence(event)},
+                    _event_fact(event),
                 )
             )
     open_events = sorted(
@@ -699,7 +784,7 @@ def _clot_event(ctx: _Context) -> FlagSpec | None:
         ": clinician-led work-up, then a baseline panel and creatinine before anticoagulation",
     )
     evidence = {"triggers": [t[2] for t in sorted(open_events + open_reports, key=lambda t: t[0], reverse=True)]}
-    return _spec(ctx, "CLOT-EVENT", reason, evidence)
+    return _spec(ctx, "CLOT-EVENT", reason, evidence, [t[3] for t in open_events + open_reports])
 
 
 def _clot_verify(ctx: _Context) -> FlagSpec | None:
@@ -725,7 +810,7 @@ def _clot_verify(ctx: _Context) -> FlagSpec | None:
             {"test": lab.test, "value": lab.value, "collected_at": lab.collected_at.isoformat()} for lab in doubtful
         ]
     }
-    return _spec(ctx, "CLOT-VERIFY", reason, evidence)
+    return _spec(ctx, "CLOT-VERIFY", reason, evidence, [_lab_fact(lab) for lab in doubtful])
 
 
 def _clot_baseline(ctx: _Context) -> FlagSpec | None:
@@ -751,7 +836,7 @@ def _clot_baseline(ctx: _Context) -> FlagSpec | None:
         "last_complete_panel_at": _iso(last),
         "tier_last_rose_at": _iso(ctx.history.tier_last_rose_at),
     }
-    return _spec(ctx, "CLOT-BASELINE", reason, evidence)
+    return _spec(ctx, "CLOT-BASELINE", reason, evidence, [_tier_fact(tier)])
 
 
 def _clot_periodic(ctx: _Context) -> FlagSpec | None:
@@ -778,7 +863,7 @@ def _clot_periodic(ctx: _Context) -> FlagSpec | None:
         "last_complete_panel_at": _iso(last),
         "interval_days": days,
     }
-    return _spec(ctx, "CLOT-PERIODIC", reason, evidence)
+    return _spec(ctx, "CLOT-PERIODIC", reason, evidence, [_tier_fact(tier)])
 
 
 # --- viscosity, pre-IVIG labs, data quality ------------------------------------------------
@@ -810,7 +895,7 @@ def _viscosity(ctx: _Context) -> FlagSpec | None:
                 f"{state} and no serum viscosity for the induction course {verb} "
                 f"{start.isoformat()}: check it before the course."
             )
-            return _spec(ctx, "VISCOSITY", reason, evidence)
+            return _spec(ctx, "VISCOSITY", reason, evidence, [*ctx.hyperviscosity_facts, f"course {start.isoformat()}"])
 
     if last is None or last < ctx.as_of - timedelta(days=s.viscosity_interval_days):
         last_text = f"last on {last.date().isoformat()}" if last else "none on record"
@@ -818,23 +903,29 @@ def _viscosity(ctx: _Context) -> FlagSpec | None:
             f"{state} and no serum viscosity in the last {s.viscosity_interval_days} days "
             f"({last_text}): check it{ctx.before_next_course()}."
         )
-        return _spec(ctx, "VISCOSITY", reason, evidence)
+        return _spec(ctx, "VISCOSITY", reason, evidence, ctx.hyperviscosity_facts)
     return None
 
 
 def _pre_ivig(ctx: _Context) -> FlagSpec | None:
-    # the snapshot loads recent infusions only; has_earlier_infusions covers the older ones
-    if not ctx.ivig_planned or ctx.administered or ctx.snapshot.has_earlier_infusions:
+    # Open before the first infusion, and after it until the labs are on file (DESIGN §6): a
+    # first infusion given without them does not make them less needed. The snapshot loads
+    # recent infusions only; has_earlier_infusions says older ones exist.
+    given = bool(ctx.administered) or ctx.snapshot.has_earlier_infusions
+    if not ctx.ivig_planned and not ctx.administered:
         return None
-    present = {lab.test for lab in ctx.verified}
-    missing = [t for t in PRE_IVIG_TESTS if t not in present]
+    missing = ctx.pre_ivig_missing
     if not missing:
         return None
-    names = [LAB_WORDS[t][0] for t in missing]
+    names = _join([LAB_WORDS[t][0] for t in missing])
     nxt = ctx.next_course_on
-    when = f" (first course planned for {nxt.isoformat()})" if nxt else ""
-    reason = f"No {_join(names)} on file before the first IVIG infusion{when}."
-    return _spec(ctx, "PRE-IVIG", reason, {"missing": missing, "next_course_on": _iso(nxt)})
+    if given:
+        reason = f"No {names} on file although IVIG has already been given: record them{ctx.before_next_course()}."
+    else:
+        when = f" (first course planned for {nxt.isoformat()})" if nxt else ""
+        reason = f"No {names} on file before the first IVIG infusion{when}."
+    evidence = {"missing": missing, "next_course_on": _iso(nxt), "ivig_given": given}
+    return _spec(ctx, "PRE-IVIG", reason, evidence, [f"missing {t}" for t in missing])
 
 
 def _weight(ctx: _Context) -> FlagSpec | None:
@@ -847,7 +938,7 @@ def _weight(ctx: _Context) -> FlagSpec | None:
             "No weight recorded: weigh the patient"
             f"{ctx.before_next_course()}; doses in g/kg and rates in mg/kg/min cannot be checked."
         )
-        return _spec(ctx, "WEIGHT-MISSING", reason, {"weight_kg": None})
+        return _spec(ctx, "WEIGHT-MISSING", reason, {"weight_kg": None}, ["weight none"])
     measured = snap.weight_measured_on
     if measured is None or (ctx.today - measured).days > s.weight_stale_days:
         when = f"measured on {measured.isoformat()}" if measured else "date of measurement unknown"
@@ -856,7 +947,7 @@ def _weight(ctx: _Context) -> FlagSpec | None:
             f"weigh the patient again{ctx.before_next_course()}."
         )
         evidence = {"weight_kg": snap.weight_kg, "weight_measured_on": _iso(measured)}
-        return _spec(ctx, "WEIGHT-STALE", reason, evidence)
+        return _spec(ctx, "WEIGHT-STALE", reason, evidence, [f"weight {_iso(measured) or 'unknown'}"])
     return None
 
 
@@ -884,15 +975,259 @@ def evaluate(
 
     symptom_alert is never returned (the symptom service raises it with `symptom_flag`).
     """
+    return _evaluate(_Context(snapshot, result, history or FlagHistory(), as_of, settings))
+
+
+def decide(
+    snapshot: PatientSnapshot,
+    result: RiskResult,
+    history: FlagHistory | None,
+    as_of: datetime,
+    settings: ReviewSettings = ReviewSettings(),
+) -> tuple[list[FlagSpec], list[Closure]]:
+    """What the sweep does for one patient: the flags wanted now (as `evaluate`) and, for each
+    open flag (``history.open_flags``) of a rule kind no longer wanted, how to close it."""
     ctx = _Context(snapshot, result, history or FlagHistory(), as_of, settings)
+    specs = _evaluate(ctx)
+    wanted = {spec.kind for spec in specs}
+    closures = [
+        _close(ctx, kind, info)
+        for kind, info in ctx.history.open_flags.items()
+        if kind in _COMPLETED_BY and kind not in wanted
+    ]
+    return specs, closures
+
+
+def _evaluate(ctx: _Context) -> list[FlagSpec]:
     specs: list[FlagSpec] = []
     for _kind, checks in _CHECKS:
         for check in checks:
             spec = check(ctx)
             if spec is not None:
-                specs.append(spec)
-                break
+                spec = _respect_decision(ctx, spec)
+                if spec is not None:
+                    specs.append(spec)
+                break  # the first rule that holds speaks for its kind, suppressed or not
     return specs
+
+
+# --- decisions that stick (not indicated / declined) --------------------------------------
+
+FACT_SEPARATOR = "; "
+RESOLUTION_WORDS = {"not_indicated": "not indicated", "declined": "declined"}
+_TIER_RANK = {"low": 0, "moderate": 1, "high": 2}
+
+
+def _facts(trigger: str) -> set[str]:
+    return {fact for fact in trigger.split(FACT_SEPARATOR) if fact}
+
+
+def trigger_news(old: str, new: str) -> list[str]:
+    """What ``new`` (a trigger) holds that is new or worse than ``old``, in plain words: facts
+    it did not cite (a new event, lab, report, condition, course...) and a higher tier. Facts
+    that went away and a lower tier are not news."""
+    old_facts, new_facts = _facts(old), _facts(new)
+    news: list[str] = []
+    old_tier = next((f[5:] for f in old_facts if f.startswith("tier ")), None)
+    new_tier = next((f[5:] for f in new_facts if f.startswith("tier ")), None)
+    if new_tier is not None and _TIER_RANK.get(new_tier, -1) > _TIER_RANK.get(old_tier or "", -1):
+        news.append(f"the risk tier rose from {old_tier} to {new_tier}" if old_tier else f"risk tier {new_tier}")
+    news.extend(_fact_words(fact) for fact in sorted(new_facts - old_facts) if not fact.startswith("tier "))
+    return news
+
+
+def _fact_words(fact: str) -> str:
+    head, _, rest = fact.partition(" ")
+    if head == "event":
+        kind, status, on = rest.split(" ", 2)
+        return f"{status} {EVENT_WORDS.get(kind, kind.replace('_', ' '))} on {on}"
+    if head == "lab":
+        test, at = rest.split(" ", 1)
+        return f"a new {LAB_WORDS.get(test, (test,))[0]} result of {at[:10]}"
+    if head == "report":
+        triage, at = rest.split(" ", 1)
+        return f"a new {triage} symptom report on {at[:10]}"
+    if head == "dic":
+        return f"ISTH overt-DIC score {rest}"
+    if head == "condition":
+        return f"{CONDITION_WORDS.get(rest, rest.replace('_', ' '))} recorded"
+    if head == "anticoagulation":
+        intensity, start, drug = rest.split(" ", 2)
+        return f"{intensity} anticoagulation ({drug}) from {start}"
+    if head == "course":
+        return f"an IVIG course starting {rest}"
+    if head == "missing":
+        return f"{LAB_WORDS.get(rest, (rest,))[0]} missing"
+    return fact
+
+
+def _respect_decision(ctx: _Context, spec: FlagSpec) -> FlagSpec | None:
+    """None while a clinician's decision on this rule lives and nothing new or worse happened;
+    else the spec, saying why it is raised again when a decision was made on it."""
+    decision = ctx.history.suppressions.get(spec.rule)
+    if decision is None:
+        return spec
+    decided = (
+        f"{spec.rule} was marked {RESOLUTION_WORDS.get(decision.resolution, decision.resolution)} "
+        f"on {decision.resolved_at.date().isoformat()}"
+    )
+    if decision.until > ctx.as_of:
+        news = trigger_news(decision.trigger, spec.trigger)
+        if not news:
+            return None
+        why = f"Raised again: {decided}; new since then: {_join(news)}."
+    else:
+        news = []
+        why = f"Raised again: {decided} and that decision ran out on {decision.until.date().isoformat()}."
+    evidence = {
+        **spec.evidence,
+        "raised_again": {
+            "resolution": decision.resolution,
+            "resolved_at": decision.resolved_at.isoformat(),
+            "until": decision.until.isoformat(),
+            "news": news,
+        },
+    }
+    return replace(spec, reason=f"{spec.reason} {why}", evidence=evidence)
+
+
+# --- closing: completed vs lapsed -----------------------------------------------------------
+
+
+def _lab_record(lab: LabSnap) -> dict:
+    return {"test": lab.test, "value": lab.value, "collected_at": lab.collected_at.isoformat()}
+
+
+def _named(labs: list[LabSnap]) -> tuple[str, list[dict]]:
+    return _join([_lab_text(lab) for lab in labs]), [_lab_record(lab) for lab in labs]
+
+
+def _panel_done(ctx: _Context, rule: str, since: datetime, trigger: str):
+    if rule == "CLOT-VERIFY":  # confirmed (the same result, now verified) or repeated since
+        done = []
+        for fact in sorted(_facts(trigger)):
+            if not fact.startswith("lab "):
+                continue
+            _, test, at = fact.split(" ", 2)
+            cited = datetime.fromisoformat(at)
+            later = [lab for lab in ctx.verified if lab.test == test and lab.collected_at >= cited]
+            if not later:
+                return None
+            done.append(min(later, key=lambda lab: lab.collected_at))
+        if not done:
+            return None
+        words, records = _named(done)
+        were = "result was" if len(done) == 1 else "results were"
+        return f"the doubtful {were} confirmed or repeated ({words})", records
+    labs = panel_labs(ctx.verified, min(since, _panel_counts_from(ctx, rule, trigger)))
+    if labs is None:
+        return None
+    words, records = _named(labs)
+    return f"a complete clotting panel was collected ({words})", records
+
+
+def _panel_counts_from(ctx: _Context, rule: str, trigger: str) -> datetime:
+    """From when a panel does what the rule asked, even if entered after the flag was raised:
+    after the earliest event or report CLOT-EVENT cited; within the baseline window for
+    CLOT-BASELINE and CLOT-PERIODIC; since the flag was raised otherwise (``as_of``)."""
+    if rule == "CLOT-EVENT":
+        times = []
+        for fact in _facts(trigger):
+            head, _, rest = fact.partition(" ")
+            if head == "event":
+                times.append(_at_midnight(date.fromisoformat(rest.rsplit(" ", 1)[1]), ctx.as_of))
+            elif head == "report":
+                times.append(datetime.fromisoformat(rest.split(" ", 1)[1]))
+        return min(times, default=ctx.as_of)
+    if rule in ("CLOT-BASELINE", "CLOT-PERIODIC"):
+        return ctx.as_of - timedelta(days=ctx.settings.panel_baseline_days)
+    return ctx.as_of
+
+
+def _review_done(ctx: _Context, rule: str, since: datetime, trigger: str):
+    if not ctx.reviewed_since(since):
+        return None
+    on = ctx.review_on.date().isoformat()
+    return f"a haematology review was recorded on {on}", [{"hematology_review_on": ctx.review_on.isoformat()}]
+
+
+def _viscosity_done(ctx: _Context, rule: str, since: datetime, trigger: str):
+    checks = [lab for lab in ctx.verified if lab.test == "serum_viscosity" and lab.collected_at >= since]
+    if not checks:
+        return None
+    words, records = _named([max(checks, key=lambda lab: lab.collected_at)])
+    return f"a serum viscosity was collected ({words})", records
+
+
+def _pre_ivig_done(ctx: _Context, rule: str, since: datetime, trigger: str):
+    if ctx.pre_ivig_missing:
+        return None
+    latest = [
+        max((lab for lab in ctx.verified if lab.test == test), key=lambda lab: lab.collected_at)
+        for test in PRE_IVIG_TESTS
+    ]
+    words, records = _named(latest)
+    return f"the pre-IVIG labs are on file ({words})", records
+
+
+def _weight_done(ctx: _Context, rule: str, since: datetime, trigger: str):
+    snap = ctx.snapshot
+    if snap.weight_kg is None or snap.weight_measured_on is None or snap.weight_measured_on < since.date():
+        return None
+    on = snap.weight_measured_on.isoformat()
+    return f"a weight of {snap.weight_kg:g} kg was measured on {on}", [{"weight_kg": snap.weight_kg, "measured_on": on}]
+
+
+#: kind -> what completes it: (ctx, rule, raised_at, trigger) -> (words, records) or None.
+_COMPLETED_BY = {
+    "hematology_review": _review_done,
+    "clotting_studies": _panel_done,
+    "viscosity_check": _viscosity_done,
+    "pre_ivig_labs": _pre_ivig_done,
+    "data_quality": _weight_done,
+}
+
+
+def _stamp(as_of: datetime) -> str:
+    return f"review sweep, {as_of:%Y-%m-%d %H:%M %Z}".rstrip()
+
+
+def lapsed(kind: str, rule: str, as_of: datetime, why: str = "") -> Closure:
+    """The closure of a flag whose rule stopped holding without what it asked for: never a
+    completed review or panel."""
+    because = f" ({why})" if why else ""
+    note = (
+        f"Lapsed: rule {rule} no longer applies{because}, and nothing it asked for was recorded, "
+        f"so it does not count as done ({_stamp(as_of)})."
+    )
+    return Closure(kind=kind, rule=rule, resolution="lapsed", note=note)
+
+
+def _lapse_why(ctx: _Context, kind: str, rule: str) -> str:
+    decision = ctx.history.suppressions.get(rule)
+    if decision is not None and decision.until > ctx.as_of:
+        words = RESOLUTION_WORDS.get(decision.resolution, decision.resolution)
+        return f"what raised it again no longer holds; it stays {words} until {decision.until.date().isoformat()}"
+    if rule in ("CLOT-BASELINE", "CLOT-PERIODIC", "HEM-ROUTINE") and ctx.result.tier == "low":
+        return "the risk tier fell to low"
+    if rule in ("CLOT-BASELINE", "CLOT-PERIODIC") and ctx.full_anticoagulation:
+        return "full-dose anticoagulation started"
+    if kind in ("pre_ivig_labs", "data_quality", "viscosity_check") and not ctx.ivig_planned:
+        return "no IVIG is planned any more"
+    if rule in ("CLOT-EVENT", "HEM-URGENT", "CLOT-DAILY"):
+        return "what it cited was ruled out, corrected, improved or fell out of its time window"
+    return "what it cited no longer holds"
+
+
+def _close(ctx: _Context, kind: str, info: dict) -> Closure:
+    rule = info.get("rule", "")
+    since = info.get("raised_at") or ctx.as_of
+    done = _COMPLETED_BY[kind](ctx, rule, since, info.get("trigger") or "")
+    if done is None:
+        return lapsed(kind, rule, ctx.as_of, _lapse_why(ctx, kind, rule))
+    words, records = done
+    note = f"Completed: {words}, so rule {rule} no longer applies ({_stamp(ctx.as_of)})."
+    return Closure(kind=kind, rule=rule, resolution="completed", note=note, evidence={"completed_by": records})
 
 
 # --- symptom alerts --------------------------------------------------------------------------

@@ -123,13 +123,28 @@ class PatientSnapshot:
 
 
 @dataclass(frozen=True)
+class Suppression:
+    """A clinician's "not indicated" or "declined" on a rule: the latest resolution of that rule
+    for the patient. The rule is not raised again while ``until`` lies ahead, unless its trigger
+    changes to something new or worse (`itrs.review.trigger_news`)."""
+
+    rule: str
+    resolution: str  # not_indicated | declined
+    trigger: str  # the flag's trigger when it was resolved
+    resolved_at: datetime
+    until: datetime
+
+
+@dataclass(frozen=True)
 class FlagHistory:
     """What the review rules need to know about earlier flags of one patient."""
 
-    last_hematology_review_on: datetime | None = None  # last hematology_review resolved as completed
+    last_hematology_review_on: datetime | None = None  # last hematology_review resolved as completed by a person
     tier_last_rose_at: datetime | None = None  # when the latest rise of tier was assessed
     last_viscosity_check_at: datetime | None = None
-    open_flags: dict = field(default_factory=dict)  # kind -> {"rule","priority","status","snoozed_until"}
+    # kind -> {"rule", "priority", "status", "snoozed_until", "raised_at", "trigger"}
+    open_flags: dict = field(default_factory=dict)
+    suppressions: dict = field(default_factory=dict)  # rule -> Suppression
 
 
 @dataclass(frozen=True)

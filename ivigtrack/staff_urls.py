@@ -16,6 +16,7 @@ urlpatterns = [
     path("", risk_views.worklist, name="worklist"),
     path("flags/<uuid:flag_id>/acknowledge/", risk_views.flag_acknowledge, name="flag_acknowledge"),
     path("flags/<uuid:flag_id>/snooze/", risk_views.flag_snooze, name="flag_snooze"),
+    path("flags/<uuid:flag_id>/unsnooze/", risk_views.flag_unsnooze, name="flag_unsnooze"),
     path("flags/<uuid:flag_id>/resolve/", risk_views.flag_resolve, name="flag_resolve"),
     # patients
     path("patients/", risk_views.patient_list, name="patient_list"),

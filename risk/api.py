@@ -4,8 +4,9 @@
   ``risk.selectors.patients_with_risk``: no query per row), ``?tier=``, ``?q=``, ``?active=``;
   ``patients/{id}/assess/`` (POST, staff) and ``patients/{id}/risk/?as_of=`` (GET, computed).
 - ``assessments/``: read-only, newest first.
-- ``flags/``: staff only; ``acknowledge``, ``snooze`` and ``resolve`` call the flag services.
-  A lost race (someone else changed the flag first) is a 409.
+- ``flags/``: staff only; ``acknowledge``, ``snooze``, ``unsnooze`` and ``resolve`` call the flag
+  services. A lost race (someone else changed the flag first) is a 409. ``suppressed_until`` (read
+  only): how long a "not indicated" or "declined" keeps the rule quiet.
 - ``symptom-reports/``: the report (``patients.api``) with the ``flag`` it raised or joined and
   its ``clinic_status``, from the same query as the rows.
 - ``flag-stats/?from=&to=&rule=``: staff only; alert governance, per rule (``risk.stats``).
@@ -39,7 +40,7 @@ from patients.api import (
 )
 
 from . import selectors, stats
-from .models import CLINIC_STATUSES, FlagReport, ReviewFlag, RiskAssessment, Tier
+from .models import CLINIC_STATUSES, STAFF_RESOLUTIONS, FlagReport, ReviewFlag, RiskAssessment, Tier
 from .services import assessment as assessment_services
 from .services import flags as flag_services
 
@@ -328,10 +329,12 @@ class FlagSerializer(ApiModelSerializer):
             "acknowledged_by",
             "acknowledged_at",
             "snoozed_until",
+            "snooze_reason",
             "resolved_by",
             "resolved_at",
             "resolution",
             "note",
+            "suppressed_until",
         ]
         read_only_fields = fields
 
@@ -345,14 +348,22 @@ class FlagAcknowledgeSerializer(serializers.Serializer):
 
 class FlagSnoozeSerializer(serializers.Serializer):
     until = PlausibleDateTimeField(
-        help_text="When the flag comes back (future, at most 180 days; not for emergencies)."
+        help_text="When the flag comes back (future, at most snooze_max_days, 28 by default; not for emergencies)."
     )
+    reason = serializers.CharField(**NOTE, help_text="Why it is snoozed (required; `note` is read when this is empty).")
     note = serializers.CharField(**NOTE)
+    past_due_ok = serializers.BooleanField(
+        default=False, help_text="Snooze past the flag's due time on purpose (recorded in the audit)."
+    )
 
 
 class FlagResolveSerializer(serializers.Serializer):
-    resolution = serializers.ChoiceField(choices=ReviewFlag.Resolution.choices)
-    note = serializers.CharField(**NOTE)
+    resolution = serializers.ChoiceField(choices=STAFF_RESOLUTIONS)
+    note = serializers.CharField(**NOTE, help_text="Required for not_indicated and declined.")
+
+
+class FlagUnsnoozeSerializer(serializers.Serializer):
+    pass
 
 
 STAFF = {"clinician", "nurse"}
@@ -364,7 +375,7 @@ class FlagViewSet(ListRetrieveMixin, ApiViewSet):
     resource = "flag"
     serializer_class = FlagSerializer
     patient_read = False
-    action_roles = {"acknowledge": STAFF, "snooze": STAFF, "resolve": STAFF}
+    action_roles = {"acknowledge": STAFF, "snooze": STAFF, "unsnooze": STAFF, "resolve": STAFF}
     filterset_class = patient_filterset(
         "FlagFilterSet",
         ReviewFlag,
@@ -402,10 +413,17 @@ class FlagViewSet(ListRetrieveMixin, ApiViewSet):
         """Hide until ``until``; it comes back then, or at once if its kind escalates."""
         return self._change(request, flag_services.flag_snooze, FlagSnoozeSerializer)
 
+    @extend_schema(request=None, responses={200: FlagSerializer, 409: None})
+    @action(detail=True, methods=["post"])
+    def unsnooze(self, request, id=None):
+        """Bring a snoozed flag back now (clinicians)."""
+        return self._change(request, flag_services.flag_unsnooze, FlagUnsnoozeSerializer)
+
     @extend_schema(request=FlagResolveSerializer, responses={200: FlagSerializer, 409: None})
     @action(detail=True, methods=["post"])
     def resolve(self, request, id=None):
-        """Close the flag. Only a clinician closes a haematology review."""
+        """Close the flag (clinicians). ``not_indicated`` and ``declined`` need a note and keep the
+        same rule quiet until ``suppressed_until`` unless something new or worse happens."""
         return self._change(request, flag_services.flag_resolve, FlagResolveSerializer)
 
 

@@ -1,4 +1,4 @@
-"""Forms for the worklist (filters and the three flag actions), the patient list's search and the
+"""Forms for the worklist (filters and the flag actions), the patient list's search and the
 alert governance page's period."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.utils import timezone
 from ivigtrack.web.forms import Form, add_service_errors, date_field
 
 from . import stats
-from .models import FlagKind, Priority, Resolution
+from .models import DECISIONS, STAFF_RESOLUTIONS, FlagKind, Priority
 
 SNOOZE_CHOICES = [
     ("1d", "1 day"),
@@ -42,17 +42,39 @@ class AcknowledgeForm(Form):
 
 
 class SnoozeForm(Form):
+    # At most 4 weeks: the service's snooze_max_days (28 by default) says the same.
     duration = forms.ChoiceField(label="Snooze for", choices=SNOOZE_CHOICES, initial="7d")
-    note = forms.CharField(label="Note", required=False, max_length=1000)
+    # Required by the service (which refuses an emergency first, with its own message).
+    reason = forms.CharField(
+        label="Reason", required=False, max_length=1000, help_text="Required: why it can wait (kept with the flag)."
+    )
+    past_due_ok = forms.BooleanField(
+        label="Snooze past the flag's due date: I mean it", required=False, help_text="Recorded in the audit."
+    )
 
     def until(self, now: datetime | None = None) -> datetime:
         days = int(self.cleaned_data["duration"].rstrip("d"))
         return (now or timezone.now()) + timedelta(days=days)
 
 
+class UnsnoozeForm(Form):
+    """No fields: the button is the whole form."""
+
+
 class ResolveForm(Form):
-    resolution = forms.ChoiceField(label="Outcome", choices=Resolution.choices)
-    note = forms.CharField(label="Note", required=False, max_length=1000)
+    resolution = forms.ChoiceField(label="Outcome", choices=STAFF_RESOLUTIONS)
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=1000,
+        help_text="Required for not indicated and declined, which keep this rule quiet for months.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("resolution") in DECISIONS and not (data.get("note") or "").strip():
+            self.add_error("note", "Say why: a note is required for not indicated and declined.")
+        return data
 
 
 class AlertPeriodForm(Form):

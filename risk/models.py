@@ -99,6 +99,15 @@ class Resolution(models.TextChoices):
     NOT_INDICATED = "not_indicated", "Not indicated"
     DECLINED = "declined", "Declined"
     SUPERSEDED = "superseded", "Superseded"
+    # Closed by the sweep because its rule stopped holding without what it asked for (DESIGN §6a):
+    # never a completed review or panel.
+    LAPSED = "lapsed", "Lapsed"
+
+
+#: what a clinician may choose when resolving (lapsed is the sweep's word only).
+STAFF_RESOLUTIONS = [(value, label) for value, label in Resolution.choices if value != Resolution.LAPSED]
+#: resolutions that keep the same rule quiet for a while (`ReviewFlag.suppressed_until`).
+DECISIONS = ("not_indicated", "declined")
 
 
 UNRESOLVED = ("open", "acknowledged", "snoozed")
@@ -126,12 +135,17 @@ class ReviewFlag(ClinicalModel):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    snooze_reason = models.TextField(blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(max_length=14, choices=Resolution.choices, blank=True)
     note = models.TextField(blank=True)
+    trigger = models.TextField(blank=True, help_text="The facts behind the flag (itrs.review FlagSpec.trigger).")
+    suppressed_until = models.DateTimeField(
+        null=True, blank=True, help_text="Not indicated / declined: the sweep keeps this rule quiet until then."
+    )
     # Outbox marker for notifications: set when the e-mail for this priority went out.
     notified_priority = models.CharField(max_length=10, blank=True)
     # symptom_alert only: every report that raised or joined the flag (risk.services.flags).

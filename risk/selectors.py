@@ -7,7 +7,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from patients.models import Patient
 from patients.selectors import patient_scope, scoped
 
-from .models import UNRESOLVED, Priority, ReviewFlag, RiskAssessment, SweepRun
+from .models import DECISIONS, UNRESOLVED, FlagKind, Priority, ReviewFlag, RiskAssessment, SweepRun
 
 
 def flag_scope(user) -> QuerySet[ReviewFlag]:
@@ -18,7 +18,7 @@ def flag_scope(user) -> QuerySet[ReviewFlag]:
 # patients' other columns would be read and decoded 50 times a page for nothing.
 _PEOPLE = ("username", "first_name", "last_name")
 WORKLIST_ROW_FIELDS = (
-    *("public_id", "kind", "rule", "priority", "status", "reason", "note", "resolution"),
+    *("public_id", "kind", "rule", "priority", "status", "reason", "note", "resolution", "snooze_reason"),
     *("raised_at", "due_at", "escalated_at", "acknowledged_at", "snoozed_until", "resolved_at"),
     *(f"patient__{name}" for name in ("public_id", "mrn", "given_name", "family_name")),
     *(f"acknowledged_by__{name}" for name in _PEOPLE),
@@ -48,6 +48,26 @@ def open_flag_counts(user, *, cap: int = OPEN_COUNT_CAP) -> dict[str, int]:
     """
     unresolved = flag_scope(user).filter(status__in=UNRESOLVED).order_by()
     return {priority: unresolved.filter(priority=priority)[: cap + 1].count() for priority in Priority.values}
+
+
+def live_suppressions(patient: Patient, now) -> list[ReviewFlag]:
+    """The clinicians' decisions keeping a rule quiet for this patient now: per rule, its latest
+    resolution when that is "not indicated" or "declined" and ``suppressed_until`` lies ahead (as
+    the sweep reads them, risk.histories)."""
+    latest: dict[str, ReviewFlag] = {}
+    resolved = (
+        ReviewFlag.objects.filter(patient=patient, status="resolved")
+        .exclude(kind=FlagKind.SYMPTOM_ALERT)
+        .select_related("resolved_by")
+        .order_by("-resolved_at", "-id")
+    )
+    for flag in resolved:
+        latest.setdefault(flag.rule, flag)
+    return [
+        flag
+        for flag in latest.values()
+        if flag.resolution in DECISIONS and flag.suppressed_until is not None and flag.suppressed_until > now
+    ]
 
 
 def assessment_scope(user) -> QuerySet[RiskAssessment]:

@@ -35,13 +35,22 @@ from ivigtrack.web.paging import window_page
 from patients.pages import patient_url, staff_patient, with_symptom_labels
 
 from . import charts, stats, tasks
-from .forms import AcknowledgeForm, AlertPeriodForm, PatientSearchForm, ResolveForm, SnoozeForm, WorklistFilterForm
+from .forms import (
+    AcknowledgeForm,
+    AlertPeriodForm,
+    PatientSearchForm,
+    ResolveForm,
+    SnoozeForm,
+    UnsnoozeForm,
+    WorklistFilterForm,
+)
 from .models import UNRESOLVED, Notification, ReviewFlag, RiskAssessment
 from .review_settings import review_settings
 from .selectors import (
     OPEN_COUNT_CAP,
     current_assessment,
     flag_scope,
+    live_suppressions,
     open_flag_counts,
     patients_with_risk,
     recent_sweeps,
@@ -72,13 +81,20 @@ def _url_maker(name: str):
 def with_row_links(flags, *, show_patient: bool) -> list[ReviewFlag]:
     """The flags, each with the URLs its row links to (see risk/jinja2/risk/flag_rows.html)."""
     flags = list(flags)
-    acknowledge, snooze, resolve, patient = (
+    acknowledge, snooze, unsnooze, resolve, patient = (
         _url_maker(name)
-        for name in ("staff:flag_acknowledge", "staff:flag_snooze", "staff:flag_resolve", "staff:patient_detail")
+        for name in (
+            "staff:flag_acknowledge",
+            "staff:flag_snooze",
+            "staff:flag_unsnooze",
+            "staff:flag_resolve",
+            "staff:patient_detail",
+        )
     )
     query = "" if show_patient else "?context=patient"  # the action's form returns to the patient page
     for flag in flags:
         flag.acknowledge_url = acknowledge(flag.public_id)
+        flag.unsnooze_url = unsnooze(flag.public_id)
         flag.snooze_url = snooze(flag.public_id) + query
         flag.resolve_url = resolve(flag.public_id) + query
         if show_patient:
@@ -230,9 +246,26 @@ def flag_snooze(request: HttpRequest, flag_id) -> HttpResponse:
         flag_id,
         SnoozeForm,
         lambda flag, form: flag_services.flag_snooze(
-            flag=flag, actor=request.user, until=form.until(), note=form.cleaned_data["note"]
+            flag=flag,
+            actor=request.user,
+            until=form.until(),
+            reason=form.cleaned_data["reason"],
+            past_due_ok=form.cleaned_data["past_due_ok"],
         ),
         "Snoozed.",
+    )
+
+
+@never_cache
+@staff_required
+@require_POST
+def flag_unsnooze(request: HttpRequest, flag_id) -> HttpResponse:
+    return _flag_action(
+        request,
+        flag_id,
+        UnsnoozeForm,
+        lambda flag, form: flag_services.flag_unsnooze(flag=flag, actor=request.user),
+        "Back on the worklist.",
     )
 
 
@@ -343,6 +376,7 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         "open_flags": open_flags,
         "open_flag_rows": flag_rows(request, open_flags, show_patient=False),
         "past_flags": flags.filter(status="resolved").order_by("-resolved_at")[:20],
+        "suppressions": live_suppressions(patient, timezone.now()),
         "regimens": regimens,
         "next_course": next_planned_course([r for r in regimens if r.active], today),
         "infusions": patient.infusions.select_related("product", "vascular_access", "risk", "regimen").order_by(

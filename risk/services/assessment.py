@@ -91,10 +91,11 @@ def _process(patient_ids: list[int], now: datetime, actor_label: str) -> ChunkOu
         histories, current, open_flags = load_histories(patient_ids)
         results: dict[int, RiskResult] = {}
         desired: dict[int, list] = {}
+        closures: dict[int, list] = {}
         for pid, snapshot in snapshots.items():
             try:
                 result = engine.assess(snapshot, now)
-                desired[pid] = review.evaluate(snapshot, result, histories[pid], now, rules_settings)
+                desired[pid], closures[pid] = review.decide(snapshot, result, histories[pid], now, rules_settings)
                 results[pid] = result
             except Exception as exc:  # one patient's bad data must not stop the sweep
                 log.exception("risk: patient %s skipped", pid)
@@ -102,7 +103,7 @@ def _process(patient_ids: list[int], now: datetime, actor_label: str) -> ChunkOu
                 outcome.error_detail.append({"patient_id": pid, "error": f"{type(exc).__name__}: {exc}"[:300]})
         outcome.patients = len(results)
         _write_assessments(results, snapshots, current, now, outcome)
-        flags.flags_reconcile(desired, open_flags, now, outcome, actor_label)
+        flags.flags_reconcile(desired, open_flags, now, outcome, actor_label, closures)
         _record_infusion_risk(unscored, snapshots, now)
     return outcome
 

@@ -1,6 +1,11 @@
 """Review flags: reconcile what the rules want with the stored flags (the sweep's half), the
-lifecycle staff drive (acknowledge, snooze, resolve: compare-and-set, so two clicks at once give
-one winner and a clear message), and symptom flags raised inside the report's transaction.
+lifecycle staff drive (acknowledge, snooze, un-snooze, resolve: compare-and-set, so two clicks at
+once give one winner and a clear message), and symptom flags raised inside the report's transaction.
+
+What to raise and how to close are `itrs.review`'s judgement (`review.decide`: specs, and a
+completed or lapsed `Closure` per flag no longer wanted); this module only writes them. A
+clinician's "not indicated" or "declined" sets `suppressed_until`, which the rules read back
+through `risk.histories` (DESIGN §6a).
 
 The partial unique constraint on unresolved (patient, kind) is the last guard when two sweeps
 overlap or a task is delivered twice.
@@ -23,7 +28,7 @@ from ivigtrack.audit.services import audit_bulk, audit_record
 from patients.models import Patient
 from risk import tasks
 from risk.histories import OpenFlag
-from risk.models import PRIORITY_RANK, UNRESOLVED, FlagKind, FlagReport, ReviewFlag
+from risk.models import DECISIONS, PRIORITY_RANK, STAFF_RESOLUTIONS, UNRESOLVED, FlagKind, FlagReport, ReviewFlag
 from risk.review_settings import review_settings
 from risk.services.outcome import ChunkOutcome
 
@@ -45,9 +50,12 @@ class FlagPermissionDenied(PermissionError):
     """This role may not make this change to a flag (views map it to 403)."""
 
 
-def flags_reconcile(desired, open_flags, now, outcome: ChunkOutcome, actor_label: str) -> None:
+def flags_reconcile(desired, open_flags, now, outcome: ChunkOutcome, actor_label: str, closures=None) -> None:
+    """Write what the rules decided: ``desired`` {pid: [FlagSpec]} and ``closures`` {pid:
+    [Closure]} (`review.decide`) against the unresolved ``open_flags`` {(pid, kind): flag}."""
     to_create: list[dict] = []  # the new flags' fields
     audits: list[dict] = []  # the audit rows' fields
+    closures = closures or {}
     for pid, specs in desired.items():
         wanted = {spec.kind: spec for spec in specs}
         for spec in specs:
@@ -62,6 +70,7 @@ def flags_reconcile(desired, open_flags, now, outcome: ChunkOutcome, actor_label
                         "priority_rank": PRIORITY_RANK[spec.priority],
                         "reason": spec.reason,
                         "evidence": spec.evidence,
+                        "trigger": spec.trigger,
                         "raised_at": now,
                         "due_at": spec.due_at,
                     }
@@ -75,29 +84,21 @@ def flags_reconcile(desired, open_flags, now, outcome: ChunkOutcome, actor_label
                             "flag.escalate", existing, actor_label, {"rule": spec.rule, "priority": spec.priority}
                         )
                     )
-            elif existing.status == "snoozed" and existing.snoozed_until and existing.snoozed_until <= now:
-                if ReviewFlag.objects.filter(pk=existing.pk, status="snoozed").update(
-                    status="open", snoozed_until=None
-                ):
-                    audits.append(_job_audit("flag.unsnooze", existing, actor_label, {"reason": "snooze ended"}))
-            elif spec.rule != existing.rule or spec.reason != existing.reason:
-                # Same or lower urgency: keep the flag, refresh what it says and why.
-                ReviewFlag.objects.filter(pk=existing.pk, status__in=UNRESOLVED).update(
-                    rule=spec.rule, reason=spec.reason, evidence=spec.evidence
-                )
+            else:
+                audits.extend(_refresh(existing, spec, now, actor_label))
+        closing = {closure.kind: closure for closure in closures.get(pid, ())}
         for kind in RULE_KINDS - set(wanted):
             existing = open_flags.get((pid, kind))
             if existing is None:
                 continue
-            note = f"Resolved by the review sweep: rule {existing.rule} no longer applies ({now:%Y-%m-%d %H:%M} UTC)."
+            closure = closing.get(kind) or review.lapsed(kind, existing.rule, now)
             won = ReviewFlag.objects.filter(pk=existing.pk, status__in=UNRESOLVED).update(
-                status="resolved", resolution="completed", resolved_at=now, resolved_by=None, note=note
+                status="resolved", resolution=closure.resolution, resolved_at=now, resolved_by=None, note=closure.note
             )
             if won:
                 outcome.flags_resolved += 1
-                audits.append(
-                    _job_audit("flag.resolve", existing, actor_label, {"resolution": "completed", "note": note})
-                )
+                detail = {"rule": existing.rule, "resolution": closure.resolution, "note": closure.note}
+                audits.append(_job_audit("flag.resolve", existing, actor_label, {**detail, **closure.evidence}))
     if to_create:
         created = _create_flags(to_create, now)
         outcome.flags_raised += len(created)
@@ -110,6 +111,31 @@ def flags_reconcile(desired, open_flags, now, outcome: ChunkOutcome, actor_label
             bulk.copy_values(AuditEvent, audits, now)
         else:
             audit_bulk([AuditEvent(**values) for values in audits])
+
+
+def _refresh(existing, spec, now, actor_label: str) -> list[dict]:
+    """An unresolved flag whose kind still holds at the same or a lower priority: end a snooze
+    whose time is up, and make the flag say what holds now. Rule and priority always move
+    together (DESIGN §6: the flag carries the first rule of its kind that holds, with that rule's
+    priority): when the urgent rule no longer holds, the flag is de-escalated to the rule that
+    does, with its priority and due time, and the change is audited. Returns audit rows."""
+    audits = []
+    if existing.status == "snoozed" and existing.snoozed_until and existing.snoozed_until <= now:
+        if ReviewFlag.objects.filter(pk=existing.pk, status="snoozed").update(
+            status="open", snoozed_until=None, snooze_reason=""
+        ):
+            audits.append(_job_audit("flag.unsnooze", existing, actor_label, {"reason": "snooze ended"}))
+    says = {"rule": spec.rule, "reason": spec.reason, "evidence": spec.evidence, "trigger": spec.trigger}
+    rank = PRIORITY_RANK[spec.priority]
+    if rank > existing.priority_rank:
+        if ReviewFlag.objects.filter(pk=existing.pk, status__in=UNRESOLVED, priority_rank__lt=rank).update(
+            **says, priority=spec.priority, priority_rank=rank, due_at=spec.due_at
+        ):
+            detail = {"rule": spec.rule, "priority": spec.priority, "from_rule": existing.rule}
+            audits.append(_job_audit("flag.deescalate", existing, actor_label, {**detail, "from": existing.priority}))
+    elif spec.rule != existing.rule or spec.reason != existing.reason or spec.trigger != existing.trigger:
+        ReviewFlag.objects.filter(pk=existing.pk, status__in=UNRESOLVED).update(**says)
+    return audits
 
 
 def _create_flags(flags: list[dict], now) -> list:
@@ -125,7 +151,7 @@ def _create_flags(flags: list[dict], now) -> list:
         )
         rows.sort(key=lambda row: (row[6], row[7], row[0]))
         return [
-            OpenFlag(pk, public_id, pid, kind, rule, priority, rank, "open", None, "")
+            OpenFlag(pk, public_id, pid, kind, rule, priority, rank, "open", None, "", raised_at=now)
             for pk, public_id, pid, kind, rule, priority, rank, _ in rows
         ]
     # Our own rows are found again by their exact raised_at and their public ids: another flag of
@@ -153,6 +179,7 @@ def _escalate(flag: ReviewFlag, spec, now) -> bool:
             priority_rank=rank,
             reason=spec.reason,
             evidence=spec.evidence,
+            trigger=spec.trigger,
             due_at=spec.due_at,
             escalated_at=now,
             status="open",
@@ -177,12 +204,26 @@ def _job_audit(action: str, flag, actor_label: str, detail: dict) -> dict:
 def _claim(flag: ReviewFlag, allowed_from: tuple[str, ...], **changes) -> ReviewFlag:
     won = ReviewFlag.objects.filter(pk=flag.pk, status__in=allowed_from).update(**changes)
     if not won:
-        current = ReviewFlag.objects.get(pk=flag.pk)
-        who = current.resolved_by or current.acknowledged_by
-        by = f" by {who.get_username()}" if who else ""
-        raise FlagConflict(f"This flag was already {current.status}{by}; the page has been refreshed.")
+        current = ReviewFlag.objects.select_related("resolved_by", "acknowledged_by").get(pk=flag.pk)
+        raise FlagConflict(f"This flag was already {_who_and_when(current)}; the page has been refreshed.")
     flag.refresh_from_db()
     return flag
+
+
+def _who_and_when(flag: ReviewFlag) -> str:
+    """What a second clinician on a stale page is told, e.g. "resolved by carol at 14:05" (local time)."""
+    if flag.status == "resolved":
+        who = flag.resolved_by.get_username() if flag.resolved_by else "the review sweep"
+        return f"resolved by {who} at {timezone.localtime(flag.resolved_at):%H:%M}"
+    if flag.status == "acknowledged" and flag.acknowledged_by:
+        at = timezone.localtime(flag.acknowledged_at)
+        return f"acknowledged by {flag.acknowledged_by.get_username()} at {at:%H:%M}"
+    if flag.status == "snoozed" and flag.snoozed_until:
+        return f"snoozed until {timezone.localtime(flag.snoozed_until):%d %b %H:%M}"
+    return flag.status
+
+
+
 
 
 @transaction.atomic
@@ -201,35 +242,82 @@ def flag_acknowledge(*, flag: ReviewFlag, actor, note: str = "") -> ReviewFlag:
 
 
 @transaction.atomic
-def flag_snooze(*, flag: ReviewFlag, actor, until: datetime, note: str = "") -> ReviewFlag:
+def flag_snooze(
+    *, flag: ReviewFlag, actor, until: datetime, reason: str = "", past_due_ok: bool = False, note: str = ""
+) -> ReviewFlag:
+    """Hide the flag until ``until``: a reason is required (``note`` is read as the reason when
+    ``reason`` is empty, as v1 clients send it), at most ``snooze_max_days``, never for an
+    emergency, and past the flag's due time only when ``past_due_ok`` (recorded in the audit)."""
     require_clinician(actor, "snooze")
     now = timezone.now()
+    max_days = review_settings().snooze_max_days
+    reason = (reason or note).strip()
     if until is None or until <= now:
         raise ValidationError({"until": ["Snooze until a time in the future."]})
-    if until > now + timedelta(days=180):
-        raise ValidationError({"until": ["Snooze for at most 180 days."]})
+    if until > now + timedelta(days=max_days):
+        raise ValidationError({"until": [f"Snooze for at most {max_days} days."]})
     if flag.priority == "emergency":
         raise ValidationError({"until": [EMERGENCY_NOT_SNOOZED]})
-    flag = _claim(flag, ("open", "acknowledged"), status="snoozed", snoozed_until=until, note=note or F("note"))
-    audit_record(actor=actor, action="flag.snooze", obj=flag, detail={"until": until.isoformat(), "note": note})
+    if not reason:
+        raise ValidationError({"reason": ["Say why the flag is snoozed."]})
+    if flag.due_at and until > flag.due_at and not past_due_ok:
+        due = timezone.localtime(flag.due_at)
+        raise ValidationError(
+            {
+                "until": [
+                    f"This flag is due {due:%d %b %Y %H:%M %Z}; snoozing it until later needs the "
+                    "confirmation that you mean it (past_due_ok)."
+                ]
+            }
+        )
+    flag = _claim(
+        flag, ("open", "acknowledged"), status="snoozed", snoozed_until=until, snooze_reason=reason, note=reason
+    )
+    detail = {"until": until.isoformat(), "reason": reason, "past_due_ok": bool(past_due_ok and until > flag.due_at)}
+    audit_record(actor=actor, action="flag.snooze", obj=flag, detail=detail)
+    return flag
+
+
+@transaction.atomic
+def flag_unsnooze(*, flag: ReviewFlag, actor) -> ReviewFlag:
+    """Bring a snoozed flag back now (clinicians; compare-and-set like the other actions)."""
+    require_clinician(actor, "un-snooze")
+    before = flag.snoozed_until
+    flag = _claim(flag, ("snoozed",), status="open", snoozed_until=None, snooze_reason="")
+    detail = {"snoozed_until": before.isoformat() if before else None}
+    audit_record(actor=actor, action="flag.unsnooze", obj=flag, detail=detail)
     return flag
 
 
 @transaction.atomic
 def flag_resolve(*, flag: ReviewFlag, actor, resolution: str, note: str = "") -> ReviewFlag:
+    """Close the flag. "Not indicated" and "declined" need a note and keep the same rule quiet
+    for ``suppress_days`` unless something new or worse happens (the sweep's rules decide)."""
     require_clinician(actor, "resolve")
-    if resolution not in ReviewFlag.Resolution.values:
-        raise ValidationError({"resolution": [f"Choose one of: {', '.join(ReviewFlag.Resolution.values)}."]})
+    allowed = [value for value, _ in STAFF_RESOLUTIONS]
+    if resolution not in allowed:
+        raise ValidationError({"resolution": [f"Choose one of: {', '.join(allowed)}."]})
+    note = note.strip()
+    if resolution in DECISIONS and not note:
+        raise ValidationError({"note": ["Say why: a note is required for not indicated and declined."]})
+    now = timezone.now()
+    until = None
+    if resolution in DECISIONS and flag.kind in RULE_KINDS:
+        until = now + timedelta(days=review_settings().suppress_days)
     flag = _claim(
         flag,
         UNRESOLVED,
         status="resolved",
         resolution=resolution,
         resolved_by=actor,
-        resolved_at=timezone.now(),
+        resolved_at=now,
         note=note or F("note"),
+        suppressed_until=until,
     )
-    audit_record(actor=actor, action="flag.resolve", obj=flag, detail={"resolution": resolution, "note": note})
+    detail = {"resolution": resolution, "note": note}
+    if until is not None:
+        detail["suppressed_until"] = until.isoformat()
+    audit_record(actor=actor, action="flag.resolve", obj=flag, detail=detail)
     transaction.on_commit(lambda: _enqueue_assess(flag.patient_id))
     return flag
 

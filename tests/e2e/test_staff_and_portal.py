@@ -87,6 +87,9 @@ def test_clinician_snoozes_and_resolves_in_the_dialog(open_page, clinician_carol
     expect(dialog.get_by_role("heading", name="Snooze flag")).to_be_visible()
     expect(dialog).to_contain_text("Snooze this one.")
     dialog.get_by_label("Snooze for").select_option("3d")
+    # v2 (DESIGN §6a): a reason, and past the due date (tomorrow) only when ticked
+    dialog.get_by_label("Reason").fill("Waiting for the GP's letter.")
+    dialog.get_by_label("Snooze past the flag's due date: I mean it").check()
     clinician.screenshot("staff-snooze-dialog", full_page=False)
     dialog.get_by_role("button", name="Snooze").click()
     expect(dialog).to_be_hidden()

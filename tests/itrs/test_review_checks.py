@@ -61,17 +61,24 @@ def test_pre_ivig_names_the_missing_labs():
     assert spec.due_at == datetime(2025, 3, 11, tzinfo=UTC)
 
 
-def test_pre_ivig_not_after_the_first_infusion_or_when_labs_on_file():
+def test_pre_ivig_stays_open_after_the_first_infusion_but_not_when_labs_on_file():
+    # v2 (DESIGN §6): a first infusion given without the labs no longer closes the flag.
     first_course = (regimen(day(-10), interval=None, days=5),)
     given = patient(regimens=first_course, labs=())
-    assert "pre_ivig_labs" not in run(given)
+    spec = run(given)["pre_ivig_labs"]
+    assert spec.reason == (
+        "No platelets, creatinine and IgA on file although IVIG has already been given: record them "
+        "before the next IVIG course on 2025-03-11."
+    )
+    assert spec.evidence["ivig_given"] is True
     on_file = patient(regimens=first_course, infusions=())
     assert "pre_ivig_labs" not in run(on_file)
 
 
 def test_infusion_older_than_the_snapshot_window_counts_as_given():
     snap = patient(infusions=(), labs=(), has_earlier_infusions=True)
-    assert "pre_ivig_labs" not in run(snap)
+    spec = run(snap)["pre_ivig_labs"]
+    assert "already been given" in spec.reason and spec.evidence["ivig_given"] is True
 
 
 def test_future_or_planned_infusions_are_not_a_first_infusion():

@@ -124,7 +124,8 @@ def test_panel_within_90_days_before_the_tier_rose_counts_as_baseline():
 
 def test_clot_baseline_is_once_per_rise_of_tier():
     # tier rose two years ago, baseline taken then; 300 days later nothing is due (yearly)
-    snap = patient(labs=panel(ago(300)))
+    # (with the pre-IVIG labs on file: v2's PRE-IVIG stays open after the first infusion without them)
+    snap = patient(labs=(*pre_labs(ago(300)), *panel(ago(300))))
     assert run(snap, result("moderate", 5), FlagHistory(tier_last_rose_at=ago(730))) == {}
 
 

@@ -51,11 +51,16 @@ def test_acknowledging_twice_is_a_409_conflict(carol_api, nina_api, patient_pat)
 def test_snooze_then_resolve(carol_api, clinician_carol, patient_pat):
     flag = make_flag(patient_pat, kind="clotting_studies", rule="CLOT-BASELINE", priority="routine")
     until = (timezone.now() + timedelta(days=7)).isoformat()
+    # v2: the flag is due now, so snoozing it a week needs past_due_ok; `note` is still the reason.
     snoozed = carol_api.post(
-        f"/api/v1/flags/{flag.public_id}/snooze/", {"until": until, "note": "after holiday"}, format="json"
+        f"/api/v1/flags/{flag.public_id}/snooze/",
+        {"until": until, "note": "after holiday", "past_due_ok": True},
+        format="json",
     )
     assert snoozed.status_code == 200, snoozed.json()
     assert snoozed.json()["status"] == "snoozed" and snoozed.json()["snoozed_until"]
+    assert snoozed.json()["snooze_reason"] == "after holiday"
+    assert AuditEvent.objects.get(action="flag.snooze").detail["past_due_ok"] is True
     resolved = carol_api.post(f"/api/v1/flags/{flag.public_id}/resolve/", {"resolution": "completed"}, format="json")
     assert resolved.status_code == 200
     assert resolved.json()["status"] == "resolved" and resolved.json()["resolved_by"] == "carol"

@@ -13,6 +13,7 @@ from django.utils import timezone
 from ivigtrack.audit.models import AuditEvent
 from patients import services as patient_services
 from risk import charts
+from risk.models import ReviewFlag
 from risk.services.assessment import patient_assess
 from tests.records import full_history
 
@@ -78,6 +79,8 @@ def test_not_assessed_patient_page(nina_client, patient_pat):
 
 def test_records_flags_regimen_and_infusion_risk_are_shown(nina_client, assessed_pat, make_flag):
     patient, records, _ = assessed_pat
+    # v2: PRE-IVIG stays open after the first infusion, so the assessment raised one already
+    ReviewFlag.objects.filter(patient=patient, kind="pre_ivig_labs").delete()
     make_flag(patient, kind="pre_ivig_labs", rule="PRE-IVIG", reason="open-flag-reason")
     make_flag(patient, kind="viscosity_check", rule="VISCOSITY", status="resolved", reason="old-flag-reason",
               resolution="completed", resolved_at=timezone.now())  # fmt: skip

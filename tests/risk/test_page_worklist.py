@@ -95,12 +95,37 @@ def test_double_acknowledge_shows_who_was_first(nina_client, clinician_carol, pa
 
 
 def test_snooze_for_a_week(carol_client, patient_pat, make_flag):
+    # v2 (DESIGN §6a): a snooze needs a reason, and this flag is due tomorrow, so a week needs the
+    # "I mean it" box ticked.
     flag = make_flag(patient_pat)
-    response = carol_client.post(reverse("staff:flag_snooze", args=[flag.public_id]), {"duration": "7d"}, **HTMX)
+    body = {"duration": "7d", "reason": "patient on holiday", "past_due_ok": "on"}
+    response = carol_client.post(reverse("staff:flag_snooze", args=[flag.public_id]), body, **HTMX)
     assert b"Snoozed." in response.content
     flag.refresh_from_db()
-    assert flag.status == "snoozed"
+    assert flag.status == "snoozed" and flag.snooze_reason == "patient on holiday"
     assert abs((flag.snoozed_until - timezone.now()) - timedelta(days=7)) < timedelta(minutes=1)
+    assert "because: patient on holiday" in response.content.decode()
+    assert "Un-snooze" in response.content.decode()
+
+
+def test_snooze_needs_a_reason_and_a_tick_past_the_due_date(carol_client, patient_pat, make_flag):
+    flag = make_flag(patient_pat)  # due tomorrow
+    url = reverse("staff:flag_snooze", args=[flag.public_id])
+    no_reason = carol_client.post(url, {"duration": "1d"}, **HTMX).content.decode()
+    assert "Say why the flag is snoozed." in no_reason
+    past_due = carol_client.post(url, {"duration": "7d", "reason": "holiday"}, **HTMX).content.decode()
+    due = timezone.localtime(flag.due_at)
+    assert f"This flag is due {due:%d %b %Y %H:%M}" in past_due
+    flag.refresh_from_db()
+    assert flag.status == "open"
+
+
+def test_unsnooze_button_brings_the_flag_back(carol_client, patient_pat, make_flag):
+    flag = make_flag(patient_pat, status="snoozed", snoozed_until=timezone.now() + timedelta(hours=5))
+    response = carol_client.post(reverse("staff:flag_unsnooze", args=[flag.public_id]), **HTMX)
+    assert b"Back on the worklist." in response.content
+    flag.refresh_from_db()
+    assert (flag.status, flag.snoozed_until) == ("open", None)
 
 
 def test_emergency_flags_cannot_be_snoozed(carol_client, patient_pat, make_flag):

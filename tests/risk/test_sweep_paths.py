@@ -74,7 +74,10 @@ def test_one_statement_history_reads_what_the_orm_reads(clinic, clinician_carol)
         sweep_inline(full=True)
         hem = ReviewFlag.objects.filter(kind="hematology_review", status="open").first()
         flag_resolve(flag=hem, actor=clinician_carol, resolution="completed", note="seen")
+        for clot in ReviewFlag.objects.filter(kind="clotting_studies", status="open")[:3]:
+            flag_resolve(flag=clot, actor=clinician_carol, resolution="not_indicated", note="done elsewhere")
     histories, current, flags = load_histories(clinic)
+    assert sum(len(h.suppressions) for h in histories.values()) == 3
     ref_histories, ref_current, ref_flags = _load_histories_orm(clinic)
     assert histories == ref_histories and current == ref_current
     assert list(flags) == list(ref_flags)
@@ -83,6 +86,7 @@ def test_one_statement_history_reads_what_the_orm_reads(clinic, clinician_carol)
         for name in ("pk", "public_id", "patient_id", "kind", "rule", "priority", "priority_rank", "status"):
             assert getattr(flag, name) == getattr(ref, name), name
         assert (flag.snoozed_until, flag.reason) == (ref.snoozed_until, ref.reason)
+        assert (flag.trigger, flag.raised_at) == (ref.trigger, ref.raised_at)
 
 
 @pytest.mark.sqlite  # on SQLite: the chunk's bulk_create paths against the one-patient ORM path
