@@ -164,7 +164,11 @@ def test_a_second_report_on_an_alert_nobody_has_acknowledged_is_listed_not_e_mai
 def test_an_urgent_report_reopens_a_snoozed_alert(clock, report, patient_pat, clinician_carol):
     report(patient_pat, "severe_headache")
     flag_services.flag_snooze(
-        flag=alert(patient_pat), actor=clinician_carol, until=START + timedelta(days=2), note="seen in clinic"
+        flag=alert(patient_pat),
+        actor=clinician_carol,
+        until=START + timedelta(days=2),
+        reason="seen in clinic",
+        past_due_ok=True,
     )
     clock.shift(timedelta(hours=6))  # 15:00: 4 hours is later than the end of the working day
     report(patient_pat, "neck_face_arm_swelling")
