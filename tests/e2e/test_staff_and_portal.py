@@ -28,11 +28,8 @@ def _image_loaded(page, selector: str) -> bool:
 def test_nurse_acknowledges_a_flag_and_reads_the_chart(open_page, nurse_nina, patient_pat, clinician_carol):
     full_history(patient_pat, clinician_carol)
     patient_assess(patient_pat)
-    flag = ReviewFlag.objects.create(
-        patient=patient_pat, kind="pre_ivig_labs", rule="PRE-IVIG", priority="routine", priority_rank=2,
-        reason="No IgA on file before the first infusion.", raised_at=timezone.now() - timedelta(hours=5),
-        due_at=timezone.now() + timedelta(days=2),
-    )  # fmt: skip
+    # IVIG given, no creatinine or IgA on file: the assessment raised PRE-IVIG, and it stays open
+    flag = ReviewFlag.objects.get(patient=patient_pat, kind="pre_ivig_labs", status="open")
 
     nurse = open_page("nurse")
     log_in(nurse, "nina")
@@ -43,7 +40,7 @@ def test_nurse_acknowledges_a_flag_and_reads_the_chart(open_page, nurse_nina, pa
     nurse.screenshot("staff-worklist")
 
     row = page.locator(f"#flag-{flag.public_id}")
-    expect(row).to_contain_text("No IgA on file")
+    expect(row).to_contain_text("IgA on file although IVIG has already been given")
     row.get_by_role("button", name="Acknowledge").click()
     # the row is swapped in place (htmx): no page load, the outcome in the row
     expect(page.locator(f"#flag-{flag.public_id}")).to_contain_text("Acknowledged by Nina")
