@@ -163,6 +163,11 @@ class ReviewFlag(ClinicalModel):
             # The worklist's counts (COUNT(*) and per priority) as index-only scans.
             models.Index(fields=["priority", "id"], condition=Q(status__in=UNRESOLVED), name="flag_open_priority"),
             models.Index(fields=["patient", "kind", "-resolved_at"], name="flag_patient_kind"),
+            # Alert governance's median time to acknowledge (risk/stats.py) reads only the
+            # acknowledged flags of the period: without it, a second pass over every flag.
+            models.Index(
+                fields=["raised_at", "rule"], condition=Q(acknowledged_at__isnull=False), name="flag_acknowledged"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

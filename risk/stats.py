@@ -50,14 +50,13 @@ from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from itrs.review import RULES
+from ivigtrack.api.fields import EARLIEST_DATE, LATEST_DATE
 from ivigtrack.audit.models import AuditEvent
 
-from .models import UNRESOLVED, Priority, Resolution
+from .models import DECISIONS, UNRESOLVED, Priority, Resolution
 from .selectors import flag_scope
 
 RE_RAISE_DAYS = 30
-SUPPRESSING = ("not_indicated", "declined")
-EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
 RULE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,19}$")
 WEEKLY_UP_TO_DAYS = 183  # longer periods are charted per month
 _RULE_ORDER = {rule: i for i, (_, rule, _) in enumerate(RULES)}
@@ -99,8 +98,8 @@ def stats_period(first: date | None, last: date | None, *, today: date | None = 
     first = first or year_before(last)
     errors = {}
     for name, value in (("from", first), ("to", last)):
-        if not EARLIEST <= value <= LATEST:
-            errors[name] = [f"Must be between {EARLIEST} and {LATEST}."]
+        if not EARLIEST_DATE <= value <= LATEST_DATE:
+            errors[name] = [f"Must be between {EARLIEST_DATE} and {LATEST_DATE}."]
     if not errors and first > last:
         errors["to"] = ["Must be on or after the start of the period (from)."]
     if errors:
@@ -201,19 +200,17 @@ def flag_stats(user, period: Period, *, rule: str = "", now: datetime | None = N
         "escalated": Count("id", filter=Q(escalated_at__isnull=False)),
         "acknowledged": Count("id", filter=Q(acknowledged_at__isnull=False)),
         "snoozed": Count("id", filter=Q(public_id__in=snoozes) | Q(status="snoozed")),
-        "suppressed": Count("id", filter=Q(status="resolved", resolution__in=SUPPRESSING)),
+        "suppressed": Count("id", filter=Q(status="resolved", resolution__in=DECISIONS)),
         "re_raised": Count("id", filter=Q(id__in=re_raised)),
         "open_past_due": Count("id", filter=Q(status__in=UNRESOLVED, due_at__lt=now)),
         **{f"res_{i}": Count("id", filter=Q(status="resolved", resolution=v)) for i, v in enumerate(resolutions)},
     }
-    in_sql = connection.vendor == "postgresql"
-    if in_sql:
-        # only the acknowledged flags go into the median's sort
-        aggregates["median"] = _Median(
-            _wait_to_acknowledge(), filter=Q(acknowledged_at__isnull=False), output_field=DurationField()
-        )
+    # The counts as one hash aggregate over the period's flags; the median in a second query over
+    # the acknowledged ones only (index flag_acknowledged). In the same query, percentile_cont
+    # made PostgreSQL sort every flag of the period by rule: at 100k, 126 ms against 35 for the
+    # floor (one count per rule), so the page was 3.9x the floor (bench: governance).
     rows = list(flags.values("rule").annotate(**aggregates))
-    medians = {row["rule"]: row["median"] for row in rows} if in_sql else _medians_in_python(flags)
+    medians = _medians(flags)
     stats = [
         RuleStats(
             rule=row["rule"],
@@ -230,6 +227,15 @@ def flag_stats(user, period: Period, *, rule: str = "", now: datetime | None = N
         for row in rows
     ]
     return sorted(stats, key=lambda s: (_RULE_ORDER.get(s.rule, len(_RULE_ORDER)), s.rule))
+
+
+def _medians(flags: QuerySet) -> dict[str, timedelta]:
+    """Median time to acknowledge per rule, over the acknowledged flags (one query)."""
+    acknowledged = flags.filter(acknowledged_at__isnull=False)
+    if connection.vendor == "postgresql":
+        median = _Median(_wait_to_acknowledge(), output_field=DurationField())
+        return {row["rule"]: row["median"] for row in acknowledged.values("rule").annotate(median=median)}
+    return _medians_in_python(acknowledged)
 
 
 def _medians_in_python(flags: QuerySet) -> dict[str, timedelta]:
