@@ -4,6 +4,7 @@ from django.urls import path
 
 from infusions import views as infusion_views
 from patients import views as patient_views
+from risk import governance_views
 from risk import views as risk_views
 
 app_name = "staff"
@@ -34,6 +35,7 @@ urlpatterns = [
     path(P + "events/new/", patient_views.event_add, name="event_add"),
     path(P + "events/" + R + "edit/", patient_views.event_edit, name="event_edit"),
     path(P + "labs/new/", patient_views.lab_add, name="lab_add"),
+    path(P + "labs/panel/", patient_views.lab_panel_add, name="lab_panel_add"),
     path(P + "labs/" + R + "verify/", patient_views.lab_verify, name="lab_verify"),
     path(P + "symptoms/new/", patient_views.symptom_add, name="symptom_add"),
     path(P + "regimens/new/", infusion_views.regimen_add, name="regimen_add"),
@@ -46,7 +48,7 @@ urlpatterns = [
     path("sweeps/", risk_views.sweep_status, name="sweep_status"),
     path("sweeps/run/", risk_views.sweep_run, name="sweep_run"),
     # alert governance
-    path("alerts/", risk_views.alerts, name="alerts"),
-    path("alerts.csv", risk_views.alerts_csv, name="alerts_csv"),
-    path("alerts/chart.svg", risk_views.alerts_chart, name="alerts_chart"),
+    path("alerts/", governance_views.alerts, name="alerts"),
+    path("alerts.csv", governance_views.alerts_csv, name="alerts_csv"),
+    path("alerts/chart.svg", governance_views.alerts_chart, name="alerts_chart"),
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from ivigtrack.web.forms import Form, ServiceForm, date_field, datetime_field, decimal_field
 
@@ -154,6 +155,34 @@ class LabForm(ServiceForm):
     class Meta:
         model = LabResult
         fields = ["test", "value", "unit", "collected_at", "reference_high"]
+
+
+# One sample, several tests: the clotting panel (DESIGN's lab panel form). Values in the unit
+# shown; any field may be left empty.
+PANEL_TESTS = ["pt", "inr", "aptt", "fibrinogen", "platelets", "d_dimer"]
+
+
+class LabPanelForm(Form):
+    collected_at = datetime_field("Collected at")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for test in PANEL_TESTS:
+            spec = lab_catalogue.LABS[test]
+            self.fields[test] = forms.FloatField(label=f"{spec.display} ({spec.unit})", required=False)
+
+    def results(self) -> list[dict]:
+        return [
+            {"test": test, "value": self.cleaned_data[test]}
+            for test in PANEL_TESTS
+            if self.cleaned_data.get(test) is not None
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not self.results():
+            raise ValidationError("Enter at least one result.")
+        return cleaned
 
 
 # --- symptoms ------------------------------------------------------------------------------

@@ -108,6 +108,7 @@ def _states(clinic) -> list[State]:
         staff("event_add", **P),
         staff("event_edit", **P, record_id=rec["event"]),
         staff("lab_add", **P),
+        staff("lab_panel_add", **P),
         staff("symptom_add", **P),
         staff("regimen_add", **P),
         staff("regimen_edit", **P, record_id=rec["regimen"]),
