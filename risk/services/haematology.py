@@ -50,16 +50,7 @@ def haematology_review_record(
     reviewer_name = (reviewer_name or "").strip()
     if reviewer is None and not reviewer_name:
         reviewer = actor
-    errors: dict[str, list[str]] = {}
-    if reviewed_on is not None and reviewed_on > timezone.localdate():
-        errors["reviewed_on"] = ["A review cannot be recorded before it happens: the date is in the future."]
-    if flag is not None:
-        if flag.patient_id != patient.pk:
-            errors["flag"] = ["This flag belongs to another patient."]
-        elif flag.kind != FlagKind.HEMATOLOGY_REVIEW:
-            errors["flag"] = ["Only a haematology review flag is completed by a haematology review."]
-        elif flag.status not in UNRESOLVED:
-            errors["flag"] = ["This flag has been resolved already."]
+    errors = review_errors(patient, reviewed_on, flag)
     if errors:
         raise ValidationError(errors)
     review = HaematologyReview(
@@ -86,3 +77,18 @@ def haematology_review_record(
         flag_resolve(flag=flag, actor=actor, resolution="completed", note=review.note, review=review)
         review.refresh_from_db()
     return review
+
+
+def review_errors(patient, reviewed_on: date | None, flag: ReviewFlag | None) -> dict[str, list[str]]:
+    """What the model's own validation cannot see (shared with the admin's form)."""
+    errors: dict[str, list[str]] = {}
+    if reviewed_on is not None and reviewed_on > timezone.localdate():
+        errors["reviewed_on"] = ["A review cannot be recorded before it happens: the date is in the future."]
+    if flag is not None:
+        if patient is not None and flag.patient_id != patient.pk:
+            errors["flag"] = ["This flag belongs to another patient."]
+        elif flag.kind != FlagKind.HEMATOLOGY_REVIEW:
+            errors["flag"] = ["Only a haematology review flag is completed by a haematology review."]
+        elif flag.status not in UNRESOLVED:
+            errors["flag"] = ["This flag has been resolved already."]
+    return errors
