@@ -25,7 +25,10 @@ ASH_2020 = "ASH 2020 (Ortel TL et al., Blood Adv 2020;4:4693)"
 ISTH_CRT = "ISTH SSC 2014 (Zwicker JI et al., catheter-associated DVT guidance)"
 BRIGHT_2015 = "Bright PD et al., Clin Med 2015;15:125-9"
 ACF_2016 = "Anticoagulation Forum 2016 (Stevens SM et al., J Thromb Thrombolysis 2016;41:154-64)"
-LMWH_COHORT = "French neuromuscular cohort, LMWH vs risk-based prophylaxis, 2020 (risk/README.md [R28])"
+LMWH_COHORT = (
+    "Should we prevent thrombosis related to IVIG infusions with systematic anticoagulant prophylaxis? "
+    "French neuromuscular cohort, 2020: LMWH 1.1% vs risk-based 1.96%, no significant difference"
+)
 
 PLAN_WORDS = {
     "none": "no anticoagulation",
