@@ -360,3 +360,21 @@ def test_no_crt_review_when_anticoagulation_stopped_earlier(clinician_carol):
 
 def test_the_vignette_clock_is_independent_of_these_cases():
     assert vignettes.VIGNETTE_CLOCK.date() > JUGULAR_DAY0
+
+
+def test_both_snapshot_paths_carry_the_line_and_when_a_regimen_was_entered(clinician_carol, django_assert_num_queries):
+    from django.db import connection
+
+    from risk.snapshot import load_chunk, load_snapshots
+
+    with time_machine.travel(_at(JUGULAR_DAY0 + timedelta(days=31)), tick=False):
+        patient, line, clot_on = jugular_case(clinician_carol)
+        patient_services.vascular_access_update(actor=clinician_carol, access=line, removed_on=clot_on)
+        now = _at(JUGULAR_DAY0 + timedelta(days=31))
+        with django_assert_num_queries(10):
+            orm = load_snapshots([patient.pk], now)[patient.pk]
+        chunk = load_chunk([patient.pk], now, risk_window=timedelta(days=30))[0][patient.pk]
+    event = orm.events[0]
+    assert (event.access_kind, event.access_vein, event.access_removed_on) == ("picc", "internal_jugular", clot_on)
+    assert orm.regimens[0].recorded_at is not None
+    assert chunk == orm, connection.vendor
