@@ -150,6 +150,8 @@ class HaematologyResolveForm(ResolveForm):
         super().__init__(*args, **kwargs)
         self.fields.update(_review_fields(required=False))
         self.fields["reviewed_on"].initial = timezone.localdate()
+        for name in ("reviewed_on", "anticoagulation_plan", "ivig_plan", "thrombophilia_testing"):
+            self.fields[name].help_text = "Needed to complete the flag: what the haematologist decided."
         self.fields[
             "resolution"
         ].help_text = "Completed records the haematology review below; it is what the review rules count."
