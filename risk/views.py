@@ -180,6 +180,9 @@ def _flag_action(request: HttpRequest, flag_id, form_class, act, done: str) -> H
     if request.method == "GET":
         return _flag_action_form(request, flag, form_class())
     form = form_class(request.POST)
+    if form_class is HaematologyResolveForm and not getattr(request.user, "is_clinician", False):
+        # the review fields are a clinician's to fill: say who may, not which fields are missing
+        return _flag_response(request, flag, error="Only a clinician can resolve a flag; nurses can acknowledge it.")
     if not form.is_valid():
         errors = "; ".join(f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items())
         return _flag_response(request, flag, error=errors)
