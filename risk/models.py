@@ -302,7 +302,7 @@ class IvigPlan(models.TextChoices):
 class ThrombophiliaTesting(models.TextChoices):
     NOT_INDICATED = "not_indicated", "Not indicated"
     REQUESTED = "requested", "Requested"
-    DEFERRED_AFTER_IVIG = "deferred_after_ivig", "Deferred (after IVIG / after the first 3 months)"
+    DEFERRED_AFTER_IVIG = "deferred_after_ivig", "Deferred until after the acute phase and the first 3 months"
 
 
 class HaematologyReview(ClinicalModel):

@@ -39,12 +39,16 @@ def _lab_mark(lab) -> str:
 def vte_guidance(events, regimens) -> list[dict]:
     """Per venous thrombosis (suspected or confirmed): the event and what guidance says about it."""
     active = [r for r in regimens if r.end_date is None or r.end_date >= timezone.localdate()]
-    rows = []
+    rows: dict[tuple, dict] = {}
     for event in events:
         if event.is_arterial or event.status not in VENOUS_STATUSES:
             continue
-        rows.append({"event": event, **haematology.vte_guidance(event, active)})
-    return rows
+        key = (event.diagnosed_on, event.provocation, event.status)  # a PE and a DVT found together: one entry
+        if key in rows:
+            rows[key]["events"].append(event)
+        else:
+            rows[key] = {"event": event, "events": [event], **haematology.vte_guidance(event, active)}
+    return list(rows.values())
 
 
 def haematology_context(patient: Patient, *, events, regimens) -> dict:

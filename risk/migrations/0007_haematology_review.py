@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('reviewer_name', models.CharField(blank=True, help_text='An outside haematologist, by name (when not a user).', max_length=200)),
                 ('anticoagulation_plan', models.CharField(choices=[('none', 'No anticoagulation'), ('peri_infusion_prophylaxis', 'Prophylaxis around infusions'), ('treatment_3_months', 'Treatment for 3 months, then review'), ('extended', 'Extended, reviewed yearly'), ('indefinite', 'Indefinite, reviewed yearly')], max_length=28)),
                 ('ivig_plan', models.CharField(choices=[('continue', 'Continue as planned'), ('slow_rate', 'Continue at a slower rate'), ('change_product', 'Change product'), ('reduce_dose', 'Reduce the dose'), ('switch_to_subcutaneous', 'Switch to subcutaneous immunoglobulin'), ('stop', 'Stop IVIG')], max_length=24)),
-                ('thrombophilia_testing', models.CharField(choices=[('not_indicated', 'Not indicated'), ('requested', 'Requested'), ('deferred_after_ivig', 'Deferred (after IVIG / after the first 3 months)')], max_length=20)),
+                ('thrombophilia_testing', models.CharField(choices=[('not_indicated', 'Not indicated'), ('requested', 'Requested'), ('deferred_after_ivig', 'Deferred until after the acute phase and the first 3 months')], max_length=20)),
                 ('next_review_on', models.DateField(blank=True, help_text="When the next review is due; overrides the plan's own interval.", null=True)),
                 ('note', models.TextField(blank=True)),
                 ('flag', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='haematology_reviews', to='risk.reviewflag')),

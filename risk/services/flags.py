@@ -341,9 +341,9 @@ def completion_note(review, note: str = "") -> str:
     """How a flag completed by a review says so: the review it names, and what it decided."""
     words = (
         f"Completed by the haematology review of {review.reviewed_on.isoformat()} ({review.reviewer_label}): "
-        f"anticoagulation {review.get_anticoagulation_plan_display().lower()}; "
-        f"IVIG {review.get_ivig_plan_display().lower()}; "
-        f"thrombophilia testing {review.get_thrombophilia_testing_display().lower()}"
+        f"anticoagulation: {review.get_anticoagulation_plan_display()}; "
+        f"IVIG: {review.get_ivig_plan_display()}; "
+        f"thrombophilia testing: {review.get_thrombophilia_testing_display()}"
     )
     if review.next_review_on:
         words += f"; next review by {review.next_review_on.isoformat()}"

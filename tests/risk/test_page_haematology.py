@@ -143,7 +143,7 @@ def test_the_patient_page_shows_reviews_and_guidance(carol_client, clinician_car
     assert review.reviewer_name == "Dr Outside" and review.note == "3 months of apixaban"
     text = _text(carol_client.get(reverse("staff:patient_detail", args=[v01.public_id])).content.decode())
     assert "Haematology reviews" in text and "Dr Outside" in text
-    assert "treatment for 3 months, then review" in text
+    assert "anticoagulation: Treatment for 3 months, then review" in text
     assert "Decision support, not a decision." in text and "CHEST 2021" in text
 
 
