@@ -33,6 +33,10 @@ class EventSnap:
     diagnosed_on: date
     provocation: str = "unknown"
     catheter_related: bool = False  # linked to a vascular access
+    # the linked vascular access, when there is one (HEM-CRT: 3 months after its removal)
+    access_kind: str = ""
+    access_vein: str = ""
+    access_removed_on: date | None = None
 
     @property
     def venous(self) -> bool:
@@ -79,6 +83,7 @@ class RegimenSnap:
     max_rate_mg_kg_min: float | None
     setting: str  # inpatient | outpatient | home
     product_id: int = 0
+    recorded_at: datetime | None = None  # when the regimen was entered (HEM-PLAN: a new plan)
 
 
 @dataclass(frozen=True)
@@ -136,15 +141,28 @@ class Suppression:
 
 
 @dataclass(frozen=True)
+class HaemReviewSnap:
+    """A recorded haematology review (risk.HaematologyReview): what the haematologist decided."""
+
+    reviewed_on: date
+    at: datetime  # when it happened, as closely as known: recorded that day, or the end of that day
+    anticoagulation_plan: str  # none | peri_infusion_prophylaxis | treatment_3_months | extended | indefinite
+    ivig_plan: str = "continue"  # continue | slow_rate | change_product | reduce_dose | switch_to_subcutaneous | stop
+    thrombophilia_testing: str = "not_indicated"  # not_indicated | requested | deferred_after_ivig
+    next_review_on: date | None = None  # overrides the plan's interval
+
+
+@dataclass(frozen=True)
 class FlagHistory:
     """What the review rules need to know about earlier flags of one patient."""
 
-    last_hematology_review_on: datetime | None = None  # last hematology_review resolved as completed by a person
+    last_hematology_review_on: datetime | None = None  # the latest recorded haematology review (`at`)
     tier_last_rose_at: datetime | None = None  # when the latest rise of tier was assessed
     last_viscosity_check_at: datetime | None = None
     # kind -> {"rule", "priority", "status", "snoozed_until", "raised_at", "trigger"}
     open_flags: dict = field(default_factory=dict)
     suppressions: dict = field(default_factory=dict)  # rule -> Suppression
+    haematology_reviews: tuple[HaemReviewSnap, ...] = ()  # oldest first
 
 
 @dataclass(frozen=True)

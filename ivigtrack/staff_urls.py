@@ -4,7 +4,7 @@ from django.urls import path
 
 from infusions import views as infusion_views
 from patients import views as patient_views
-from risk import governance_views
+from risk import governance_views, haematology_views
 from risk import views as risk_views
 
 app_name = "staff"
@@ -27,6 +27,8 @@ urlpatterns = [
     path(P + "edit/", patient_views.patient_edit, name="patient_edit"),
     path(P + "assess/", risk_views.patient_reassess, name="patient_reassess"),
     path(P + "chart/<slug:kind>.svg", risk_views.patient_chart, name="patient_chart"),
+    path(P + "summary/", haematology_views.patient_summary, name="patient_summary"),
+    path(P + "haematology-reviews/new/", haematology_views.review_add, name="haematology_review_add"),
     path(P + "weights/new/", patient_views.weight_add, name="weight_add"),
     path(P + "conditions/new/", patient_views.condition_add, name="condition_add"),
     path(P + "conditions/" + R + "edit/", patient_views.condition_edit, name="condition_edit"),

@@ -27,6 +27,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from infusions.models import Regimen
 from infusions.selectors import next_planned_course
+from itrs import haematology
 from ivigtrack.audit.services import audit_record
 from ivigtrack.web.decorators import clinician_required, staff_required
 from patients.lab_ranges import with_reference_marks
@@ -36,6 +37,7 @@ from . import charts, tasks
 from .forms import (
     AcknowledgeForm,
     BulkAcknowledgeForm,
+    HaematologyResolveForm,
     PatientSearchForm,
     ResolveForm,
     SnoozeForm,
@@ -56,6 +58,8 @@ from .selectors import (
 )
 from .services import assessment as assessment_services
 from .services import flags as flag_services
+from .services import haematology as haematology_services
+from .summary import haematology_context
 
 WORKLIST_PAGE = 50
 PATIENTS_PAGE = 25
@@ -194,9 +198,14 @@ def _flag_response(request: HttpRequest, flag: ReviewFlag, *, message: str = "",
 
 def _flag_action(request: HttpRequest, flag_id, form_class, act, done: str) -> HttpResponse:
     flag = get_object_or_404(flag_scope(request.user), public_id=flag_id)
+    if hasattr(form_class, "for_flag"):
+        form_class = form_class.for_flag(flag)
     if request.method == "GET":
         return _flag_action_form(request, flag, form_class())
     form = form_class(request.POST)
+    if form_class is HaematologyResolveForm and not getattr(request.user, "is_clinician", False):
+        # the review fields are a clinician's to fill: say who may, not which fields are missing
+        return _flag_response(request, flag, error="Only a clinician can resolve a flag; nurses can acknowledge it.")
     if not form.is_valid():
         errors = "; ".join(f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items())
         return _flag_response(request, flag, error=errors)
@@ -216,6 +225,7 @@ def _flag_action(request: HttpRequest, flag_id, form_class, act, done: str) -> H
 FLAG_FORMS = {
     SnoozeForm: ("Snooze flag", "Snooze", "staff:flag_snooze"),
     ResolveForm: ("Resolve flag", "Resolve", "staff:flag_resolve"),
+    HaematologyResolveForm: ("Resolve flag", "Resolve", "staff:flag_resolve"),
 }
 
 
@@ -238,6 +248,7 @@ def _flag_action_form(request: HttpRequest, flag: ReviewFlag, form) -> HttpRespo
         "action_url": reverse(url_name, args=[flag.public_id]),
         "action_context": "patient" if from_patient else "worklist",
         "next_url": patient_url(flag.patient) if from_patient else reverse("staff:worklist"),
+        "guidance": haematology.THROMBOPHILIA_CAVEATS if flag.kind == "hematology_review" else (),
     }
     template = "risk/_flag_action_form.html" if request.htmx else "risk/flag_action.html"
     return render(request, template, context)
@@ -329,10 +340,19 @@ def flag_resolve(request: HttpRequest, flag_id) -> HttpResponse:
         request,
         flag_id,
         ResolveForm,
-        lambda flag, form: flag_services.flag_resolve(
-            flag=flag, actor=request.user, resolution=form.cleaned_data["resolution"], note=form.cleaned_data["note"]
-        ),
+        lambda flag, form: _resolve(request, flag, form),
         "Resolved.",
+    )
+
+
+def _resolve(request: HttpRequest, flag: ReviewFlag, form) -> ReviewFlag:
+    """Resolve; completing a haematology review flag records the review it names, in one go."""
+    review = form.review_data() if hasattr(form, "review_data") else None
+    if review is not None:
+        haematology_services.haematology_review_record(actor=request.user, patient=flag.patient, flag=flag, **review)
+        return flag
+    return flag_services.flag_resolve(
+        flag=flag, actor=request.user, resolution=form.cleaned_data["resolution"], note=form.cleaned_data["note"]
     )
 
 
@@ -416,7 +436,9 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         regimen.upcoming = regimen.next_course_dates(today, 3)
         regimen.active = regimen.is_active_on(today)
     weight_age = (today - patient.weight_measured_on).days if patient.weight_measured_on else None
+    events = list(patient.thrombosis_events.select_related("vascular_access"))
     context = {
+        **haematology_context(patient, events=events, regimens=regimens),
         "patient": patient,
         "today": today,
         "now": timezone.now(),
@@ -436,7 +458,7 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         "medications": patient.medications.all(),
         "conditions": patient.conditions.all(),
         "accesses": patient.vascular_accesses.all(),
-        "events": patient.thrombosis_events.select_related("vascular_access"),
+        "events": events,
         "labs": with_reference_marks(patient.labs.all()[:60]),
         "reports": with_symptom_labels(patient.symptom_reports.all()[:20]),
         "weights": patient.weights.all()[:10],

@@ -20,6 +20,7 @@ from patients.api import (
     VascularAccessViewSet,
 )
 from risk.api import AssessmentViewSet, FlagStatsViewSet, FlagViewSet, PatientViewSet, SymptomReportViewSet
+from risk.api_haematology import HaematologyReviewViewSet
 
 router = DefaultRouter()
 router.register("patients", PatientViewSet, basename="patient")
@@ -35,6 +36,7 @@ router.register("medications", MedicationViewSet, basename="medication")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("flags", FlagViewSet, basename="flag")
 router.register("flag-stats", FlagStatsViewSet, basename="flag-stats")
+router.register("haematology-reviews", HaematologyReviewViewSet, basename="haematology-review")
 
 
 app_name = "api"

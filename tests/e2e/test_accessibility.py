@@ -116,6 +116,8 @@ def _states(clinic) -> list[State]:
         staff("infusion_edit", **P, record_id=rec["infusion"]),
         staff("medication_add", **P),
         staff("medication_edit", **P, record_id=rec["medication"]),
+        staff("patient_summary", **P),
+        staff("haematology_review_add", **P),
         staff("sweep_status"),
         staff("alerts"),
         State("api-docs", "clinician", "/api/docs/"),
