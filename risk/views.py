@@ -382,7 +382,7 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         "infusions": patient.infusions.select_related("product", "vascular_access", "risk", "regimen").order_by(
             "-started_at"
         )[:50],
-        "medications": patient.medications.all(),
+        "medications": patient.medications.select_related("drug"),
         "conditions": patient.conditions.all(),
         "accesses": patient.vascular_accesses.all(),
         "events": patient.thrombosis_events.select_related("vascular_access"),
