@@ -361,6 +361,12 @@ class MedicationSerializer(ApiModelSerializer):
     dose_mg_per_day = NumberDecimalField(
         max_digits=12, decimal_places=6, min_value=Decimal("0.000001"), required=False, allow_null=True
     )
+    dose_unit = serializers.ChoiceField(
+        choices=MedicationCourse.DoseUnit.choices,
+        required=False,
+        allow_blank=True,
+        help_text="mg or microgram; default the drug's usual unit (drugs/ default_unit).",
+    )
     route = serializers.ChoiceField(choices=MedicationCourse.Route.choices)
     event = ScopedRef(thrombosis_event_scope, "thrombosis event", required=False, allow_null=True)
     scored = serializers.SerializerMethodField()

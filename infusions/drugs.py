@@ -18,7 +18,8 @@ SUGGESTIONS = 5
 
 
 def normalise(text: str) -> str:
-    return " ".join((text or "").split()).casefold()
+    """Case, spacing and "a/b" vs "a + b" do not matter."""
+    return " ".join((text or "").replace("/", " + ").split()).casefold()
 
 
 def _names(drugs) -> dict[str, Drug]:

@@ -236,6 +236,8 @@ def _check_medication(course: MedicationCourse, *, adding: bool) -> None:
         if not course.indication:
             course.indication = MedicationCourse.Indication.VTE_TREATMENT
     else:
+        if course.intensity:
+            errors["intensity"] = ["Intensity applies to anticoagulants only."]
         if course.indication:
             errors["indication"] = ["An indication is recorded for anticoagulants only."]
         if course.event_id:
