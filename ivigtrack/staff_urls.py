@@ -4,6 +4,7 @@ from django.urls import path
 
 from infusions import views as infusion_views
 from patients import views as patient_views
+from risk import ruleset_views
 from risk import views as risk_views
 
 app_name = "staff"
@@ -48,4 +49,6 @@ urlpatterns = [
     path("alerts/", risk_views.alerts, name="alerts"),
     path("alerts.csv", risk_views.alerts_csv, name="alerts_csv"),
     path("alerts/chart.svg", risk_views.alerts_chart, name="alerts_chart"),
+    # ruleset comparison
+    path("rulesets/", ruleset_views.rulesets_page, name="rulesets"),
 ]
