@@ -129,7 +129,7 @@ DRUGS: tuple[tuple, ...] = (
         "G03CA03",
         None,
         "mg",
-        ["oral estradiol", "Progynova", "Elleste Solo", "Zumenon"],
+        ["oral estradiol", "oral HRT", "Progynova", "Elleste Solo", "Zumenon"],
     ),
     (
         "estradiol + norethisterone (oral HRT)",

@@ -39,7 +39,10 @@ def seed_and_code(apps, schema_editor):
             defaults={**row, "search_text": drug_search_text(row["name"], row["synonyms"])},
         )
         drugs.append(drug)
-    for course in Course.objects.filter(drug__isnull=True).exclude(category="other").iterator():
+    batch = []
+    fields = ["drug", "drug_name", "category", "route", "dose", "dose_unit", "intensity", "indication", "note",
+              "prednisolone_eq_mg_per_day"]
+    for course in Course.objects.filter(drug__isnull=True).exclude(category="other").iterator(chunk_size=2000):
         drug = match_free_text(course.drug_name, drugs)
         course.route = ROUTES.get(" ".join((course.route or "").split()).casefold(), "")
         if course.dose_mg_per_day is not None and course.dose is None:
@@ -63,7 +66,12 @@ def seed_and_code(apps, schema_editor):
                 course.prednisolone_eq_mg_per_day = (course.dose_mg_per_day * drug.prednisolone_factor).quantize(
                     Decimal("0.01")
                 )
-        course.save()
+        batch.append(course)
+        if len(batch) >= 1000:
+            Course.objects.bulk_update(batch, fields)
+            batch = []
+    if batch:
+        Course.objects.bulk_update(batch, fields)
 
 
 class Migration(migrations.Migration):

@@ -19,7 +19,8 @@ from infusions import drugs
         ("heparin", "unfractionated heparin"),
         ("bananas", None),
         ("warfarin then apixaban", None),  # two drugs: ambiguous, left for a person to code
-        ("oral HRT", None),  # which estrogen? ambiguous
+        ("oral HRT", "estradiol (oral HRT)"),
+        ("HRT", None),  # oral or transdermal? ambiguous
     ],
 )
 def test_free_text_matches_only_when_unambiguous(db, text, name):
