@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import dbsetup  # noqa: E402
-from bench.dbsetup import close_db  # noqa: E402
 from bench.compare import measure_compare  # noqa: E402
+from bench.dbsetup import close_db  # noqa: E402
 from bench.governance import measure_governance  # noqa: E402
 from bench.pages import PAGE_TARGETS, measure_pages, staff_credentials  # noqa: E402
 from bench.reassess import measure_reassess  # noqa: E402
@@ -73,7 +73,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=None, help="seconds per load run (default 10, quick 3)")
     parser.add_argument("--gunicorn-workers", type=int, default=2 * NPROC + 1)
     parser.add_argument("--samples", type=int, default=None, help="patients re-assessed (default 50, quick 20)")
-    parser.add_argument("--only", default="sweep,reassess,pages,governance,compare,memory", help="comma list of parts to run")
+    parser.add_argument(
+        "--only", default="sweep,reassess,pages,governance,compare,memory", help="comma list of parts to run"
+    )
     args = parser.parse_args(argv)
     repeat = args.repeat or (3 if args.quick else 5)
     load_repeat = args.repeat or (2 if args.quick else 5)

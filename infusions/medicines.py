@@ -31,3 +31,11 @@ def medication_scoring(course: MedicationCourse) -> tuple[bool, str]:
     if cached is None:
         cached = course._scoring = med_scoring(med_snap(course))
     return cached
+
+
+def with_scoring(courses) -> list[MedicationCourse]:
+    """The courses, each with ``scoring`` (scored, why) for the medicines table."""
+    courses = list(courses)
+    for course in courses:
+        course.scoring = medication_scoring(course)
+    return courses

@@ -470,13 +470,6 @@ class MedicationCourse(ClinicalModel):
         return self.drug_id is None
 
     @property
-    def scoring(self) -> tuple[bool, str]:
-        """(scored, why) under the current ruleset (infusions.medicines)."""
-        from .medicines import medication_scoring
-
-        return medication_scoring(self)
-
-    @property
     def dose_label(self) -> str:
         if self.dose is None:
             return ""

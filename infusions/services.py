@@ -149,7 +149,16 @@ MEDICATION_FIELDS = {
 }
 
 # What the service derives; a course's update writes them when they change.
-_DERIVED = ("category", "drug", "drug_name", "indication", "dose", "dose_unit", "dose_mg_per_day", "prednisolone_eq_mg_per_day")
+_DERIVED = (
+    "category",
+    "drug",
+    "drug_name",
+    "indication",
+    "dose",
+    "dose_unit",
+    "dose_mg_per_day",
+    "prednisolone_eq_mg_per_day",
+)
 MICROGRAMS_PER_MG = Decimal(1000)
 THOUSANDTH = Decimal("0.001")
 ANTICOAGULANT = MedicationCourse.Category.ANTICOAGULANT

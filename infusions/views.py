@@ -17,8 +17,8 @@ from ivigtrack.web.views import bound, clinician_form_view, staff_form_view
 from patients.pages import no_record, patient_record_form, portal_patient, staff_patient, with_symptom_labels
 
 from . import services
-from .forms import InfusionForm, MedicationForm, PortalInfusionForm, RegimenForm
 from .drugs import dictionary_datalist
+from .forms import InfusionForm, MedicationForm, PortalInfusionForm, RegimenForm
 from .models import Infusion, Regimen
 from .selectors import next_planned_course
 

@@ -1019,21 +1019,35 @@ ITRS_V0 = Ruleset(
 )
 
 
+# Every ruleset the app can score with, by name: filled by `itrs.rulesets` (which the package
+# imports first, so it is complete whenever `itrs` is imported). Kept here so this module never
+# imports the versions built on it.
+_REGISTRY: dict[str, Ruleset] = {}
+
+
+def register(ruleset: Ruleset) -> Ruleset:
+    _REGISTRY[ruleset.name] = ruleset
+    return ruleset
+
+
+def registered() -> dict[str, Ruleset]:
+    return dict(_REGISTRY)
+
+
+register(ITRS_V0)
+
+
 def assess(
     snapshot: PatientSnapshot, as_of: datetime, *, explain: bool = True, ruleset: Ruleset | None = None
 ) -> RiskResult:
     """Score ``snapshot`` as it stood at ``as_of`` with ``ruleset`` (default: the current one,
-    `itrs.rulesets.CURRENT`; risk/README.md).
+    ``RULESET``; risk/README.md).
 
     ``explain=False`` leaves out the recommendations and the secondary scores: for the risk at
     each past infusion, which keeps only the score, tier, provisional flag and factors (a third
     of a first sweep's scoring time went on advice nobody reads there).
     """
-    if ruleset is None:
-        from itrs.rulesets import current  # the registry imports this module
-
-        ruleset = current()
-    return _assess(ruleset, snapshot, as_of, explain)
+    return _assess(ruleset or _REGISTRY[RULESET], snapshot, as_of, explain)
 
 
 def _assess(rules: Ruleset, snapshot: PatientSnapshot, as_of: datetime, explain: bool) -> RiskResult:

@@ -597,7 +597,7 @@ def _event_evidence(event) -> dict:
 
 
 def _failure_words(ctx: _Context, event) -> str:
-    """" despite <drug> (anticoagulant failure)" when a therapeutic or extended anticoagulant
+    """ " despite <drug> (anticoagulant failure)" when a therapeutic or extended anticoagulant
     course was running on the day the thrombosis was diagnosed [R61]."""
     running = sorted(
         {

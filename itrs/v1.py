@@ -126,15 +126,23 @@ def steroids(f: FactsV1, d: v0._Draft) -> None:
     if new:
         m = max(new, key=lambda m: m.start_date)
         days = (f.today - m.start_date).days
-        d.add("P8", f"Systemic glucocorticoid started {days} days ago ({_steroid_words(m)}; new use <=90 days)", 2,
-              evidence=_p8_evidence(m))
+        d.add(
+            "P8",
+            f"Systemic glucocorticoid started {days} days ago ({_steroid_words(m)}; new use <=90 days)",
+            2,
+            evidence=_p8_evidence(m),
+        )
         return
     recent = [m for m in systemic if m.end_date is None or (f.today - m.end_date).days <= v0.STEROID_NEW_DAYS]
     if recent:
         m = max(recent, key=lambda m: m.end_date or date.max)
         state = "ongoing" if m.end_date is None or m.end_date >= f.today else f"stopped {m.end_date}"
-        d.add("P8", f"Systemic glucocorticoid continuing beyond 90 days ({_steroid_words(m)}, {state})", 1,
-              evidence=_p8_evidence(m))
+        d.add(
+            "P8",
+            f"Systemic glucocorticoid continuing beyond 90 days ({_steroid_words(m)}, {state})",
+            1,
+            evidence=_p8_evidence(m),
+        )
 
 
 def _steroid_words(m) -> str:
@@ -246,8 +254,14 @@ def dosing_weight(f: FactsV1, regimen: RegimenSnap | None) -> tuple[float | None
         if not s.weight_kg:
             return None, "actual weight", ["weight"]
         kg = round(float(s.weight_kg), 1)
-        return kg, (f"actual weight {kg:g} kg ({kind} body weight is not computed at {why}: "
-                    "the Devine formula is not valid under 18 or under 152.4 cm)"), []
+        return (
+            kg,
+            (
+                f"actual weight {kg:g} kg ({kind} body weight is not computed at {why}: "
+                "the Devine formula is not valid under 18 or under 152.4 cm)"
+            ),
+            [],
+        )
     return v0._dosing_weight(f, regimen)
 
 
@@ -278,8 +292,7 @@ def t3_rolling(
         span = (last - first).days + 1
         d.add(
             "T3",
-            f"{v0._num(total)} g = {total / kg:.2f} g/kg of the {kg_words} within {span} day(s) "
-            f"({first} to {last})",
+            f"{v0._num(total)} g = {total / kg:.2f} g/kg of the {kg_words} within {span} day(s) ({first} to {last})",
             1,
         )
     elif v0._ordered_course_fires(regimen):

@@ -73,7 +73,9 @@ class Comparison:
         for old, counts, total in self.rows():
             lines.append(old.ljust(width) + "".join(str(n).rjust(width) for n in counts) + str(total).rjust(width))
         totals = self.column_totals()
-        lines.append("total".ljust(width) + "".join(str(n).rjust(width) for n in totals) + str(sum(totals)).rjust(width))
+        lines.append(
+            "total".ljust(width) + "".join(str(n).rjust(width) for n in totals) + str(sum(totals)).rjust(width)
+        )
         lines.append(f"{self.tier_changes} patient(s) change tier.")
         if self.factors:
             lines.append("Factors that moved (patients):")
@@ -137,8 +139,9 @@ def compare(
             changes = moved(a, b)
             out.factors.update(changes)
             if a.tier != b.tier:
-                out.changed.append(Changed(pid, old_tier=a.tier, old_score=a.score, new_tier=b.tier,
-                                           new_score=b.score, moved=changes))
+                out.changed.append(
+                    Changed(pid, old_tier=a.tier, old_score=a.score, new_tier=b.tier, new_score=b.score, moved=changes)
+                )
     out.patients = sum(table.values())
     out.table = dict(table)
     _name(out.changed)

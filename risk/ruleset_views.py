@@ -21,13 +21,18 @@ def rulesets_page(request: HttpRequest) -> HttpResponse:
     old = request.GET.get("old") or names[0]
     new = request.GET.get("new") or rulesets.CURRENT
     if old not in names or new not in names:
-        return render(request, "risk/rulesets.html", {"names": names, "old": old, "new": new,
-                                                      "error": f"Choose two of: {', '.join(names)}."}, status=400)
+        return render(
+            request,
+            "risk/rulesets.html",
+            {"names": names, "old": old, "new": new, "error": f"Choose two of: {', '.join(names)}."},
+            status=400,
+        )
     ids = list(patient_scope(request.user).filter(active=True).order_by("id").values_list("id", flat=True))
     result = compare(old, new, patient_ids=ids)
     # a staff read of the patients listed (their names and tiers)
-    audit_record(actor=request.user, action="rulesets.compare", detail={"old": old, "new": new,
-                                                                         "changed": len(result.changed)})
+    audit_record(
+        actor=request.user, action="rulesets.compare", detail={"old": old, "new": new, "changed": len(result.changed)}
+    )
     context = {
         "names": names,
         "old": old,

@@ -27,6 +27,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from infusions.medicines import with_scoring
 from infusions.models import Regimen
 from infusions.selectors import next_planned_course
 from ivigtrack.audit.services import audit_record
@@ -382,7 +383,7 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         "infusions": patient.infusions.select_related("product", "vascular_access", "risk", "regimen").order_by(
             "-started_at"
         )[:50],
-        "medications": patient.medications.select_related("drug"),
+        "medications": with_scoring(patient.medications.select_related("drug")),
         "conditions": patient.conditions.all(),
         "accesses": patient.vascular_accesses.all(),
         "events": patient.thrombosis_events.select_related("vascular_access"),

@@ -232,7 +232,12 @@ def quinn_records(patient_quinn, clinician_carol, product):
             dose_grams="32",
         ),
         "medications": infusion_services.medication_record(
-            actor=actor, patient=patient_quinn, category="diuretic", drug="furosemide", route="oral", start_date=date(2024, 1, 1)
+            actor=actor,
+            patient=patient_quinn,
+            category="diuretic",
+            drug="furosemide",
+            route="oral",
+            start_date=date(2024, 1, 1),
         ),
     }
     from risk.services.assessment import patient_assess

@@ -21,9 +21,14 @@ def test_drug_search_by_name_brand_and_category(carol_api, django_assert_max_num
     with django_assert_max_num_queries(4):
         steroids = carol_api.get("/api/v1/drugs/", {"category": "steroid", "page_size": 100}).json()
     by_name = {d["name"]: d for d in steroids["results"]}
-    assert {"prednisolone", "methylprednisolone", "dexamethasone", "hydrocortisone", "betamethasone", "budesonide"} <= set(
-        by_name
-    )
+    assert {
+        "prednisolone",
+        "methylprednisolone",
+        "dexamethasone",
+        "hydrocortisone",
+        "betamethasone",
+        "budesonide",
+    } <= set(by_name)
     assert float(by_name["methylprednisolone"]["prednisolone_factor"]) == 1.25  # 4 mg = 5 mg prednisolone
     assert float(by_name["hydrocortisone"]["prednisolone_factor"]) == 0.25
     assert carol_api.get("/api/v1/drugs/", {"category": "nonsense"}).status_code == 400
@@ -41,14 +46,29 @@ def test_the_seeded_dictionary_has_every_listed_drug_with_an_atc_code(db):
         assert name in names, name
     assert "unfractionated heparin" in names
     classes = set(Drug.objects.values_list("drug_class", flat=True))
-    assert {"combined_hormonal_contraceptive", "oral_hrt", "transdermal_hrt", "vaginal_estrogen",
-            "progestogen_only", "serm", "imid", "lmwh", "ufh", "vka", "doac"} <= classes
+    assert {
+        "combined_hormonal_contraceptive",
+        "oral_hrt",
+        "transdermal_hrt",
+        "vaginal_estrogen",
+        "progestogen_only",
+        "serm",
+        "imid",
+        "lmwh",
+        "ufh",
+        "vka",
+        "doac",
+    } <= classes
     assert not Drug.objects.filter(atc_code="").exists()
 
 
 def _course(patient, **fields):
-    return {"patient": str(patient.public_id), "start_date": str(timezone.localdate() - timedelta(days=30)),
-            "route": "oral", **fields}
+    return {
+        "patient": str(patient.public_id),
+        "start_date": str(timezone.localdate() - timedelta(days=30)),
+        "route": "oral",
+        **fields,
+    }
 
 
 def test_unknown_drug_is_a_400_with_suggestions_and_nothing_written(carol_api, patient_pat):
@@ -60,8 +80,9 @@ def test_unknown_drug_is_a_400_with_suggestions_and_nothing_written(carol_api, p
     )
     assert response.status_code == 400
     assert "Unknown drug" in response.json()["drug"][0]
-    near = carol_api.post("/api/v1/medications/", _course(patient_pat, drug="apixabn", intensity="therapeutic"),
-                          format="json")
+    near = carol_api.post(
+        "/api/v1/medications/", _course(patient_pat, drug="apixabn", intensity="therapeutic"), format="json"
+    )
     assert near.status_code == 400 and "Did you mean: apixaban" in near.json()["drug"][0]
     assert MedicationCourse.objects.count() == 0 and AuditEvent.objects.count() == before
 
@@ -110,8 +131,9 @@ def test_ethinylestradiol_35_micrograms_is_stored_and_scored(carol_api, patient_
 
 
 def test_vaginal_estradiol_is_recorded_not_scored(carol_api, patient_pat):
-    response = carol_api.post("/api/v1/medications/", _course(patient_pat, drug="Vagifem", route="vaginal", dose=10),
-                              format="json")
+    response = carol_api.post(
+        "/api/v1/medications/", _course(patient_pat, drug="Vagifem", route="vaginal", dose=10), format="json"
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["scored"] is False and "vaginal" in response.json()["scored_because"]
     assessment = patient_assess(patient_pat)
@@ -120,8 +142,9 @@ def test_vaginal_estradiol_is_recorded_not_scored(carol_api, patient_pat):
 
 
 def test_inhaled_steroid_scores_nothing_and_oral_shows_its_prednisolone_equivalent(carol_api, patient_pat):
-    inhaled = carol_api.post("/api/v1/medications/", _course(patient_pat, drug="Pulmicort", route="inhaled", dose=0.4),
-                             format="json")
+    inhaled = carol_api.post(
+        "/api/v1/medications/", _course(patient_pat, drug="Pulmicort", route="inhaled", dose=0.4), format="json"
+    )
     assert inhaled.status_code == 201 and inhaled.json()["scored"] is False
     assert "P8" not in {f["code"] for f in patient_assess(patient_pat).factors}
     oral = carol_api.post("/api/v1/medications/", _course(patient_pat, drug="dexamethasone", dose=6), format="json")
@@ -134,8 +157,9 @@ def test_route_is_required_and_category_follows_from_the_drug(carol_api, patient
     body = _course(patient_pat, drug="furosemide")
     del body["route"]
     assert "route" in carol_api.post("/api/v1/medications/", body, format="json").json()
-    wrong = carol_api.post("/api/v1/medications/", _course(patient_pat, drug="furosemide", category="steroid"),
-                           format="json")
+    wrong = carol_api.post(
+        "/api/v1/medications/", _course(patient_pat, drug="furosemide", category="steroid"), format="json"
+    )
     assert wrong.status_code == 400 and "diuretic" in wrong.json()["category"][0]
     assert MedicationCourse.objects.count() == 0
 
@@ -144,8 +168,9 @@ def test_apixaban_for_atrial_fibrillation_gets_no_vte_review(carol_api, patient_
     start = str(timezone.localdate() - timedelta(days=120))
     af = carol_api.post(
         "/api/v1/medications/",
-        _course(patient_pat, drug="Eliquis", intensity="therapeutic", indication="atrial_fibrillation",
-                start_date=start),
+        _course(
+            patient_pat, drug="Eliquis", intensity="therapeutic", indication="atrial_fibrillation", start_date=start
+        ),
         format="json",
     )
     assert af.status_code == 201, af.json()
@@ -166,8 +191,10 @@ def test_apixaban_for_atrial_fibrillation_gets_no_vte_review(carol_api, patient_
 def test_medication_list_queries_are_constant(carol_api, patient_pat, django_assert_max_num_queries):
     for name in ("furosemide", "aspirin", "Microgynon", "prednisolone", "warfarin"):
         extra = {"intensity": "therapeutic"} if name == "warfarin" else {}
-        assert carol_api.post("/api/v1/medications/", _course(patient_pat, drug=name, **extra),
-                              format="json").status_code == 201
+        assert (
+            carol_api.post("/api/v1/medications/", _course(patient_pat, drug=name, **extra), format="json").status_code
+            == 201
+        )
     with django_assert_max_num_queries(6):
         listed = carol_api.get("/api/v1/medications/").json()
     assert listed["count"] == 5 and all("scored_because" in m for m in listed["results"])
@@ -177,22 +204,46 @@ def test_a_kawasaki_childs_record_is_accepted(carol_api):
     born = str(date(timezone.localdate().year - 3, 1, 1))
     response = carol_api.post(
         "/api/v1/patients/",
-        {"mrn": "KD-1", "given_name": "Kim", "family_name": "Child", "date_of_birth": born, "sex": "male",
-         "diagnosis": "kawasaki", "height_cm": 95, "weight_kg": 15},
+        {
+            "mrn": "KD-1",
+            "given_name": "Kim",
+            "family_name": "Child",
+            "date_of_birth": born,
+            "sex": "male",
+            "diagnosis": "kawasaki",
+            "height_cm": 95,
+            "weight_kg": 15,
+        },
         format="json",
     )
     assert response.status_code == 201, response.json()
     adult = carol_api.post(
         "/api/v1/patients/",
-        {"mrn": "AD-1", "given_name": "Al", "family_name": "Adult", "date_of_birth": "1970-01-01", "sex": "male",
-         "diagnosis": "cidp", "height_cm": 95, "weight_kg": 15},
+        {
+            "mrn": "AD-1",
+            "given_name": "Al",
+            "family_name": "Adult",
+            "date_of_birth": "1970-01-01",
+            "sex": "male",
+            "diagnosis": "cidp",
+            "height_cm": 95,
+            "weight_kg": 15,
+        },
         format="json",
     )
     assert adult.status_code == 400 and "height_cm" in adult.json()
     light = carol_api.post(
         "/api/v1/patients/",
-        {"mrn": "AD-2", "given_name": "Al", "family_name": "Adult", "date_of_birth": "1970-01-01", "sex": "male",
-         "diagnosis": "cidp", "height_cm": 170, "weight_kg": 15},
+        {
+            "mrn": "AD-2",
+            "given_name": "Al",
+            "family_name": "Adult",
+            "date_of_birth": "1970-01-01",
+            "sex": "male",
+            "diagnosis": "cidp",
+            "height_cm": 170,
+            "weight_kg": 15,
+        },
         format="json",
     )
     assert light.status_code == 400 and "for an adult" in light.json()["weight_kg"][0]

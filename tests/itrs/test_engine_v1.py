@@ -7,9 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from itrs import rulesets
+from itrs import rulesets, v1
 from itrs.engine import ITRS_V0, assess
-from itrs import v1
 from itrs.v1 import ITRS_V1
 from tests.itrs import builders as b
 from tests.itrs.builders import GAMUNEX_C, NOW, add, days_before
@@ -121,8 +120,15 @@ def test_p7_by_class(category, drug_class, route, scores):
 
 @pytest.mark.parametrize(
     ("route", "scores"),
-    [("oral", 2), ("intravenous", 2), ("intramuscular", 2), ("inhaled", 0), ("topical", 0), ("rectal", 0),
-     ("intra_articular", 0)],
+    [
+        ("oral", 2),
+        ("intravenous", 2),
+        ("intramuscular", 2),
+        ("inhaled", 0),
+        ("topical", 0),
+        ("rectal", 0),
+        ("intra_articular", 0),
+    ],
 )
 def test_p8_systemic_routes_only(route, scores):
     snap = add(BASE, b.med("steroid", route=route, dose_mg_per_day=60, start_date=days_before(10)))

@@ -15,8 +15,13 @@ from tests.itrs.review_records import anticoagulant
 
 @pytest.mark.parametrize(
     ("indication", "review"),
-    [("vte_treatment", True), ("atrial_fibrillation", False), ("mechanical_valve", False),
-     ("vte_prophylaxis", False), ("other", False)],
+    [
+        ("vte_treatment", True),
+        ("atrial_fibrillation", False),
+        ("mechanical_valve", False),
+        ("vte_prophylaxis", False),
+        ("other", False),
+    ],
 )
 def test_anticoagulation_reviews_for_vte_treatment_only(indication, review):
     course = replace(anticoagulant("therapeutic", TODAY - timedelta(days=120)), indication=indication)

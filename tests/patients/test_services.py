@@ -275,8 +275,7 @@ def test_rate_conversions():
     ],
 )
 def test_children_have_their_own_weight_and_height_gates(clinician_carol, age, weight, height, ok):
-    today = date.today()
-    born = date(today.year - age, 1, 1) if (today.month, today.day) >= (1, 1) else None
+    born = date(date.today().year - age, 1, 1)  # that age since 1 January
     data = dict(mrn="K1", given_name="K", family_name="C", date_of_birth=born, sex="female", diagnosis="kawasaki")
     if ok:
         p = svc.patient_create(actor=clinician_carol, weight_kg=weight, height_cm=height, **data)

@@ -30,7 +30,7 @@ def _person(actor, mrn, given, age, sex="female"):
         mrn=mrn,
         given_name=given,
         family_name="Test",
-        date_of_birth=date(today.year - age - 1, 1, 1) if (today.month, today.day) < (1, 1) else date(today.year - age, 1, 1),
+        date_of_birth=date(today.year - age, 1, 1),  # that age since 1 January
         sex=sex,
         height_cm=165,
         diagnosis="cidp",
@@ -43,18 +43,32 @@ def clinic(clinician_carol):
     today = timezone.localdate()
     rita = _person(clinician_carol, "C-RITA", "Rita", 40)
     patient_services.thrombosis_event_record(
-        actor=clinician_carol, patient=rita, kind="retinal_vein", status="confirmed",
+        actor=clinician_carol,
+        patient=rita,
+        kind="retinal_vein",
+        status="confirmed",
         diagnosed_on=today - timedelta(days=800),
     )
     vera = _person(clinician_carol, "C-VERA", "Vera", 50)
-    patient_services.condition_add(actor=clinician_carol, patient=vera, code="hypertension",
-                                   onset_date=today - timedelta(days=900))
-    infusion_services.medication_record(actor=clinician_carol, patient=vera, drug="Vagifem", route="vaginal",
-                                        dose=10, start_date=today - timedelta(days=100))
+    patient_services.condition_add(
+        actor=clinician_carol, patient=vera, code="hypertension", onset_date=today - timedelta(days=900)
+    )
+    infusion_services.medication_record(
+        actor=clinician_carol,
+        patient=vera,
+        drug="Vagifem",
+        route="vaginal",
+        dose=10,
+        start_date=today - timedelta(days=100),
+    )
     dora = _person(clinician_carol, "C-DORA", "Dora", 40)
     patient_services.thrombosis_event_record(
-        actor=clinician_carol, patient=dora, kind="dvt", status="confirmed",
-        diagnosed_on=today - timedelta(days=400), provocation="unprovoked",
+        actor=clinician_carol,
+        patient=dora,
+        kind="dvt",
+        status="confirmed",
+        diagnosed_on=today - timedelta(days=400),
+        provocation="unprovoked",
     )
     nell = _person(clinician_carol, "C-NELL", "Nell", 30)
     return {"rita": rita, "vera": vera, "dora": dora, "nell": nell}
@@ -98,8 +112,11 @@ def test_the_page_shows_the_table_and_links_the_patients(clinic, carol_client, n
     page = carol_client.get("/staff/rulesets/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert f"/staff/patients/{clinic['rita'].public_id}/" in html and f"/staff/patients/{clinic['vera'].public_id}/" in html
+    assert (
+        f"/staff/patients/{clinic['rita'].public_id}/" in html
+        and f"/staff/patients/{clinic['vera'].public_id}/" in html
+    )
     assert f"/staff/patients/{clinic['dora'].public_id}/" not in html
-    assert "2 changes tier" in html or "2 change" in html
+    assert "2 changes tier" in html
     assert carol_client.get("/staff/rulesets/", {"old": "ITRS-v9"}).status_code == 400
     assert nina_client.get("/staff/rulesets/").status_code == 403  # clinicians only
