@@ -37,3 +37,45 @@ def test_resolve_by_id_name_or_brand_and_suggest_otherwise(db):
     with pytest.raises(ValidationError):
         drugs.resolve("00000000-0000-0000-0000-000000000000")
     assert "Eliquis" in drugs.dictionary_datalist()
+
+
+def test_the_admin_extends_the_dictionary_and_the_api_then_finds_it(make_user, carol_api, patient_pat):
+    from django.test import Client
+    from django.urls import reverse
+
+    from infusions.models import Drug
+
+    root = make_user("root", "clinician", is_superuser=True, is_staff=True)
+    client = Client()
+    client.force_login(root)
+    assert client.get(reverse("admin:infusions_drug_changelist"), {"q": "eliquis"}).status_code == 200
+    response = client.post(
+        reverse("admin:infusions_drug_add"),
+        {
+            "name": "argatroban",
+            "synonyms": '["Exembol"]',
+            "category": "anticoagulant",
+            "drug_class": "direct_thrombin_inhibitor",
+            "atc_code": "B01AE03",
+            "default_unit": "mg",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Drug.objects.get(name="argatroban").search_text == "argatroban\nexembol"
+    found = carol_api.get("/api/v1/drugs/", {"q": "exembol"}).json()["results"]
+    assert [d["name"] for d in found] == ["argatroban"]
+    from datetime import date
+
+    from infusions import services
+
+    services.medication_record(
+        actor=root,
+        patient=patient_pat,
+        drug="argatroban",
+        route="intravenous",
+        intensity="therapeutic",
+        start_date=date(2026, 1, 1),
+    )
+    argatroban = Drug.objects.get(name="argatroban")
+    assert client.get(reverse("admin:infusions_drug_delete", args=[argatroban.pk])).status_code == 403  # in use
