@@ -116,6 +116,7 @@ def _states(clinic) -> list[State]:
         staff("medication_edit", **P, record_id=rec["medication"]),
         staff("sweep_status"),
         staff("alerts"),
+        staff("rulesets"),
         State("api-docs", "clinician", "/api/docs/"),
         portal("home"),
         portal("infusion_log"),
