@@ -46,10 +46,14 @@ YEARLY_PLANS = frozenset({"extended", "indefinite"})
 def is_vte_treatment(med: MedSnap) -> bool:
     """Does this course treat a VTE (the 3-month and yearly anticoagulation reviews apply)?
 
-    Until medication courses carry an indication, a therapeutic or extended anticoagulant course
-    is taken as VTE treatment. When they do, this becomes ``med.indication == "vte_treatment"``
-    (AF anticoagulation never asks for a VTE review)."""
-    return med.category == "anticoagulant" and med.intensity in ("therapeutic", "extended")
+    A therapeutic or extended anticoagulant course whose indication is VTE treatment (the default;
+    "" in snapshots stored before courses carried one). Atrial fibrillation, valves and
+    prophylaxis never ask for a VTE review."""
+    return (
+        med.category == "anticoagulant"
+        and med.intensity in ("therapeutic", "extended")
+        and med.indication in ("vte_treatment", "")
+    )
 
 
 def treats(med: MedSnap, event: EventSnap) -> bool:

@@ -135,12 +135,16 @@ RULES: list[tuple[str, str, str]] = [
     ("pre_ivig_labs", "PRE-IVIG", "routine"),
     ("data_quality", "WEIGHT-MISSING", "routine"),
     ("data_quality", "WEIGHT-STALE", "routine"),
+    ("data_quality", "MED-UNCODED", "routine"),
 ]
 
 #: flag kinds in table order (symptom_alert first; `evaluate` never returns it).
 KINDS: tuple[str, ...] = tuple(dict.fromkeys(kind for kind, _, _ in RULES))
 
 _RULE_PRIORITY = {rule: priority for _, rule, priority in RULES}
+
+#: anticoagulant indications that get the 3-month and 12-monthly VTE anticoagulation reviews
+#: ("" = a course recorded before indications were, treated as VTE treatment)
 _RULE_KIND = {rule: kind for kind, rule, _ in RULES}
 
 
@@ -537,7 +541,7 @@ class _Context:
 
     @cached_property
     def prior_vte(self):
-        return [e for e in self.events if e.status == "confirmed" and e.venous]
+        return [e for e in self.events if e.status == "confirmed" and e.vte]  # not a retinal vein occlusion
 
     @cached_property
     def full_anticoagulation(self):
@@ -1026,6 +1030,24 @@ def _pre_ivig(ctx: _Context) -> FlagSpec | None:
     return _spec(ctx, "PRE-IVIG", reason, evidence, [f"missing {t}" for t in missing])
 
 
+def _uncoded_medicines(ctx: _Context) -> FlagSpec | None:
+    """MED-UNCODED: a current course recorded as free text (outside the drug dictionary)."""
+    names = sorted(
+        {
+            m.drug
+            for m in ctx.snapshot.medications
+            if m.category == "other" and m.start_date <= ctx.today and (m.end_date is None or m.end_date >= ctx.today)
+        }
+    )
+    if not names:
+        return None
+    reason = (
+        f"Medicine recorded as free text, not from the drug dictionary: {', '.join(names)}. "
+        "It scores nothing until it is coded: edit the course and pick the drug from the dictionary."
+    )
+    return _spec(ctx, "MED-UNCODED", reason, {"medicines": names}, [f"uncoded {n}" for n in names])
+
+
 def _weight(ctx: _Context) -> FlagSpec | None:
     s = ctx.settings
     snap = ctx.snapshot
@@ -1058,7 +1080,7 @@ _CHECKS = (
     ),
     ("viscosity_check", (_viscosity,)),
     ("pre_ivig_labs", (_pre_ivig,)),
-    ("data_quality", (_weight,)),
+    ("data_quality", (_weight, _uncoded_medicines)),
 )
 
 
@@ -1159,6 +1181,8 @@ def _fact_words(fact: str) -> str:
     if head == "plan":
         plan, on = rest.split(" ", 1)
         return f"the haematology plan of {on} ({haematology.PLAN_WORDS.get(plan, plan)})"
+    if head == "uncoded":
+        return f"free-text medicine {rest}"
     if head == "missing":
         return f"{LAB_WORDS.get(rest, (rest,))[0]} missing"
     return fact
@@ -1280,6 +1304,8 @@ def _pre_ivig_done(ctx: _Context, rule: str, since: datetime, trigger: str):
 
 def _weight_done(ctx: _Context, rule: str, since: datetime, trigger: str):
     snap = ctx.snapshot
+    if rule == "MED-UNCODED":  # coded or stopped: the snapshot cannot tell which, so it lapses
+        return None
     if snap.weight_kg is None or snap.weight_measured_on is None or snap.weight_measured_on < since.date():
         return None
     on = snap.weight_measured_on.isoformat()
@@ -1316,6 +1342,8 @@ def _lapse_why(ctx: _Context, kind: str, rule: str) -> str:
     if decision is not None and decision.until > ctx.as_of:
         words = RESOLUTION_WORDS.get(decision.resolution, decision.resolution)
         return f"what raised it again no longer holds; it stays {words} until {decision.until.date().isoformat()}"
+    if rule == "MED-UNCODED":
+        return "no free-text medicine is current any more (coded from the dictionary, or stopped)"
     if rule in ("CLOT-BASELINE", "CLOT-PERIODIC", "HEM-ROUTINE") and ctx.result.tier == "low":
         return "the risk tier fell to low"
     if rule in ("CLOT-BASELINE", "CLOT-PERIODIC") and ctx.full_anticoagulation:

@@ -42,6 +42,11 @@ class EventSnap:
     def venous(self) -> bool:
         return self.kind not in ARTERIAL_EVENT_KINDS
 
+    @property
+    def vte(self) -> bool:
+        """A venous thromboembolism (ITRS-v1): venous, and not a retinal vein occlusion."""
+        return self.venous and self.kind != "retinal_vein"
+
 
 ARTERIAL_EVENT_KINDS = frozenset({"mi", "ischemic_stroke", "tia", "peripheral_arterial"})
 
@@ -58,13 +63,19 @@ class LabSnap:
 
 @dataclass(frozen=True)
 class MedSnap:
-    category: str  # steroid | estrogen | anticoagulant | antiplatelet | diuretic
-    drug: str
+    # steroid | estrogen | anticoagulant | antiplatelet | diuretic | thrombogenic | other (free text)
+    category: str
+    drug: str  # the dictionary name, or the free text of an uncoded course
     start_date: date
     end_date: date | None = None  # None = ongoing
     dose_mg_per_day: float | None = None
     prednisolone_eq_mg_per_day: float | None = None  # steroids only
     intensity: str = ""  # prophylactic | therapeutic | extended (anticoagulants)
+    # the dictionary class (doac, lmwh, combined_hormonal_contraceptive, transdermal_hrt, serm, imid,
+    # glucocorticoid...); "" for a free-text course or a snapshot stored before the dictionary
+    drug_class: str = ""
+    route: str = ""  # oral | intravenous | intramuscular | subcutaneous | transdermal | vaginal | ... ("" unknown)
+    indication: str = ""  # anticoagulants: vte_treatment | vte_prophylaxis | atrial_fibrillation | ...
 
 
 @dataclass(frozen=True)

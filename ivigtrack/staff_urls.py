@@ -4,7 +4,7 @@ from django.urls import path
 
 from infusions import views as infusion_views
 from patients import views as patient_views
-from risk import governance_views, haematology_views
+from risk import governance_views, haematology_views, ruleset_views
 from risk import views as risk_views
 
 app_name = "staff"
@@ -53,4 +53,6 @@ urlpatterns = [
     path("alerts/", governance_views.alerts, name="alerts"),
     path("alerts.csv", governance_views.alerts_csv, name="alerts_csv"),
     path("alerts/chart.svg", governance_views.alerts_chart, name="alerts_chart"),
+    # ruleset comparison
+    path("rulesets/", ruleset_views.rulesets_page, name="rulesets"),
 ]

@@ -31,8 +31,8 @@ from . import labs as lab_catalogue
 from . import services
 from . import symptoms as symptom_catalogue
 from .models import (
-    HEIGHT_RANGE_CM,
-    WEIGHT_RANGE_KG,
+    CHILD_HEIGHT_RANGE_CM,
+    CHILD_WEIGHT_RANGE_KG,
     Condition,
     LabResult,
     Patient,
@@ -109,10 +109,10 @@ def patient_filterset(name: str, model, filters: dict | None = None, *, date_fie
 # --- patients ----------------------------------------------------------------------------------
 
 _BODY = {
-    "height_cm": {"min_value": Decimal(HEIGHT_RANGE_CM[0]), "max_value": Decimal(HEIGHT_RANGE_CM[1])},
+    "height_cm": {"min_value": Decimal(CHILD_HEIGHT_RANGE_CM[0]), "max_value": Decimal(CHILD_HEIGHT_RANGE_CM[1])},
     "weight_kg": {
-        "min_value": Decimal(WEIGHT_RANGE_KG[0]),
-        "max_value": Decimal(WEIGHT_RANGE_KG[1]),
+        "min_value": Decimal(CHILD_WEIGHT_RANGE_KG[0]),
+        "max_value": Decimal(CHILD_WEIGHT_RANGE_KG[1]),
         "help_text": "Current weight. A new value is recorded in the weight history.",
     },
     "weight_measured_on": {"help_text": "When weight_kg was measured (default today)."},

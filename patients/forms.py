@@ -16,8 +16,8 @@ from ivigtrack.web.forms import Form, ServiceForm, date_field, datetime_field, d
 from . import labs as lab_catalogue
 from . import symptoms as symptom_catalogue
 from .models import (
-    HEIGHT_RANGE_CM,
-    WEIGHT_RANGE_KG,
+    CHILD_HEIGHT_RANGE_CM,
+    CHILD_WEIGHT_RANGE_KG,
     Condition,
     LabResult,
     LabTest,
@@ -30,7 +30,7 @@ from .models import (
 
 
 class PatientForm(ServiceForm):
-    height_cm = decimal_field("Height (cm)", HEIGHT_RANGE_CM, required=False, unit="cm")
+    height_cm = decimal_field("Height (cm)", CHILD_HEIGHT_RANGE_CM, required=False, unit="cm")
     date_of_birth = date_field("Date of birth")
 
     class Meta:
@@ -60,7 +60,7 @@ class PatientForm(ServiceForm):
 
 
 class PatientCreateForm(PatientForm):
-    weight_kg = decimal_field("Weight (kg)", WEIGHT_RANGE_KG, required=False, unit="kg")
+    weight_kg = decimal_field("Weight (kg)", CHILD_WEIGHT_RANGE_KG, required=False, unit="kg")
     weight_measured_on = date_field("Weight measured on", required=False, help_text="Defaults to today.")
 
     class Meta(PatientForm.Meta):
@@ -74,7 +74,7 @@ class PatientCreateForm(PatientForm):
 
 
 class WeightForm(Form):
-    weight_kg = decimal_field("Weight (kg)", WEIGHT_RANGE_KG, required=True, unit="kg")
+    weight_kg = decimal_field("Weight (kg)", CHILD_WEIGHT_RANGE_KG, required=True, unit="kg")
     measured_on = date_field("Measured on")
 
 

@@ -206,8 +206,8 @@ def timeline_data(patient: Patient, today: date) -> dict:
     for course in MedicationCourse.objects.filter(patient=patient, category__in=list(MED_LANES)).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=start)
     ):
-        dose = f" {float(course.dose_mg_per_day):g} mg" if course.dose_mg_per_day else ""
-        periods[MED_LANES[course.category]].append((course.start_date, course.end_date, f"{course.drug}{dose}"))
+        dose = f" {course.dose_label}" if course.dose is not None else ""
+        periods[MED_LANES[course.category]].append((course.start_date, course.end_date, f"{course.drug_name}{dose}"))
 
     events = list(
         ThrombosisEvent.objects.filter(patient=patient, diagnosed_on__gte=start).values_list(

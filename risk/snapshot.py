@@ -100,7 +100,8 @@ def load_chunk(
 # accesses (patient_id, kind, vein, inserted_on, removed_on, id)
 # events (patient_id, kind, status, diagnosed_on, provocation, vascular_access_id)
 # labs (patient_id, test, value, collected_at, reference_high, needs_verification)
-# meds (patient_id, category, drug, start_date, end_date, dose_mg_per_day, prednisolone_eq, intensity)
+# meds (patient_id, category, drug_name, start_date, end_date, dose_mg_per_day, prednisolone_eq, intensity,
+#       drug_class, route, indication)
 # regimens (id, patient_id, product_id, indication, dose_g_per_kg_per_day, dose_grams_per_day,
 #           days_per_course, interval_days, dosing_weight, start_date, end_date, max_rate, setting,
 #           created_at)
@@ -160,12 +161,15 @@ def _fetch_rows(ids: list[int], as_of: datetime) -> dict[str, list[tuple]]:
         .values_list(
             "patient_id",
             "category",
-            "drug",
+            "drug_name",
             "start_date",
             "end_date",
             "dose_mg_per_day",
             "prednisolone_eq_mg_per_day",
             "intensity",
+            "drug__drug_class",
+            "route",
+            "indication",
         )
     )
     rows["regimens"] = list(
@@ -252,10 +256,11 @@ SELECT 5, l.patient_id, NULL, NULL, l.test, NULL, NULL, NULL, NULL, l.collected_
   FROM patients_labresult l
  WHERE l.patient_id = ANY(%(ids)s) AND l.collected_at >= %(lab_from)s AND l.collected_at <= %(as_of)s
 UNION ALL
-SELECT 6, m.patient_id, NULL, NULL, m.category, m.drug, m.intensity, m.start_date, m.end_date, NULL,
-       m.dose_mg_per_day, m.prednisolone_eq_mg_per_day, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+SELECT 6, m.patient_id, NULL, NULL, m.category, m.drug_name, m.intensity, m.start_date, m.end_date, NULL,
+       m.dose_mg_per_day, m.prednisolone_eq_mg_per_day, NULL, NULL, NULL, NULL, NULL, NULL,
+       jsonb_build_array(dr.drug_class, m.route, m.indication),
        row_number() OVER (ORDER BY m.start_date DESC, m.id DESC)
-  FROM infusions_medicationcourse m
+  FROM infusions_medicationcourse m LEFT JOIN infusions_drug dr ON dr.id = m.drug_id
  WHERE m.patient_id = ANY(%(ids)s) AND m.start_date <= %(today)s
    AND (m.end_date IS NULL OR m.end_date >= %(medication_from)s)
 UNION ALL
@@ -351,7 +356,7 @@ def _fetch_rows_one_query(ids: list[int], as_of: datetime, risk_window: timedelt
             elif k == 7:
                 regimens.append((b, a, c, t1, n1, n2, i1, i2, t2, d1, d2, n3, t3, ts))
             elif k == 6:
-                meds.append((a, t1, t2, d1, d2, n1, n2, t3))
+                meds.append((a, t1, t2, d1, d2, n1, n2, t3, *json.loads(j)))
             elif k == 10:
                 unscored.append((b, a, ts))
             elif k == 3:
@@ -405,7 +410,7 @@ def _build(rows: dict[str, list[tuple]], as_of: datetime) -> dict[int, PatientSn
         )
 
     meds = defaultdict(list)
-    for pid, category, drug, start, end, dose, pred, intensity in rows["meds"]:
+    for pid, category, drug, start, end, dose, pred, intensity, drug_class, route, indication in rows["meds"]:
         meds[pid].append(
             MedSnap(
                 category=category,
@@ -415,6 +420,9 @@ def _build(rows: dict[str, list[tuple]], as_of: datetime) -> dict[int, PatientSn
                 dose_mg_per_day=_f(dose),
                 prednisolone_eq_mg_per_day=_f(pred),
                 intensity=intensity,
+                drug_class=drug_class or "",
+                route=route,
+                indication=indication,
             )
         )
 

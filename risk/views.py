@@ -25,6 +25,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from infusions.medicines import with_scoring
 from infusions.models import Regimen
 from infusions.selectors import next_planned_course
 from itrs import haematology
@@ -455,7 +456,7 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         "infusions": patient.infusions.select_related("product", "vascular_access", "risk", "regimen").order_by(
             "-started_at"
         )[:50],
-        "medications": patient.medications.all(),
+        "medications": with_scoring(patient.medications.select_related("drug")),
         "conditions": patient.conditions.all(),
         "accesses": patient.vascular_accesses.all(),
         "events": events,

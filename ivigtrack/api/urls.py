@@ -10,7 +10,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from infusions.api import InfusionViewSet, MedicationViewSet, ProductViewSet, RegimenViewSet
+from infusions.api import DrugViewSet, InfusionViewSet, MedicationViewSet, ProductViewSet, RegimenViewSet
 from ivigtrack.api.auth import TokenView
 from ivigtrack.api.viewsets import open_to_api_auth
 from patients.api import (
@@ -33,6 +33,7 @@ router.register("products", ProductViewSet, basename="product")
 router.register("regimens", RegimenViewSet, basename="regimen")
 router.register("infusions", InfusionViewSet, basename="infusion")
 router.register("medications", MedicationViewSet, basename="medication")
+router.register("drugs", DrugViewSet, basename="drug")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("flags", FlagViewSet, basename="flag")
 router.register("flag-stats", FlagStatsViewSet, basename="flag-stats")

@@ -120,6 +120,7 @@ def _states(clinic) -> list[State]:
         staff("haematology_review_add", **P),
         staff("sweep_status"),
         staff("alerts"),
+        staff("rulesets"),
         State("api-docs", "clinician", "/api/docs/"),
         portal("home"),
         portal("infusion_log"),

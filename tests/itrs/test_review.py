@@ -47,6 +47,7 @@ def test_rules_follow_the_design_table_order():
         "PRE-IVIG",
         "WEIGHT-MISSING",
         "WEIGHT-STALE",
+        "MED-UNCODED",
     ]
     assert KINDS == (
         "symptom_alert",
