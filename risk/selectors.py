@@ -11,7 +11,9 @@ from .models import DECISIONS, UNRESOLVED, FlagKind, Priority, ReviewFlag, RiskA
 
 
 def flag_scope(user) -> QuerySet[ReviewFlag]:
-    return scoped(ReviewFlag.objects.select_related("patient", "acknowledged_by", "resolved_by"), user)
+    return scoped(
+        ReviewFlag.objects.select_related("patient", "acknowledged_by", "resolved_by"), user, site_field="site"
+    )
 
 
 # What a worklist row shows (risk/jinja2/risk/flag_rows.html), and no more: the evidence JSON and the

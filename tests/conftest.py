@@ -22,16 +22,23 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from infusions import services as infusion_services
+from ivigtrack.accounts.models import Site
 from patients import services as patient_services
 from tests import factories
 
 
 @pytest.fixture
 def make_user(db):
-    def make(username: str, role: str, **extra):
-        return get_user_model().objects.create_user(
+    """A user; staff join the default site (where patients without a named site live) unless
+    ``sites`` names others."""
+
+    def make(username: str, role: str, sites=None, **extra):
+        user = get_user_model().objects.create_user(
             username=username, password="correct-horse-battery", role=role, email=f"{username}@clinic.test", **extra
         )
+        if role != "patient" and not extra.get("is_superuser"):
+            user.sites.set(sites if sites is not None else [Site.objects.default()])
+        return user
 
     return make
 
