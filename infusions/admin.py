@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ivigtrack.audit.admin_mixins import AuditedAdmin
+from patients.admin import SiteScopedAdmin
 
 from .models import Infusion, MedicationCourse, Product, Regimen
 
@@ -19,7 +19,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Regimen)
-class RegimenAdmin(AuditedAdmin):
+class RegimenAdmin(SiteScopedAdmin):
     list_display = (
         "patient",
         "product",
@@ -37,7 +37,7 @@ class RegimenAdmin(AuditedAdmin):
 
 
 @admin.register(Infusion)
-class InfusionAdmin(AuditedAdmin):
+class InfusionAdmin(SiteScopedAdmin):
     list_display = (
         "patient",
         "product",
@@ -55,7 +55,7 @@ class InfusionAdmin(AuditedAdmin):
 
 
 @admin.register(MedicationCourse)
-class MedicationCourseAdmin(AuditedAdmin):
+class MedicationCourseAdmin(SiteScopedAdmin):
     list_display = (
         "patient",
         "category",

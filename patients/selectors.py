@@ -48,6 +48,15 @@ def site_scope(user) -> QuerySet[Site]:
     return Site.objects.filter(pk__in=staff_site_ids(user))
 
 
+def my_sites(user) -> list[Site]:
+    """``site_scope`` as a list, without a second query for staff (their cached memberships)."""
+    if _nobody(user) or not getattr(user, "is_clinical_staff", False):
+        return []
+    if sees_all_sites(user):
+        return list(Site.objects.order_by("name", "id"))
+    return list(getattr(user, "site_list", ()))
+
+
 def patient_scope(user) -> QuerySet[Patient]:
     return scoped(Patient.objects.all(), user, patient_field="")
 

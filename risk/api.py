@@ -183,7 +183,8 @@ class PatientViewSet(PatientBaseViewSet):
     def get_queryset(self):
         return (
             selectors.patients_with_risk(self.request.user)
-            .select_related("user")
+            .select_related("user", "site")
+            .prefetch_related("care_team")
             .order_by("family_name", "given_name", "id")
         )
 

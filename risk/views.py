@@ -122,12 +122,15 @@ def flag_rows(
 
 
 def _worklist_context(request: HttpRequest) -> dict:
-    form = WorklistFilterForm(request.GET or None)
+    form = WorklistFilterForm(request.GET or None, user=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
-    flags = worklist_flags(request.user, kind=filters.get("kind") or None, priority=filters.get("priority") or None)
+    where = {"site": filters.get("site") or None, "mine": bool(filters.get("mine"))}
+    flags = worklist_flags(
+        request.user, kind=filters.get("kind") or None, priority=filters.get("priority") or None, **where
+    )
     page = window_page(flags, request.GET.get("page"), WORKLIST_PAGE)
     now = timezone.now()
-    counts = open_flag_counts(request.user, cap=OPEN_COUNT_CAP)
+    counts = open_flag_counts(request.user, cap=OPEN_COUNT_CAP, **where)
     query = request.GET.copy()
     query.pop("page", None)
     return {

@@ -112,9 +112,13 @@ class User(AbstractUser):
         return self.is_active and self.role == self.Role.PATIENT and not self.is_superuser
 
     @property
-    def site_ids(self) -> list[int]:
-        """The sites whose patients this staff member sees (cached for the request)."""
-        cached = getattr(self, "_site_ids", None)
+    def site_list(self) -> list[Site]:
+        """The sites this staff member is a member of (one query, cached on the object: a request)."""
+        cached = getattr(self, "_site_list", None)
         if cached is None:
-            cached = self._site_ids = list(self.sites.values_list("pk", flat=True)) if self.pk else []
+            cached = self._site_list = list(self.sites.order_by("name", "id")) if self.pk else []
         return cached
+
+    @property
+    def site_ids(self) -> list[int]:
+        return [site.pk for site in self.site_list]

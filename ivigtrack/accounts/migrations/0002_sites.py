@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('time_zone', models.CharField(default='UTC', help_text='IANA zone, e.g. Australia/Sydney.', max_length=64, validators=[ivigtrack.accounts.models.validate_time_zone])),
                 ('phone', models.CharField(blank=True, help_text='Shown to patients as a tap-to-call link.', max_length=32)),
                 ('emergency_number', models.CharField(blank=True, default='112', help_text='999, 000, 911, 112…', max_length=8)),
-                ('alert_emails', models.TextField(blank=True, help_text="Who receives this site's urgent and emergency e-mails after the care team (comma or line separated).", validators=[ivigtrack.accounts.models.validate_email_list])),
+                ('alert_emails', models.TextField(blank=True, help_text="Who gets this site's urgent and emergency e-mails after the care team (comma or line separated).", validators=[ivigtrack.accounts.models.validate_email_list])),
             ],
             options={
                 'ordering': ['name', 'id'],
