@@ -441,6 +441,9 @@ class FlagStatsQuerySerializer(serializers.Serializer):
             "rule": serializers.CharField(
                 required=False, allow_blank=True, max_length=20, default="", help_text="One rule, e.g. CLOT-BASELINE."
             ),
+            "site": serializers.CharField(
+                required=False, allow_blank=True, max_length=40, default="", help_text="One of your sites: code or id."
+            ),
         }
 
 
@@ -504,7 +507,7 @@ class FlagStatsViewSet(ApiViewSet):
         params = query.validated_data
         period = stats.stats_period(params.get("from"), params.get("to"))
         rule = stats.check_rule(params.get("rule", ""))
-        results = stats.flag_stats(request.user, period, rule=rule)
+        results = stats.flag_stats(request.user, period, rule=rule, site=params.get("site", ""))
         self.audit_read()
         body = {"from": period.first, "to": period.last, "rule": rule, "results": results}
         return Response(FlagStatsSerializer(body).data)
