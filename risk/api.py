@@ -377,6 +377,9 @@ class FlagViewSet(ListRetrieveMixin, ApiViewSet):
     serializer_class = FlagSerializer
     patient_read = False
     action_roles = {"acknowledge": STAFF, "snooze": STAFF, "unsnooze": STAFF, "resolve": STAFF}
+    # docs/roles.md: nurses acknowledge; only clinicians snooze, un-snooze and resolve. Refused
+    # before the flag is looked up or the body read, as every role limit is (the services check too).
+    clinician_verbs = {"snooze": "snooze", "unsnooze": "un-snooze", "resolve": "resolve"}
     filterset_class = patient_filterset(
         "FlagFilterSet",
         ReviewFlag,
@@ -391,6 +394,11 @@ class FlagViewSet(ListRetrieveMixin, ApiViewSet):
         return selectors.flag_scope(self.request.user).order_by("priority_rank", "due_at", "id")
 
     def _change(self, request, service, parser, **extra):
+        if self.action in self.clinician_verbs:
+            try:
+                flag_services.require_clinician(request.user, self.clinician_verbs[self.action])
+            except flag_services.FlagPermissionDenied as exc:
+                raise PermissionDenied(str(exc)) from exc
         flag = self.get_object()
         parsed = parser(data=request.data)
         parsed.is_valid(raise_exception=True)
