@@ -5,8 +5,9 @@ no clock. The same inputs give the same result. Points, tiers, overrides and the
 definitions are listed for clinicians in ``risk/README.md``; keep both in step, and change
 ``RULESET`` whenever a weight or a definition changes (old assessments keep their version).
 
-Dates: ``as_of`` and every datetime are read in UTC (naive ones as UTC); "today" is the UTC
-calendar date of ``as_of``, and an infusion's day is the UTC date it started.
+Dates: instants are compared as instants (naive ones are UTC); "today" is the calendar date of
+``as_of`` at the patient's site (``snapshot.time_zone``), and an infusion's day is the local date
+it started there, so courses and T1-T5 count the site's calendar days.
 
 Unknown is never zero. An item whose input is missing scores nothing, its input is listed in
 ``missing`` ("weight: P9 BMI, T3 course g/kg, ..."), and the result is ``provisional`` when the
@@ -167,7 +168,9 @@ def tier_for_score(score: int) -> str:
 
 
 def _day(moment: datetime) -> date:
-    return as_utc(moment).date()
+    """The calendar day of an instant: in the zone it carries (read_facts puts the infusions in
+    the patient's site zone); a naive instant is UTC."""
+    return moment.date() if moment.tzinfo is not None else as_utc(moment).date()
 
 
 def _num(value: float) -> str:
