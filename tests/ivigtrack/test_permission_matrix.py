@@ -87,6 +87,7 @@ ROUTES: dict[str, Route] = {
     "login": Route(read=EVERYONE, public=True),
     "logout": Route(read=EVERYONE, methods=POST, public=True),
     "healthz": Route(read=EVERYONE, public=True),
+    "favicon": Route(read=EVERYONE, public=True, get_ok=301),  # to the static icon
     # --- staff pages (docs/roles.md)
     "staff:worklist": page(),
     "staff:flag_acknowledge": page("flags", methods=POST),
