@@ -20,7 +20,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 PG_BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-STAFF_USERNAME = "bench-clinician"
+STAFF_USERNAME = "bench-clinician"  # a clinician of every site: the v1 figures see the whole clinic
+SITE_STAFF_USERNAME = "bench-site-clinician"  # a clinician of one site among SITES (the v2 worklist figure)
+SITES = 10
 
 
 def db_name(patients: int) -> str:
@@ -77,17 +79,52 @@ def ensure_database(patients: int, seed: int = 1, log=print) -> str:
         log(f"generated in {time.monotonic() - started:.0f} s; VACUUM ANALYZE...")
         with _connect(url) as conn:
             conn.execute("VACUUM ANALYZE")
+    spread_over_sites(url, SITES, log=log)
     return url
 
 
-def ensure_staff_token(url: str) -> str:
-    """A clinician login and its API token (created once in the benchmark database)."""
+def spread_over_sites(url: str, count: int, log=print) -> None:
+    """Patients spread evenly over `count` sites (SYN01…, as `seed_demo --sites` makes them), their
+    flags following: set-based, once (a database generated before sites existed has them all in
+    the default site)."""
+    with _connect(url) as conn:
+        have = conn.execute("SELECT count(*) FROM accounts_site WHERE code LIKE 'SYN%%'").fetchone()[0]
+        if have >= count:
+            return
+        started = time.monotonic()
+        zones = ("Europe/London", "Australia/Sydney", "America/New_York", "Europe/Berlin", "Asia/Singapore")
+        for i in range(1, count + 1):
+            conn.execute(
+                "INSERT INTO accounts_site (public_id, name, code, time_zone, phone, emergency_number, alert_emails)"
+                " VALUES (gen_random_uuid(), %s, %s, %s, '', '112', '') ON CONFLICT (code) DO NOTHING",
+                (f"Synthetic clinic {i}", f"SYN{i:02d}", zones[(i - 1) % len(zones)]),
+            )
+        conn.execute(
+            "UPDATE patients_patient p SET site_id = s.id FROM accounts_site s"
+            " WHERE s.code = 'SYN' || lpad(((p.id %% %s) + 1)::text, 2, '0')",
+            (count,),
+        )
+        conn.execute(
+            "UPDATE risk_reviewflag f SET site_id = p.site_id FROM patients_patient p"
+            " WHERE p.id = f.patient_id AND f.site_id <> p.site_id"
+        )
+        conn.execute("VACUUM ANALYZE patients_patient")
+        conn.execute("VACUUM ANALYZE risk_reviewflag")
+    log(f"spread the patients over {count} sites ({time.monotonic() - started:.0f} s)")
+
+
+def ensure_staff_token(url: str, username: str = STAFF_USERNAME) -> str:
+    """A clinician login and its API token (created once in the benchmark database): of every
+    site for STAFF_USERNAME, of the first synthetic site for SITE_STAFF_USERNAME."""
+    sites = "Site.objects.all()" if username == STAFF_USERNAME else "Site.objects.filter(code='SYN01')"
     code = (
         "from django.contrib.auth import get_user_model\n"
         "from rest_framework.authtoken.models import Token\n"
+        "from ivigtrack.accounts.models import Site\n"
         "User = get_user_model()\n"
-        f"u, _ = User.objects.get_or_create(username={STAFF_USERNAME!r}, defaults={{'role': 'clinician'}})\n"
+        f"u, _ = User.objects.get_or_create(username={username!r}, defaults={{'role': 'clinician'}})\n"
         "u.set_unusable_password(); u.save()\n"
+        f"u.sites.set({sites})\n"
         "t, _ = Token.objects.get_or_create(user=u)\n"
         "print(t.key)\n"
     )

@@ -9,13 +9,13 @@ from bench.dbsetup import close_db
 from bench.report import log
 
 
-def staff_credentials(url: str) -> tuple[str, str]:
-    """(API token, session key) of the benchmark clinician."""
+def staff_credentials(url: str, username: str = dbsetup.STAFF_USERNAME) -> tuple[str, str]:
+    """(API token, session key) of a benchmark clinician (of every site, or of one: SITE_STAFF_USERNAME)."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.sessions.backends.db import SessionStore
 
-    token = dbsetup.ensure_staff_token(url)
-    user = get_user_model().objects.get(username=dbsetup.STAFF_USERNAME)
+    token = dbsetup.ensure_staff_token(url, username)
+    user = get_user_model().objects.get(username=username)
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
@@ -25,7 +25,7 @@ def staff_credentials(url: str) -> tuple[str, str]:
     return token, session.session_key
 
 
-def query_counts(token: str, session_key: str) -> dict:
+def query_counts(token: str, session_key: str, site_session_key: str = "") -> dict:
     """Queries per request at two page sizes (or two pages): equal means constant in the rows shown."""
     from django.conf import settings
     from django.db import connection
@@ -33,21 +33,23 @@ def query_counts(token: str, session_key: str) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     def count(path: str, headers: dict) -> int | None:
-        client = Client(HTTP_HOST="127.0.0.1", **headers)
+        client = Client(HTTP_HOST="127.0.0.1", **{k: v for k, v in headers.items() if k != "cookie"})
         if "cookie" in headers:
-            client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+            client.cookies[settings.SESSION_COOKIE_NAME] = headers["cookie"]
         client.get(path)  # warm
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(path)
         return len(ctx.captured_queries) if response.status_code == 200 else None
 
     token_h = {"HTTP_AUTHORIZATION": f"Token {token}"}
-    cookie_h = {"cookie": True}
+    cookie_h = {"cookie": session_key}
+    site_h = {"cookie": site_session_key or session_key}
     return {
         "api": (count("/api/v1/patients/?page_size=10", token_h), count("/api/v1/patients/?page_size=50", token_h)),
         "floor_token": (count("/bench/floor/?page_size=10", token_h), count("/bench/floor/?page_size=50", token_h)),
         "floor_session": (count("/bench/floor/?page_size=10", cookie_h), count("/bench/floor/?page_size=50", cookie_h)),
         "staff": (count("/staff/?page=2", cookie_h), count("/staff/", cookie_h)),
+        "staff_site": (count("/staff/?page=2", site_h), count("/staff/", site_h)),
     }
 
 
@@ -58,6 +60,8 @@ PAGE_TARGETS = {
     "api": ("/api/v1/patients/", "token"),
     "floor_session": ("/bench/floor/", "session"),
     "staff": ("/staff/", "session"),
+    # (v2) the worklist of a clinician of one site among 10 (bench/dbsetup.py spreads the patients)
+    "staff_site": ("/staff/", "site_session"),
 }
 
 
@@ -67,17 +71,23 @@ def measure_pages(url: str, repeat: int, seconds: float, connections: int, gunic
     from bench.load import Server, load, request
 
     token, session_key = staff_credentials(url)
-    counts = query_counts(token, session_key)
+    _, site_session_key = staff_credentials(url, dbsetup.SITE_STAFF_USERNAME)
+    counts = query_counts(token, session_key, site_session_key)
     close_db()
-    by_token = {"Authorization": f"Token {token}"}
-    by_session = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session_key}"}
-    targets = {name: (path, by_token if auth == "token" else by_session) for name, (path, auth) in PAGE_TARGETS.items()}
+    auth_headers = {
+        "token": {"Authorization": f"Token {token}"},
+        "session": {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session_key}"},
+        "site_session": {"Cookie": f"{settings.SESSION_COOKIE_NAME}={site_session_key}"},
+    }
+    targets = {name: (path, auth_headers[auth]) for name, (path, auth) in PAGE_TARGETS.items()}
     results: dict[str, list] = {name: [] for name in targets}
     available: dict[str, str] = {}
     with Server(dbsetup.child_env(url), gunicorn_workers) as server:
         for name, (path, headers) in targets.items():
             status, body = request(server.port, path, headers)
-            ok = status == 200 and (name != "staff" or b"<html" in body.lower() or b"<!doctype" in body.lower())
+            ok = status == 200 and (
+                not name.startswith("staff") or b"<html" in body.lower() or b"<!doctype" in body.lower()
+            )
             available[name] = "" if ok else f"HTTP {status}"
             if ok:  # warm every gunicorn worker (imports, connection)
                 load(server.port, path, headers, connections=connections, seconds=1)

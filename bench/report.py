@@ -154,6 +154,12 @@ def build_rows(args, sweeps, floor_runs, reassess, pages, memory_10k, governance
                 "api",
             ),
             ("staff", f"staff worklist page, {args.connections} connections", "floor_session", "staff"),
+            (
+                "staff_site",
+                f"(v2) staff worklist, a clinician of one site among 10, {args.connections} connections",
+                "floor_session",
+                "staff_site",
+            ),
         ):
             small, big = (counts or {}).get(key) or (None, None)
             constant = small is not None and small == big

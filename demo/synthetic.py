@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from infusions.models import Drug, Infusion, MedicationCourse, Product, Regimen
+from ivigtrack.accounts.models import Site
 from ivigtrack.bulk import copy_rows
 from patients.models import Condition, LabResult, Patient, ThrombosisEvent, VascularAccess, WeightMeasurement
 
@@ -116,9 +117,14 @@ def generate(
     batch: int = 1000,
     progress: Callable[[int], None] | None = None,
     today: date | None = None,
+    sites: int = 1,
 ) -> int:
-    """Create `count` synthetic patients (idempotent per MRN prefix + seed). Returns how many were created."""
+    """Create `count` synthetic patients (idempotent per MRN prefix + seed). Returns how many were created.
+
+    ``sites`` > 1 spreads them evenly over that many sites (codes SYN01, SYN02…, created if
+    missing, each in its own time zone); 1 puts them all in the default site."""
     rng = random.Random(seed)
+    site_ids = synthetic_sites(sites)
     today = today or timezone.localdate()
     prefix = prefix or f"SYN{seed}-"
     existing = set(Patient.objects.filter(mrn__startswith=prefix).values_list("mrn", flat=True))
@@ -128,13 +134,30 @@ def generate(
         numbers = [n for n in range(start, min(start + batch, count)) if f"{prefix}{n:06d}" not in existing]
         if numbers:
             with transaction.atomic():
-                created += _batch(rng, numbers, prefix, products, today)
+                created += _batch(rng, numbers, prefix, products, today, site_ids)
         if progress:
             progress(min(batch, count - start))
     return created
 
 
-def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today: date) -> int:
+SITE_ZONES = ("Europe/London", "Australia/Sydney", "America/New_York", "Europe/Berlin", "Asia/Singapore")
+
+
+def synthetic_sites(count: int) -> list[int]:
+    """The ids of the sites synthetic patients go to: the default site, or SYN01…SYNnn."""
+    if count <= 1:
+        return [Site.objects.default().pk]
+    ids = []
+    for i in range(1, count + 1):
+        site, _ = Site.objects.get_or_create(
+            code=f"SYN{i:02d}",
+            defaults={"name": f"Synthetic clinic {i}", "time_zone": SITE_ZONES[(i - 1) % len(SITE_ZONES)]},
+        )
+        ids.append(site.pk)
+    return ids
+
+
+def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today: date, site_ids: list[int]) -> int:
     now = timezone.now()
     people = []
     for n in numbers:
@@ -157,6 +180,7 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
                 weight_kg=weight if has_weight else None,
                 weight_measured_on=measured if has_weight else None,
                 diagnosis=rng.choices([d for d, _ in DIAGNOSES], [w for _, w in DIAGNOSES])[0],
+                site_id=site_ids[n % len(site_ids)],
             )
         )
     Patient.objects.bulk_create(people, batch_size=1000)

@@ -36,6 +36,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from infusions.selectors import infusion_scope
+from ivigtrack.accounts.zones import activate_for_user
 from ivigtrack.api.errors import exception_handler as api_exception_handler
 from ivigtrack.api.fields import parse_uuid
 from ivigtrack.api.permissions import RolePermission
@@ -401,6 +402,7 @@ class FhirView(APIView):
         if method not in self.http_method_names or not hasattr(self, method):
             raise MethodNotAllowed(request.method)  # read-only: 405 for any write, before roles
         super().initial(request, *args, **kwargs)
+        activate_for_user(request.user)
 
     def audit(self, *, patient=None, obj=None, detail: dict | None = None) -> None:
         audit_staff_read(

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ivigtrack.audit.admin_mixins import AuditedAdmin
+from patients.admin import SiteScopedAdmin
 
 from .models import Drug, Infusion, MedicationCourse, Product, Regimen
 
@@ -33,7 +33,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Regimen)
-class RegimenAdmin(AuditedAdmin):
+class RegimenAdmin(SiteScopedAdmin):
     list_display = (
         "patient",
         "product",
@@ -51,7 +51,7 @@ class RegimenAdmin(AuditedAdmin):
 
 
 @admin.register(Infusion)
-class InfusionAdmin(AuditedAdmin):
+class InfusionAdmin(SiteScopedAdmin):
     list_display = (
         "patient",
         "product",
@@ -69,7 +69,7 @@ class InfusionAdmin(AuditedAdmin):
 
 
 @admin.register(MedicationCourse)
-class MedicationCourseAdmin(AuditedAdmin):
+class MedicationCourseAdmin(SiteScopedAdmin):
     list_display = (
         "patient",
         "category",

@@ -7,8 +7,9 @@ definitions are listed for clinicians in ``risk/README.md``; keep both in step. 
 weight or definition is a new ruleset (old assessments keep their version): `itrs.rulesets`
 registers them, and `itrs.v1` is ITRS-v0 with its changed definitions replaced.
 
-Dates: ``as_of`` and every datetime are read in UTC (naive ones as UTC); "today" is the UTC
-calendar date of ``as_of``, and an infusion's day is the UTC date it started.
+Dates: instants are compared as instants (naive ones are UTC); "today" is the calendar date of
+``as_of`` at the patient's site (``snapshot.time_zone``), and an infusion's day is the local date
+it started there, so courses and T1-T5 count the site's calendar days.
 
 Unknown is never zero. An item whose input is missing scores nothing, its input is listed in
 ``missing`` ("weight: P9 BMI, T3 course g/kg, ..."), and the result is ``provisional`` when the
@@ -173,7 +174,9 @@ def tier_for_score(score: int) -> str:
 
 
 def _day(moment: datetime) -> date:
-    return as_utc(moment).date()
+    """The calendar day of an instant: in the zone it carries (read_facts puts the infusions in
+    the patient's site zone); a naive instant is UTC."""
+    return moment.date() if moment.tzinfo is not None else as_utc(moment).date()
 
 
 def _num(value: float) -> str:

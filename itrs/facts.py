@@ -6,8 +6,10 @@ agree on what "present", "recent" and "confirmed" mean.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from itrs.bodysize import age_years, bmi
 from itrs.dic import as_utc
@@ -82,9 +84,27 @@ class Facts:
         )
 
 
+@lru_cache(maxsize=64)
+def zone_of(name: str):
+    return UTC if name in ("", "UTC") else ZoneInfo(name)
+
+
+def local(moment: datetime, zone) -> datetime:
+    """The instant as a wall clock of ``zone`` (naive instants are UTC): its ``.date()`` is the
+    local calendar day."""
+    moment = as_utc(moment)
+    return moment if zone is UTC else moment.astimezone(zone)
+
+
+def local_today(as_of: datetime, time_zone: str) -> date:
+    """The calendar day of ``as_of`` at the patient's site."""
+    return local(as_of, zone_of(time_zone)).date()
+
+
 def read_facts(snapshot: PatientSnapshot, as_of: datetime) -> Facts:
     now = as_utc(as_of)
-    today = now.date()
+    zone = zone_of(snapshot.time_zone)
+    today = local(now, zone).date()
     conditions = tuple(c for c in snapshot.conditions if c.onset_date is None or c.onset_date <= today)
     present = frozenset(c.code for c in conditions if c.resolved_date is None or c.resolved_date >= today)
     latest: dict[str, LabSnap] = {}
@@ -109,7 +129,8 @@ def read_facts(snapshot: PatientSnapshot, as_of: datetime) -> Facts:
             a for a in snapshot.accesses if a.inserted_on <= today and (a.removed_on is None or a.removed_on > today)
         ),
         infusions=tuple(
-            i
+            # their days are the site's: each in the site zone (no copy when it is already)
+            i if i.started_at.tzinfo is zone else replace(i, started_at=started.astimezone(zone))
             for started, _, i in sorted(
                 (as_utc(i.started_at), n, i) for n, i in enumerate(snapshot.infusions) if i.status == "administered"
             )

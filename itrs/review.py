@@ -107,6 +107,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 from itrs import haematology
+from itrs.facts import local_today
 from itrs.types import (
     FlagHistory,
     LabSnap,
@@ -463,7 +464,7 @@ class _Context:
         self.result: RiskResult = result
         self.history: FlagHistory = history
         self.as_of: datetime = as_of
-        self.today: date = as_of.date()
+        self.today: date = local_today(as_of, snapshot.time_zone)  # the site's calendar day
         self.settings: ReviewSettings = settings
         self.labs = tuple(lab for lab in snapshot.labs if lab.collected_at <= as_of)
         self.verified = tuple(lab for lab in self.labs if not lab.needs_verification)

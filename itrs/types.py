@@ -136,6 +136,9 @@ class PatientSnapshot:
     symptom_reports: tuple[SymptomSnap, ...] = ()
     # an administered infusion exists before the loaded infusion window (see risk/snapshot.py)
     has_earlier_infusions: bool = False
+    # The IANA zone of the patient's site: "today", an infusion's day and a course's days are
+    # calendar days there (a course given at 08:00 in Sydney is on that Sydney day).
+    time_zone: str = "UTC"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from datetime import datetime
 
 _patient_changed: list[Callable[[int], None]] = []
 _symptom_reported: list[Callable] = []
+_patient_moved: list[Callable[[int, int], None]] = []
 _last_infusion_at: Callable[[int, datetime], datetime | None] | None = None
 
 
@@ -28,6 +29,19 @@ def on_symptom_reported(fn: Callable) -> Callable:
     if fn not in _symptom_reported:
         _symptom_reported.append(fn)
     return fn
+
+
+def on_patient_moved(fn: Callable[[int, int], None]) -> Callable[[int, int], None]:
+    if fn not in _patient_moved:
+        _patient_moved.append(fn)
+    return fn
+
+
+def patient_moved(patient_id: int, site_id: int) -> None:
+    """A patient's home site changed (inside the service's transaction): rows that copy the
+    site (the flags) follow it."""
+    for fn in _patient_moved:
+        fn(patient_id, site_id)
 
 
 def patient_changed(patient_id: int) -> None:

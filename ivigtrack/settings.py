@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "ivigtrack.accounts.zones.SiteTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -96,6 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "patients.pages.portal_site",
             ],
         },
     },
@@ -163,7 +165,13 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = "UTC"
+# The clinic network's default zone (IANA); each site has its own (accounts.Site.time_zone), which
+# pages, forms and the engine's local day use for that site's patients.
+TIME_ZONE = os.environ.get("IVIGTRACK_TIME_ZONE", "UTC")
+IVIGTRACK_TIME_ZONE = TIME_ZONE
+# The site an upgraded single-clinic install puts every patient and staff member in (migration).
+IVIGTRACK_DEFAULT_SITE_NAME = os.environ.get("IVIGTRACK_DEFAULT_SITE_NAME", "Main clinic")
+IVIGTRACK_DEFAULT_SITE_CODE = os.environ.get("IVIGTRACK_DEFAULT_SITE_CODE", "MAIN")
 USE_I18N = True
 USE_TZ = True
 

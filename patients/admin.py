@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from ivigtrack import hooks
+from ivigtrack.accounts.models import Site
 from ivigtrack.audit.admin_mixins import AuditedAdmin
 
 from .models import (
@@ -11,6 +13,7 @@ from .models import (
     VascularAccess,
     WeightMeasurement,
 )
+from .selectors import patient_scope, scoped, site_scope
 
 
 class ConditionInline(admin.TabularInline):
@@ -38,8 +41,29 @@ class WeightInline(admin.TabularInline):
     readonly_fields = ("is_current",)
 
 
+class SiteScopedAdmin(AuditedAdmin):
+    """The admin of patient records for a non-superuser staff member shows only their sites'
+    patients (patients.selectors), and offers only those patients and sites in its choices."""
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        if qs.model is Patient:
+            return scoped(qs, request.user, patient_field="")
+        return scoped(qs, request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.is_superuser:
+            if db_field.related_model is Patient:
+                kwargs["queryset"] = patient_scope(request.user)
+            elif db_field.related_model is Site:
+                kwargs["queryset"] = site_scope(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(Patient)
-class PatientAdmin(AuditedAdmin):
+class PatientAdmin(SiteScopedAdmin):
     list_display = (
         "mrn",
         "family_name",
@@ -48,10 +72,19 @@ class PatientAdmin(AuditedAdmin):
         "sex",
         "diagnosis",
         "weight_kg",
+        "site",
         "active",
     )
-    list_filter = ("diagnosis", "sex", "active")
+    list_filter = ("site", "diagnosis", "sex", "active")
     search_fields = ("mrn", "family_name", "given_name")
+    filter_horizontal = ("care_team",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "site" in form.changed_data:  # audited by AuditedAdmin's admin.change
+            hooks.patient_moved(obj.pk, obj.site_id)
+            hooks.patient_changed(obj.pk)
+
     readonly_fields = ("public_id", "created_at", "updated_at")
     raw_id_fields = ("user",)
     inlines = [
@@ -63,7 +96,7 @@ class PatientAdmin(AuditedAdmin):
 
 
 @admin.register(LabResult)
-class LabResultAdmin(AuditedAdmin):
+class LabResultAdmin(SiteScopedAdmin):
     list_display = (
         "patient",
         "test",
@@ -79,7 +112,7 @@ class LabResultAdmin(AuditedAdmin):
 
 
 @admin.register(SymptomReport)
-class SymptomReportAdmin(AuditedAdmin):
+class SymptomReportAdmin(SiteScopedAdmin):
     list_display = ("patient", "reported_at", "triage", "source")
     list_filter = ("triage", "source")
     search_fields = ("patient__mrn", "patient__family_name")
@@ -87,7 +120,7 @@ class SymptomReportAdmin(AuditedAdmin):
 
 
 @admin.register(Condition)
-class ConditionAdmin(AuditedAdmin):
+class ConditionAdmin(SiteScopedAdmin):
     list_display = ("patient", "code", "onset_date", "resolved_date")
     list_filter = ("code",)
     search_fields = ("patient__mrn", "patient__family_name")
@@ -95,7 +128,7 @@ class ConditionAdmin(AuditedAdmin):
 
 
 @admin.register(ThrombosisEvent)
-class ThrombosisEventAdmin(AuditedAdmin):
+class ThrombosisEventAdmin(SiteScopedAdmin):
     list_display = ("patient", "kind", "status", "diagnosed_on", "provocation")
     list_filter = ("kind", "status", "provocation")
     search_fields = ("patient__mrn", "patient__family_name")
@@ -103,7 +136,7 @@ class ThrombosisEventAdmin(AuditedAdmin):
 
 
 @admin.register(VascularAccess)
-class VascularAccessAdmin(AuditedAdmin):
+class VascularAccessAdmin(SiteScopedAdmin):
     list_display = ("patient", "kind", "vein", "side", "inserted_on", "removed_on")
     list_filter = ("kind", "vein")
     search_fields = ("patient__mrn", "patient__family_name")

@@ -40,7 +40,8 @@ from .models import (
     ThrombosisEvent,
     VascularAccess,
 )
-from .selectors import patient_for_user, patient_scope, scoped
+from .selectors import at_site, patient_for_user, patient_scope, scoped
+from .site_api import CareTeamField, SiteRef
 
 # --- scopes (what the caller may see; another patient's row is simply absent) -------------
 
@@ -143,6 +144,14 @@ class PatientBaseSerializer(ApiModelSerializer):
         allow_null=True,
         help_text="The patient's portal login (username of a patient-role user), if any.",
     )
+    site = SiteRef(
+        required=False,
+        help_text="The home site's id (GET /api/v1/sites/); default: your only site. Changing it moves the "
+        "patient (clinicians only, audited).",
+    )
+    care_team = CareTeamField(
+        required=False, help_text="Usernames of the named staff (of the patient's site) who care for this patient."
+    )
     age = serializers.SerializerMethodField()
     bmi = serializers.SerializerMethodField()
     ideal_body_weight = serializers.SerializerMethodField()
@@ -163,6 +172,8 @@ class PatientBaseSerializer(ApiModelSerializer):
             "diagnosis",
             "active",
             "user",
+            "site",
+            "care_team",
             "age",
             "bmi",
             "ideal_body_weight",
@@ -202,6 +213,18 @@ def _round(value: float | None) -> float | None:
 class PatientBaseFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="MRN or name contains")
     active = django_filters.BooleanFilter(field_name="active")
+    site = django_filters.CharFilter(method="filter_site", label="Home site: its id or code")
+    mine = django_filters.ChoiceFilter(
+        method="filter_mine",
+        choices=[("1", "1"), ("0", "0"), ("true", "true"), ("false", "false")],
+        label="1: only patients whose care team I am in",
+    )
+
+    def filter_site(self, queryset, name, value):
+        return at_site(queryset, value)
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.filter(care_team=self.request.user) if value in ("1", "true") else queryset
 
     class Meta:
         model = Patient
@@ -225,7 +248,12 @@ class PatientBaseViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet
     filterset_class = PatientBaseFilterSet
 
     def get_queryset(self):
-        return patient_scope(self.request.user).select_related("user").order_by("family_name", "given_name", "id")
+        return (
+            patient_scope(self.request.user)
+            .select_related("user", "site")
+            .prefetch_related("care_team")
+            .order_by("family_name", "given_name", "id")
+        )
 
     def perform_create(self, data):
         # The staff form's path too: the record and its first weight, together or not at all.

@@ -25,6 +25,7 @@ from .models import (
     ThrombosisEvent,
     VascularAccess,
 )
+from .selectors import home_site_for, site_scope
 
 # --- patient -----------------------------------------------------------------------------
 
@@ -44,12 +45,29 @@ class PatientForm(ServiceForm):
             "height_cm",
             "diagnosis",
             "user",
+            "site",
+            "care_team",
             "active",
         ]
-        labels = {"user": "Portal login", "active": "Active (under follow-up)"}
+        labels = {"user": "Portal login", "active": "Active (under follow-up)", "site": "Home site"}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        sites = site_scope(user)
+        self.fields["site"].queryset = sites
+        self.fields["site"].help_text = "Staff of this site see the patient. Changing it moves the patient."
+        self.fields["site"].required = False  # the service's choice when empty (your only site), or its error
+        if not self.instance.pk:
+            only = home_site_for(user) if user is not None else None
+            self.fields["site"].initial = only.pk if only else None
+        self.fields["care_team"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, role__in=("clinician", "nurse"), sites__in=sites)
+            .distinct()
+            .order_by("last_name", "first_name", "username")
+        )
+        self.fields["care_team"].required = False
+        self.fields["care_team"].label_from_instance = lambda u: u.get_full_name() or u.username
         users = get_user_model().objects.filter(role="patient", is_active=True, patient__isnull=True)
         if self.instance.pk and self.instance.user_id:
             users = users | get_user_model().objects.filter(pk=self.instance.user_id)

@@ -85,12 +85,22 @@ class Patient(ClinicalModel):
         related_name="patient",
         help_text="The portal login of this patient.",
     )
+    # The home site: staff see a patient only through it (patients.selectors), and the patient's
+    # dates and times read in its time zone.
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="patients")
+    care_team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="care_patients",
+        help_text="Named staff: their worklist's “my patients”, and first to hear of urgent flags.",
+    )
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
         indexes = [
             models.Index(fields=["family_name", "given_name"], name="patient_name"),
             models.Index(fields=["id"], condition=Q(active=True), name="patient_active"),
+            models.Index(fields=["site", "family_name", "given_name", "id"], name="patient_site_name"),
         ]
         constraints = [
             models.CheckConstraint(

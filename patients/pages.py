@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from ivigtrack.accounts.zones import activate_site
 from ivigtrack.web.views import record_form
 
 from . import symptoms as symptom_catalogue
@@ -20,8 +21,11 @@ from .selectors import patient_for_user, patient_scope
 
 
 def staff_patient(request: HttpRequest, patient_id) -> Patient:
-    """The patient of a staff URL, or 404 (unknown id or out of the user's scope)."""
-    return get_object_or_404(patient_scope(request.user), public_id=patient_id)
+    """The patient of a staff URL, or 404 (unknown id or out of the user's scope). The request
+    reads and writes times in the patient's site zone from here on."""
+    patient = get_object_or_404(patient_scope(request.user).select_related("site"), public_id=patient_id)
+    activate_site(patient.site)
+    return patient
 
 
 def patient_url(patient: Patient) -> str:
@@ -61,8 +65,24 @@ def with_symptom_labels(reports) -> list:
 
 
 def portal_patient(request: HttpRequest) -> Patient | None:
-    """The logged-in patient's own record (never from the URL)."""
-    return patient_for_user(request.user)
+    """The logged-in patient's own record (never from the URL), its site's zone activated
+    (read once per request)."""
+    if not hasattr(request, "_portal_patient"):
+        request._portal_patient = patient_for_user(request.user)
+    patient = request._portal_patient
+    if patient is not None:
+        activate_site(patient.site)
+    return patient
+
+
+def portal_site(request: HttpRequest) -> dict:
+    """Template context (settings.TEMPLATES): ``portal_site``, the logged-in patient's site, for
+    the portal's tap-to-call links (``portal_site.phone`` / ``phone_href``, ``emergency_number`` /
+    ``emergency_href``). Nothing for staff or anonymous users, and no query for them."""
+    if not getattr(getattr(request, "user", None), "is_patient_user", False):
+        return {}
+    patient = portal_patient(request)
+    return {"portal_site": patient.site if patient is not None else None}
 
 
 def no_record(request: HttpRequest) -> HttpResponse:

@@ -29,6 +29,7 @@ from .models import (
     VascularAccess,
     WeightMeasurement,
 )
+from .sites import care_team_set, patient_move_site, site_for_new_patient
 
 
 def save_clinical(
@@ -120,7 +121,9 @@ PATIENT_FIELDS = {
 
 
 @transaction.atomic
-def patient_create(*, actor, weight_kg=None, weight_measured_on: date | None = None, **fields) -> Patient:
+def patient_create(
+    *, actor, weight_kg=None, weight_measured_on: date | None = None, site=None, care_team=None, **fields
+) -> Patient:
     """The one way to create a patient, for the staff form and the API alike: the record, then
     its first weight through the weight history (audited, as every later weight), together or
     not at all. Errors name the caller's fields (``weight_measured_on``, not ``measured_on``)."""
@@ -132,8 +135,10 @@ def patient_create(*, actor, weight_kg=None, weight_measured_on: date | None = N
         raise ValidationError({"date_of_birth": ["The date of birth cannot be in the future."]})
     if weight_measured_on is not None and weight_measured_on > timezone.localdate():
         raise ValidationError({"weight_measured_on": ["A weight cannot be measured in the future."]})
-    patient = Patient(**fields)
-    save_clinical(patient, actor=actor, action="patient.create")
+    patient = Patient(**fields, site=site_for_new_patient(actor, site))
+    save_clinical(patient, actor=actor, action="patient.create", detail={"site": patient.site.code})
+    if care_team:
+        care_team_set(actor=actor, patient=patient, members=care_team)
     if weight_kg is not None:
         try:
             _weight_store(actor=actor, patient=patient, weight_kg=weight_kg, measured_on=weight_measured_on)
@@ -152,7 +157,13 @@ def _weight_errors_as_patient_fields(exc: ValidationError) -> ValidationError:
 
 
 @transaction.atomic
-def patient_update(*, actor, patient: Patient, **fields) -> Patient:
+def patient_update(*, actor, patient: Patient, site=None, care_team=None, **fields) -> Patient:
+    """Change a patient's record; ``site`` moves them (a clinician's write) and ``care_team``
+    names their team, each audited on its own."""
+    if site is not None and site.pk != patient.site_id:
+        patient = patient_move_site(actor=actor, patient=patient, site=site)
+    if care_team is not None:
+        care_team_set(actor=actor, patient=patient, members=care_team)
     dob = fields.get("date_of_birth")
     if isinstance(dob, date) and dob > timezone.localdate():
         raise ValidationError({"date_of_birth": ["The date of birth cannot be in the future."]})

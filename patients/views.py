@@ -43,7 +43,7 @@ from .pages import no_record, patient_record_form, patient_url, portal_patient, 
 
 @staff_form_view
 def patient_create(request: HttpRequest) -> HttpResponse:
-    form = PatientCreateForm(bound(request))
+    form = PatientCreateForm(bound(request), user=request.user)
 
     def save(data):
         return services.patient_create(actor=request.user, **data)
@@ -63,7 +63,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @staff_form_view
 def patient_edit(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
-    form = PatientForm(bound(request), instance=patient)
+    form = PatientForm(bound(request), instance=patient, user=request.user)
     return patient_record_form(
         request,
         patient=patient,

@@ -183,7 +183,8 @@ class PatientViewSet(PatientBaseViewSet):
     def get_queryset(self):
         return (
             selectors.patients_with_risk(self.request.user)
-            .select_related("user")
+            .select_related("user", "site")
+            .prefetch_related("care_team")
             .order_by("family_name", "given_name", "id")
         )
 
@@ -407,6 +408,9 @@ class FlagViewSet(ListRetrieveMixin, ApiViewSet):
         "unsnooze": STAFF,
         "resolve": STAFF,
     }
+    # docs/roles.md: nurses acknowledge; only clinicians snooze, un-snooze and resolve. Refused
+    # before the flag is looked up or the body read, as every role limit is (the services check too).
+    clinician_verbs = {"snooze": "snooze", "unsnooze": "un-snooze", "resolve": "resolve"}
     filterset_class = patient_filterset(
         "FlagFilterSet",
         ReviewFlag,
@@ -421,6 +425,11 @@ class FlagViewSet(ListRetrieveMixin, ApiViewSet):
         return selectors.flag_scope(self.request.user).order_by("priority_rank", "due_at", "id")
 
     def _change(self, request, service, parser, **extra):
+        if self.action in self.clinician_verbs:
+            try:
+                flag_services.require_clinician(request.user, self.clinician_verbs[self.action])
+            except flag_services.FlagPermissionDenied as exc:
+                raise PermissionDenied(str(exc)) from exc
         flag = self.get_object()
         parsed = parser(data=request.data, context=self.get_serializer_context())
         parsed.is_valid(raise_exception=True)
@@ -495,6 +504,9 @@ class FlagStatsQuerySerializer(serializers.Serializer):
             "rule": serializers.CharField(
                 required=False, allow_blank=True, max_length=20, default="", help_text="One rule, e.g. CLOT-BASELINE."
             ),
+            "site": serializers.CharField(
+                required=False, allow_blank=True, max_length=40, default="", help_text="One of your sites: code or id."
+            ),
         }
 
 
@@ -558,7 +570,7 @@ class FlagStatsViewSet(ApiViewSet):
         params = query.validated_data
         period = stats.stats_period(params.get("from"), params.get("to"))
         rule = stats.check_rule(params.get("rule", ""))
-        results = stats.flag_stats(request.user, period, rule=rule)
+        results = stats.flag_stats(request.user, period, rule=rule, site=params.get("site", ""))
         self.audit_read()
         body = {"from": period.first, "to": period.last, "rule": rule, "results": results}
         return Response(FlagStatsSerializer(body).data)

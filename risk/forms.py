@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ivigtrack.web.forms import Form, add_service_errors, date_field
+from patients.selectors import my_sites
 
 from . import stats
 from .models import (
@@ -41,7 +42,20 @@ class PatientSearchForm(Form):
     )
 
 
-class WorklistFilterForm(Form):
+class SiteFilterMixin:
+    """``site`` (one of the user's sites, by code; shown only to staff of several sites) and
+    ``mine`` (patients whose care team the user is in)."""
+
+    def add_site_filters(self, user) -> None:
+        sites = [(site.code, site.name) for site in my_sites(user)]
+        self.fields["site"] = forms.ChoiceField(
+            label="Site", required=False, choices=[("", "All my sites"), *((code, name) for code, name in sites)]
+        )
+        self.show_site = len(sites) > 1
+        self.fields["mine"] = forms.BooleanField(label="My patients", required=False)
+
+
+class WorklistFilterForm(SiteFilterMixin, Form):
     q = forms.CharField(label="Patient", required=False, max_length=100, help_text="Name or MRN")
     sort = forms.ChoiceField(
         label="Sort by",
@@ -50,6 +64,10 @@ class WorklistFilterForm(Form):
     )
     kind = forms.ChoiceField(label="Kind", required=False, choices=[("", "All kinds"), *FlagKind.choices])
     priority = forms.ChoiceField(label="Priority", required=False, choices=[("", "All priorities"), *Priority.choices])
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_site_filters(user)
 
 
 class PublicIdsField(forms.MultipleChoiceField):

@@ -4,12 +4,19 @@ from django.db import transaction
 
 from ivigtrack import hooks
 from risk import tasks
+from risk.models import ReviewFlag
 from risk.services.flags import symptom_flag_raise
 
 
 @hooks.on_patient_changed
 def reassess_on_commit(patient_id: int) -> None:
     transaction.on_commit(lambda: tasks.dispatch(tasks.assess_patient, patient_id))
+
+
+@hooks.on_patient_moved
+def flags_follow_patient(patient_id: int, site_id: int) -> None:
+    """Every flag of a moved patient is its new site's (worklists, counts, governance)."""
+    ReviewFlag.objects.filter(patient_id=patient_id).exclude(site_id=site_id).update(site_id=site_id)
 
 
 @hooks.on_symptom_reported

@@ -120,6 +120,9 @@ class ReviewFlag(ClinicalModel):
     Resolution = Resolution
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="flags")
+    # The patient's home site, copied so worklists and counts of one site read one index
+    # (kept in step by risk.services.flags and patients.services.patient_move_site).
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=FlagKind.choices)
     rule = models.CharField(max_length=20)
     priority = models.CharField(max_length=10, choices=Priority.choices)
@@ -163,6 +166,15 @@ class ReviewFlag(ClinicalModel):
             # The worklist's counts (COUNT(*) and per priority) as index-only scans.
             models.Index(fields=["priority", "id"], condition=Q(status__in=UNRESOLVED), name="flag_open_priority"),
             models.Index(fields=["patient", "kind", "-resolved_at"], name="flag_patient_kind"),
+            # A site's worklist page and counts (staff see their sites' flags only).
+            models.Index(
+                fields=["site", "priority_rank", "due_at", "id"],
+                condition=Q(status__in=UNRESOLVED),
+                name="flag_site_worklist",
+            ),
+            models.Index(
+                fields=["site", "priority", "id"], condition=Q(status__in=UNRESOLVED), name="flag_site_open_priority"
+            ),
             # Alert governance's median time to acknowledge (risk/stats.py) reads only the
             # acknowledged flags of the period: without it, a second pass over every flag.
             models.Index(

@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from patients.models import Patient
-from patients.selectors import patient_scope, scoped
+from patients.selectors import at_site, patient_scope, scoped
 
 from .models import DECISIONS, UNRESOLVED, FlagKind, Priority, ReviewFlag, RiskAssessment, SweepRun
 
 
 def flag_scope(user) -> QuerySet[ReviewFlag]:
-    return scoped(ReviewFlag.objects.select_related("patient", "acknowledged_by", "resolved_by"), user)
+    return scoped(
+        ReviewFlag.objects.select_related("patient", "acknowledged_by", "resolved_by"), user, site_field="site"
+    )
 
 
 # What a worklist row shows (risk/jinja2/risk/flag_rows.html), and no more: the evidence JSON and the
@@ -26,6 +28,15 @@ WORKLIST_ROW_FIELDS = (
     *(f"acknowledged_by__{name}" for name in _PEOPLE),
     *(f"resolved_by__{name}" for name in _PEOPLE),
 )
+
+
+def narrowed(flags: QuerySet[ReviewFlag], user, *, site: str | None = None, mine: bool = False) -> QuerySet:
+    """Flags of one of the user's sites (its code or id), and/or of the user's own patients."""
+    if site:
+        flags = at_site(flags, site)
+    if mine:
+        flags = flags.filter(patient__care_team=user)
+    return flags
 
 
 OPEN_COUNT_CAP = 1000
@@ -80,8 +91,11 @@ class WorklistPage:
         return f"{self.cap:,}+" if self.total > self.cap else f"{self.total:,}"
 
 
-def _matching_flags(user, *, q: str, kind: str | None, priority: str | None) -> QuerySet[ReviewFlag]:
-    flags = scoped(ReviewFlag.objects.all(), user).filter(status__in=UNRESOLVED)
+def _matching_flags(
+    user, *, q: str, kind: str | None, priority: str | None, site: str | None, mine: bool
+) -> QuerySet[ReviewFlag]:
+    flags = narrowed(scoped(ReviewFlag.objects.all(), user, site_field="site"), user, site=site, mine=mine)
+    flags = flags.filter(status__in=UNRESOLVED)
     if kind:
         flags = flags.filter(kind=kind)
     if priority:
@@ -102,12 +116,15 @@ def worklist_by_patient(
     kind: str | None = None,
     priority: str | None = None,
     sort: str = "priority",
+    site: str | None = None,
+    mine: bool = False,
     page: int | str | None = 1,
     per_page: int = 50,
     cap: int = OPEN_COUNT_CAP,
 ) -> WorklistPage:
-    """Page `page` of the patients with open flags matching the filters, in `sort` order of each
-    patient's first flag, every row carrying all of that patient's open flags.
+    """Page `page` of the patients with open flags matching the filters (``site``: one of the
+    user's sites; ``mine``: the user's own patients), in `sort` order of each patient's first
+    flag, every row carrying all of that patient's open flags.
 
     A fixed number of queries whatever the page: (1) the matching flags in sort order, patient id
     only, read along the worklist index until the page's patients are known (a patient's first
@@ -121,7 +138,7 @@ def worklist_by_patient(
     except (TypeError, ValueError):
         number = 1
     order = WORKLIST_SORTS.get(sort, WORKLIST_SORTS["priority"])
-    matching = _matching_flags(user, q=q, kind=kind, priority=priority)
+    matching = _matching_flags(user, q=q, kind=kind, priority=priority, site=site, mine=mine)
     wanted = number * per_page + 1
     seen: dict[int, None] = {}
     batch = max(4 * wanted, 200)
@@ -138,7 +155,7 @@ def worklist_by_patient(
     ordered = list(seen)
     if number > 1 and len(ordered) <= (number - 1) * per_page:
         return worklist_by_patient(
-            user, q=q, kind=kind, priority=priority, sort=sort, page=1, per_page=per_page, cap=cap
+            user, q=q, kind=kind, priority=priority, sort=sort, site=site, mine=mine, page=1, per_page=per_page, cap=cap
         )
     on_page = ordered[(number - 1) * per_page : number * per_page]
     rows = (
@@ -163,14 +180,14 @@ def worklist_by_patient(
     )
 
 
-def open_flag_counts(user, *, cap: int = OPEN_COUNT_CAP) -> dict[str, int]:
+def open_flag_counts(user, *, cap: int = OPEN_COUNT_CAP, site: str | None = None, mine: bool = False) -> dict[str, int]:
     """Unresolved flags per priority, each counted up to `cap` + 1 (more reads as "1000+").
 
     The worklist shows these on every load and 30-second refresh. Counting every open flag of a
     clinic network (about 150,000 at 100,000 patients) took longer than the rest of the page;
     a capped count reads at most cap + 1 entries of the partial index on (priority, id).
     """
-    unresolved = flag_scope(user).filter(status__in=UNRESOLVED).order_by()
+    unresolved = narrowed(flag_scope(user), user, site=site, mine=mine).filter(status__in=UNRESOLVED).order_by()
     return {priority: unresolved.filter(priority=priority)[: cap + 1].count() for priority in Priority.values}
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q
@@ -95,7 +95,8 @@ def load_chunk(
 # --- fetching: rows per record type, the same tuples from either path ------------------------------
 #
 # products (id, name, concentration_percent, max_rate_mg_kg_min, indication_max_rates)
-# base (id, date_of_birth, sex, height_cm, weight_kg, weight_measured_on, diagnosis, has_earlier)
+# base (id, date_of_birth, sex, height_cm, weight_kg, weight_measured_on, diagnosis, has_earlier,
+#       the site's time zone)
 # conditions (patient_id, code, onset_date, resolved_date)
 # accesses (patient_id, kind, vein, inserted_on, removed_on, id)
 # events (patient_id, kind, status, diagnosed_on, provocation, vascular_access_id)
@@ -111,8 +112,14 @@ def load_chunk(
 # Each list in the models' default order (Meta.ordering), as the ORM returns it.
 
 
+def _local_days(as_of: datetime) -> tuple[date, date]:
+    """The earliest and the latest calendar day ``as_of`` is anywhere (UTC-12 to UTC+14): rows are
+    loaded for either, and the engine keeps those of the patient's own local day."""
+    return (as_of - timedelta(hours=12)).date(), (as_of + timedelta(hours=14)).date()
+
+
 def _fetch_rows(ids: list[int], as_of: datetime) -> dict[str, list[tuple]]:
-    today = as_of.date()
+    earliest, latest = _local_days(as_of)
     rows: dict[str, list[tuple]] = {}
     rows["products"] = list(
         Product.objects.values_list("id", "name", "concentration_percent", "max_rate_mg_kg_min", "indication_max_rates")
@@ -135,6 +142,7 @@ def _fetch_rows(ids: list[int], as_of: datetime) -> dict[str, list[tuple]]:
             "weight_measured_on",
             "diagnosis",
             "has_earlier",
+            "site__time_zone",
         )
     )
     rows["conditions"] = list(
@@ -156,8 +164,8 @@ def _fetch_rows(ids: list[int], as_of: datetime) -> dict[str, list[tuple]]:
         ).values_list("patient_id", "test", "value", "collected_at", "reference_high", "needs_verification")
     )
     rows["meds"] = list(
-        MedicationCourse.objects.filter(patient_id__in=ids, start_date__lte=today)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today - MEDICATION_WINDOW))
+        MedicationCourse.objects.filter(patient_id__in=ids, start_date__lte=latest)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=earliest - MEDICATION_WINDOW))
         .values_list(
             "patient_id",
             "category",
@@ -174,7 +182,7 @@ def _fetch_rows(ids: list[int], as_of: datetime) -> dict[str, list[tuple]]:
     )
     rows["regimens"] = list(
         Regimen.objects.filter(patient_id__in=ids)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=earliest))
         .values_list(
             "id",
             "patient_id",
@@ -228,7 +236,8 @@ SELECT 0 AS k, pr.id AS a, NULL::bigint AS b, NULL::bigint AS c, pr.name::text A
        pr.indication_max_rates AS j, 0::bigint AS o
   FROM infusions_product pr
 UNION ALL
-SELECT 1, p.id, NULL, NULL, p.sex, p.diagnosis, NULL, p.date_of_birth, p.weight_measured_on, NULL,
+SELECT 1, p.id, NULL, NULL, p.sex, p.diagnosis, (SELECT s.time_zone FROM accounts_site s WHERE s.id = p.site_id),
+       p.date_of_birth, p.weight_measured_on, NULL,
        p.height_cm, p.weight_kg, NULL, NULL, NULL, NULL, NULL,
        EXISTS (SELECT 1 FROM infusions_infusion u WHERE u.patient_id = p.id AND u.status = 'administered'
                AND u.started_at < %(infusion_from)s),
@@ -261,7 +270,7 @@ SELECT 6, m.patient_id, NULL, NULL, m.category, m.drug_name, m.intensity, m.star
        jsonb_build_array(dr.drug_class, m.route, m.indication),
        row_number() OVER (ORDER BY m.start_date DESC, m.id DESC)
   FROM infusions_medicationcourse m LEFT JOIN infusions_drug dr ON dr.id = m.drug_id
- WHERE m.patient_id = ANY(%(ids)s) AND m.start_date <= %(today)s
+ WHERE m.patient_id = ANY(%(ids)s) AND m.start_date <= %(latest_day)s
    AND (m.end_date IS NULL OR m.end_date >= %(medication_from)s)
 UNION ALL
 SELECT 7, r.patient_id, r.id, r.product_id, r.indication, r.dosing_weight, r.setting, r.start_date, r.end_date,
@@ -269,7 +278,7 @@ SELECT 7, r.patient_id, r.id, r.product_id, r.indication, r.dosing_weight, r.set
        r.days_per_course, r.interval_days, NULL, NULL,
        row_number() OVER (ORDER BY r.start_date DESC, r.id DESC)
   FROM infusions_regimen r
- WHERE r.patient_id = ANY(%(ids)s) AND (r.end_date IS NULL OR r.end_date >= %(today)s)
+ WHERE r.patient_id = ANY(%(ids)s) AND (r.end_date IS NULL OR r.end_date >= %(earliest_day)s)
 UNION ALL
 SELECT 8, i.patient_id, i.regimen_id, i.product_id, i.status, NULL, NULL, NULL, NULL, i.started_at,
        i.dose_grams, i.max_rate_mg_kg_min, i.max_rate_ml_h, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -313,15 +322,16 @@ _KINDS = ("products", "base", "conditions", "accesses", "events", "labs", "meds"
 
 
 def _fetch_rows_one_query(ids: list[int], as_of: datetime, risk_window: timedelta) -> dict[str, list[tuple]]:
-    today = as_of.date()
+    earliest, latest = _local_days(as_of)
     params = {
         "ids": ids,
         "as_of": as_of,
-        "today": today,
+        "earliest_day": earliest,
+        "latest_day": latest,
         "infusion_from": as_of - INFUSION_WINDOW,
         "lab_from": as_of - LAB_WINDOW,
         "symptom_from": as_of - SYMPTOM_WINDOW,
-        "medication_from": today - MEDICATION_WINDOW,
+        "medication_from": earliest - MEDICATION_WINDOW,
         "risk_from": as_of - risk_window,
     }
     rows: dict[str, list[tuple]] = {name: [] for name in _KINDS}
@@ -352,7 +362,7 @@ def _fetch_rows_one_query(ids: list[int], as_of: datetime, risk_window: timedelt
             elif k == 2:
                 conditions.append((a, t1, d1, d2))
             elif k == 1:
-                base.append((a, d1, t1, n1, n2, d2, t2, bo))
+                base.append((a, d1, t1, n1, n2, d2, t2, bo, t3))
             elif k == 7:
                 regimens.append((b, a, c, t1, n1, n2, i1, i2, t2, d1, d2, n3, t3, ts))
             elif k == 6:
@@ -496,7 +506,7 @@ def _build(rows: dict[str, list[tuple]], as_of: datetime) -> dict[int, PatientSn
 
     empty = ()
     snapshots = {}
-    for pid, (_, dob, sex, height, weight, weighed_on, diagnosis, has_earlier) in base.items():
+    for pid, (_, dob, sex, height, weight, weighed_on, diagnosis, has_earlier, time_zone) in base.items():
         snapshots[pid] = PatientSnapshot(
             patient_id=pid,
             date_of_birth=dob,
@@ -514,5 +524,6 @@ def _build(rows: dict[str, list[tuple]], as_of: datetime) -> dict[int, PatientSn
             infusions=tuple(infusions[pid]) if pid in infusions else empty,
             symptom_reports=tuple(symptoms[pid]) if pid in symptoms else empty,
             has_earlier_infusions=bool(has_earlier),
+            time_zone=time_zone or "UTC",
         )
     return snapshots

@@ -52,6 +52,7 @@ from django.utils import timezone
 from itrs.review import RULES
 from ivigtrack.api.fields import EARLIEST_DATE, LATEST_DATE
 from ivigtrack.audit.models import AuditEvent
+from patients.selectors import at_site
 
 from .models import DECISIONS, UNRESOLVED, Priority, Resolution
 from .selectors import flag_scope
@@ -167,17 +168,20 @@ def _wait_to_acknowledge():
     return ExpressionWrapper(F("acknowledged_at") - F("raised_at"), output_field=DurationField())
 
 
-def raised_in(user, period: Period, rule: str = "") -> QuerySet:
-    """The flags the figures count: raised in the period, in the user's scope (one rule or all)."""
+def raised_in(user, period: Period, rule: str = "", site: str = "") -> QuerySet:
+    """The flags the figures count: raised in the period, in the user's scope (one rule or all;
+    one of the user's sites, by code or id, or all of them)."""
     flags = flag_scope(user).filter(raised_at__gte=period.start, raised_at__lt=period.end)
+    if site:
+        flags = at_site(flags, site)
     return (flags.filter(rule=rule) if rule else flags).order_by()
 
 
-def flag_stats(user, period: Period, *, rule: str = "", now: datetime | None = None) -> list[RuleStats]:
+def flag_stats(user, period: Period, *, rule: str = "", site: str = "", now: datetime | None = None) -> list[RuleStats]:
     """Per rule, what became of the flags raised in the period (module docstring); rules in the
     review table's order, then any others by name."""
     now = now or timezone.now()
-    flags = raised_in(user, period, rule)
+    flags = raised_in(user, period, rule, site)
     snoozes = (
         AuditEvent.objects.filter(action="flag.snooze", at__gte=period.start)  # index audit_flag_snooze
         .order_by()
@@ -245,11 +249,11 @@ def _medians_in_python(flags: QuerySet) -> dict[str, timedelta]:
     return {rule: statistics.median(values) for rule, values in waits.items()}
 
 
-def raised_series(user, period: Period, *, rule: str = "") -> list[tuple[date, str, int]]:
+def raised_series(user, period: Period, *, rule: str = "", site: str = "") -> list[tuple[date, str, int]]:
     """(week or month, priority, flags raised): the chart's data, one query."""
     bucket = Trunc("raised_at", "week" if period.weekly else "month", output_field=DateField())
     rows = (
-        raised_in(user, period, rule)
+        raised_in(user, period, rule, site)
         .annotate(bucket=bucket)
         .values("bucket", "priority")
         .annotate(n=Count("id"))

@@ -140,26 +140,28 @@ def worklist_rows(request: HttpRequest, page, *, now) -> str:
 
 
 def _worklist_context(request: HttpRequest) -> dict:
-    form = WorklistFilterForm(request.GET or None)
+    form = WorklistFilterForm(request.GET or None, user=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
+    where = {"site": filters.get("site") or None, "mine": bool(filters.get("mine"))}
     page = worklist_by_patient(
         request.user,
         q=filters.get("q") or "",
         kind=filters.get("kind") or None,
         priority=filters.get("priority") or None,
         sort=filters.get("sort") or "priority",
+        **where,
         page=request.GET.get("page"),
         per_page=WORKLIST_PAGE,
         cap=OPEN_COUNT_CAP,
     )
     now = timezone.now()
-    counts = open_flag_counts(request.user, cap=OPEN_COUNT_CAP)
+    counts = open_flag_counts(request.user, cap=OPEN_COUNT_CAP, **where)
     query = request.GET.copy()
     query.pop("page", None)
     return {
         "filter_form": form,
         "page": page,
-        "filtered": any(filters.get(name) for name in ("q", "kind", "priority")),
+        "filtered": any(filters.get(name) for name in ("q", "kind", "priority", "site", "mine")),
         "query": query.urlencode(),
         "counts": [(p, label, counts[p]) for p, label in ReviewFlag.Priority.choices],
         "count_cap": OPEN_COUNT_CAP,

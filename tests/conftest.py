@@ -22,16 +22,23 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from infusions import services as infusion_services
+from ivigtrack.accounts.models import Site
 from patients import services as patient_services
 from tests import factories
 
 
 @pytest.fixture
 def make_user(db):
-    def make(username: str, role: str, **extra):
-        return get_user_model().objects.create_user(
+    """A user; staff join the default site (where patients without a named site live) unless
+    ``sites`` names others."""
+
+    def make(username: str, role: str, sites=None, **extra):
+        user = get_user_model().objects.create_user(
             username=username, password="correct-horse-battery", role=role, email=f"{username}@clinic.test", **extra
         )
+        if role != "patient" and not extra.get("is_superuser"):
+            user.sites.set(sites if sites is not None else [Site.objects.default()])
+        return user
 
     return make
 
@@ -189,35 +196,31 @@ def make_assessment(db):
     return factories.make_assessment
 
 
-@pytest.fixture
-def quinn_records(patient_quinn, clinician_carol, product):
-    """One record of every kind for quinn (the other patient): pat must never see these."""
-    actor = clinician_carol
+def records_of(patient, actor, product) -> dict:
+    """One record of every kind for this patient, keyed by the API's resource name."""
     access = patient_services.vascular_access_add(
-        actor=actor, patient=patient_quinn, kind="port", vein="subclavian", inserted_on=date(2024, 1, 2)
+        actor=actor, patient=patient, kind="port", vein="subclavian", inserted_on=date(2024, 1, 2)
     )
     records = {
-        "patients": patient_quinn,
+        "patients": patient,
         "conditions": patient_services.condition_add(
-            actor=actor, patient=patient_quinn, code="hypertension", onset_date=date(2020, 1, 1)
+            actor=actor, patient=patient, code="hypertension", onset_date=date(2020, 1, 1)
         ),
         "vascular-access": access,
         "thrombosis-events": patient_services.thrombosis_event_record(
-            actor=actor, patient=patient_quinn, kind="dvt", status="suspected", diagnosed_on=date(2024, 6, 1)
+            actor=actor, patient=patient, kind="dvt", status="suspected", diagnosed_on=date(2024, 6, 1)
         ),
         "labs": patient_services.lab_record(
             actor=actor,
-            patient=patient_quinn,
+            patient=patient,
             test="platelets",
             value=250,
             collected_at=datetime(2024, 6, 1, tzinfo=UTC),
         ),
-        "symptom-reports": patient_services.symptom_report_submit(
-            actor=actor, patient=patient_quinn, symptoms=["other"]
-        ),
+        "symptom-reports": patient_services.symptom_report_submit(actor=actor, patient=patient, symptoms=["other"]),
         "regimens": infusion_services.regimen_create(
             actor=actor,
-            patient=patient_quinn,
+            patient=patient,
             product=product,
             dose_g_per_kg_per_day="0.4",
             days_per_course=1,
@@ -226,14 +229,14 @@ def quinn_records(patient_quinn, clinician_carol, product):
         ),
         "infusions": infusion_services.infusion_record(
             actor=actor,
-            patient=patient_quinn,
+            patient=patient,
             product=product,
             started_at=datetime(2024, 6, 1, 10, tzinfo=UTC),
             dose_grams="32",
         ),
         "medications": infusion_services.medication_record(
             actor=actor,
-            patient=patient_quinn,
+            patient=patient,
             category="diuretic",
             drug="furosemide",
             route="oral",
@@ -242,6 +245,73 @@ def quinn_records(patient_quinn, clinician_carol, product):
     }
     from risk.services.assessment import patient_assess
 
-    records["assessments"] = patient_assess(patient_quinn)
-    records["flags"] = factories.make_urgent_flag(patient_quinn)
+    records["assessments"] = patient_assess(patient)
+    records["flags"] = factories.make_urgent_flag(patient)
     return records
+
+
+@pytest.fixture
+def quinn_records(patient_quinn, clinician_carol, product):
+    """One record of every kind for quinn (the other patient): pat must never see these."""
+    return records_of(patient_quinn, clinician_carol, product)
+
+
+@pytest.fixture
+def pat_records(patient_pat, clinician_carol, product):
+    return records_of(patient_pat, clinician_carol, product)
+
+
+@pytest.fixture
+def fred_records(patient_fred, clinician_finn, product):
+    """One record of every kind for fred, of the far site: main-site staff must never see these."""
+    return records_of(patient_fred, clinician_finn, product)
+
+
+# --- sites (a second clinic of the network) ---------------------------------------------------
+
+
+@pytest.fixture
+def main_site(db):
+    """The default site: where carol, nina, pat and quinn are."""
+    return Site.objects.default()
+
+
+@pytest.fixture
+def far_site(db):
+    return Site.objects.create(
+        name="Far clinic",
+        code="FAR",
+        time_zone="Australia/Sydney",
+        phone="+61 2 5550 1234",
+        emergency_number="000",
+        alert_emails="far-oncall@clinic.test",
+    )
+
+
+@pytest.fixture
+def nurse_fay(make_user, far_site):
+    """A nurse of the far site only: she must never see the main site's patients."""
+    return make_user("fay", "nurse", sites=[far_site], first_name="Fay")
+
+
+@pytest.fixture
+def clinician_finn(make_user, far_site):
+    return make_user("finn", "clinician", sites=[far_site], first_name="Finn")
+
+
+@pytest.fixture
+def patient_fred(make_user, clinician_finn, far_site):
+    """A patient of the far site (with a portal login)."""
+    user = make_user("fred", "patient", first_name="Fred")
+    return patient_services.patient_create(
+        actor=clinician_finn,
+        mrn="MRN-FRED",
+        given_name="Fred",
+        family_name="Far",
+        date_of_birth=date(1975, 3, 3),
+        sex="male",
+        height_cm=175,
+        diagnosis="cidp",
+        user=user,
+        weight_kg=75,
+    )

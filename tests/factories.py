@@ -34,6 +34,7 @@ def make_flag(patient, *, kind="clotting_studies", rule="CLOT-BASELINE", priorit
     now = timezone.now()
     return ReviewFlag.objects.create(
         patient=patient,
+        site_id=patient.site_id,
         kind=kind,
         rule=rule,
         priority=priority,

@@ -19,6 +19,7 @@ from patients.api import (
     ThrombosisEventViewSet,
     VascularAccessViewSet,
 )
+from patients.site_api import SiteViewSet
 from risk.api import AssessmentViewSet, FlagStatsViewSet, FlagViewSet, PatientViewSet, SymptomReportViewSet
 from risk.api_haematology import HaematologyReviewViewSet
 
@@ -38,6 +39,7 @@ router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("flags", FlagViewSet, basename="flag")
 router.register("flag-stats", FlagStatsViewSet, basename="flag-stats")
 router.register("haematology-reviews", HaematologyReviewViewSet, basename="haematology-review")
+router.register("sites", SiteViewSet, basename="site")
 
 
 app_name = "api"

@@ -14,6 +14,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
+from ivigtrack.accounts.zones import activate_for_user
 from ivigtrack.api.fields import parse_uuid
 from ivigtrack.api.permissions import RolePermission
 from ivigtrack.audit.services import audit_staff_read
@@ -49,6 +50,10 @@ class ApiViewSet(GenericViewSet):
     parser_classes = [JSONParser]
     resource = ""
     detail_serializer_class: type[serializers.Serializer] | None = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        activate_for_user(request.user)  # authenticated now (a token is not seen by the middleware)
 
     def get_serializer_class(self):
         if self.action == "retrieve" and self.detail_serializer_class:

@@ -81,6 +81,12 @@ class PlainLabels:
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        # A time typed into a form is the site's wall clock: say which (the request's zone is the
+        # patient's site zone, ivigtrack.accounts.zones).
+        zone = timezone.get_current_timezone_name()
+        for field in self.fields.values():
+            if isinstance(field, forms.DateTimeField):
+                field.help_text = " ".join(filter(None, (field.help_text, f"Local time ({zone}).")))
 
 
 class Form(PlainLabels, forms.Form):

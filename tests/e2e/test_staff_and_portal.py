@@ -68,7 +68,8 @@ def test_clinician_snoozes_and_resolves_in_the_dialog(open_page, clinician_carol
     now = timezone.now()
     snooze_me, resolve_me = (
         ReviewFlag.objects.create(
-            patient=patient, kind="clotting_studies", rule="CLOT-BASELINE", priority="routine", priority_rank=2,
+            patient=patient, site_id=patient.site_id, kind="clotting_studies", rule="CLOT-BASELINE", priority="routine",
+            priority_rank=2,
             reason=reason, raised_at=now - timedelta(hours=1), due_at=now + timedelta(days=1),
         )
         for patient, reason in ((patient_pat, "Snooze this one."), (patient_quinn, "Resolve this one."))

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from ivigtrack.accounts.models import Site
 from patients.models import Patient
 from risk.models import ReviewFlag
 from risk.services.assessment import process_patients
@@ -13,11 +14,13 @@ from tests.factories import make_urgent_flag as make_flag
 
 pytestmark = pytest.mark.django_db
 
-# token lookup, COUNT, the page (risk annotated by subqueries), one audit row: 3 rows or 30 alike
-BOUND = 4
+# token lookup, the caller's sites, COUNT, the page (risk annotated by subqueries), the care
+# teams (one prefetch), one audit row: 3 rows or 30 alike
+BOUND = 6
 
 
 def make_patients(n: int) -> list[Patient]:
+    site = Site.objects.default()
     patients = Patient.objects.bulk_create(
         Patient(
             mrn=f"QC-{i:03d}",
@@ -29,6 +32,7 @@ def make_patients(n: int) -> list[Patient]:
             weight_kg=70,
             weight_measured_on=date(2025, 1, 1),
             diagnosis="cidp",
+            site=site,
         )
         for i in range(n)
     )

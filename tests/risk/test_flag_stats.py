@@ -40,6 +40,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from ivigtrack.accounts.models import Site
 from ivigtrack.audit.models import AuditEvent
 from patients.models import Patient
 from risk import stats
@@ -308,7 +309,8 @@ def _many_flags(n: int) -> None:
     now = timezone.now()
     patients = Patient.objects.bulk_create(
         Patient(mrn=f"GOV-{n}-{i}", given_name="G", family_name=f"F{i}", date_of_birth=date(1970, 1, 1), sex="female",
-                height_cm=170, weight_kg=70, weight_measured_on=date(2025, 1, 1), diagnosis="cidp")
+                height_cm=170, weight_kg=70, weight_measured_on=date(2025, 1, 1), diagnosis="cidp",
+                site=Site.objects.default())
         for i in range(n)
     )  # fmt: skip
     for i, patient in enumerate(patients):
@@ -330,12 +332,13 @@ def test_page_and_api_queries_are_constant_in_the_flags(carol_client, carol_api,
     counts = []
     for n in (3, 30):
         _many_flags(n)
-        # session, user, the stats (+ the medians on SQLite), the session saved (savepoint, update, release)
-        with django_assert_max_num_queries(7):
+        # session, user, the user's sites, the stats (+ the medians on SQLite), the session saved
+        # (savepoint, update, release)
+        with django_assert_max_num_queries(8):
             page = carol_client.get(reverse("staff:alerts"))
         assert _page_rows(page.content.decode())["CLOT-BASELINE"][0] == str(ReviewFlag.objects.filter(
             rule="CLOT-BASELINE").count())  # fmt: skip
-        with django_assert_max_num_queries(5):  # token, the stats (+ medians on SQLite), the audit row
+        with django_assert_max_num_queries(6):  # token, sites, the stats (+ medians on SQLite), the audit row
             assert carol_api.get("/api/v1/flag-stats/").status_code == 200
         counts.append(
             (

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from infusions.models import Product, Regimen
+from ivigtrack.accounts.models import Site
 from patients.models import Patient
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +71,7 @@ def _many_patients(count: int, make_assessment, make_flag) -> None:
     for i in range(count):
         patient = Patient.objects.create(
             mrn=f"L{i:03}", given_name="Lee", family_name=f"List{i:03}", date_of_birth=date(1960, 1, 1),
-            sex="female", diagnosis="cidp",
+            sex="female", diagnosis="cidp", site=Site.objects.default(),
         )  # fmt: skip
         make_assessment(patient, score=i % 9, tier=["low", "moderate", "high"][i % 3], provisional=bool(i % 2))
         make_flag(patient)
@@ -83,9 +84,9 @@ def _many_patients(count: int, make_assessment, make_flag) -> None:
 @pytest.mark.parametrize("count", [3, 30])
 def test_query_count_is_constant(nina_client, count, make_assessment, make_flag, django_assert_max_num_queries):
     _many_patients(count, make_assessment, make_flag)
-    # session, user, count, the page with risk and flag annotations, the page's regimens, and the
-    # session save (SESSION_SAVE_EVERY_REQUEST: savepoint, update, release)
-    with django_assert_max_num_queries(8):
+    # session, user, the user's sites, count, the page with risk and flag annotations, the page's
+    # regimens, and the session save (SESSION_SAVE_EVERY_REQUEST: savepoint, update, release)
+    with django_assert_max_num_queries(9):
         response = nina_client.get(reverse("staff:patient_list"))
     assert response.content.count(b"/staff/patients/") >= min(count, 25)
 

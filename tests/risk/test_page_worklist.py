@@ -236,9 +236,9 @@ def test_worklist_query_count_is_constant(nina_client, make_user, make_flag, cou
             sex="male", diagnosis="cidp",
         )  # fmt: skip
         make_flag(patient)
-    # session, user, capped open counts (one per priority: 3), the patients of the page, their
-    # flags, the capped total of patients, session save (3)
-    with django_assert_max_num_queries(11):
+    # session, user, the user's sites, capped open counts (one per priority: 3), the patients of the
+    # page, their flags, the capped total of patients, session save (3)
+    with django_assert_max_num_queries(12):
         response = nina_client.get(reverse("staff:worklist"))
     assert response.content.count(b'class="flag-row') == count
     assert response.content.count(b'class="patient-group"') == count

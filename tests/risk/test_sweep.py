@@ -237,6 +237,7 @@ def test_two_acknowledgements_in_threads_have_one_winner(make_user):
     )
     flag = ReviewFlag.objects.create(
         patient=patient,
+        site_id=patient.site_id,
         kind="clotting_studies",
         rule="CLOT-BASELINE",
         priority="routine",

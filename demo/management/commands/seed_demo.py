@@ -17,6 +17,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from demo import synthetic, vignettes
+from ivigtrack.accounts.models import Site
 from patients.models import Patient
 
 DEMO_USERS = [
@@ -35,11 +36,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--patients", type=int, default=None, help="generate N synthetic patients")
         parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same patients)")
+        parser.add_argument("--sites", type=int, default=1, help="spread synthetic patients over N sites")
         parser.add_argument("--no-sweep", action="store_true", help="do not run the review sweep afterwards")
 
-    def handle(self, *args, patients=None, seed=1, no_sweep=False, **options):
+    def handle(self, *args, patients=None, seed=1, no_sweep=False, sites=1, **options):
         if patients is not None:
-            created = self._synthetic(patients, seed)
+            created = self._synthetic(patients, seed, sites=sites)
             self.stdout.write(
                 self.style.SUCCESS(f"{created} synthetic patients created ({patients - created} existed).")
             )
@@ -69,6 +71,8 @@ class Command(BaseCommand):
             if created:
                 user.set_password(password)
                 user.save()
+            if role != "patient":
+                user.sites.add(Site.objects.default())  # staff see the patients of their sites
             users[username] = user
         return users
 
@@ -84,9 +88,9 @@ class Command(BaseCommand):
         for username, mrn in (("patient1", "DEMO-V01"), ("patient2", "DEMO-V16")):
             Patient.objects.filter(mrn=mrn, user__isnull=True).update(user=users[username])
 
-    def _synthetic(self, count: int, seed: int, prefix: str | None = None) -> int:
+    def _synthetic(self, count: int, seed: int, prefix: str | None = None, sites: int = 1) -> int:
         bar = tqdm(total=count, unit="patient", disable=not sys.stderr.isatty(), desc="synthetic patients")
         try:
-            return synthetic.generate(count, seed=seed, prefix=prefix, progress=bar.update)
+            return synthetic.generate(count, seed=seed, prefix=prefix, progress=bar.update, sites=sites)
         finally:
             bar.close()
