@@ -247,6 +247,16 @@ def records_of(patient, actor, product) -> dict:
 
     records["assessments"] = patient_assess(patient)
     records["flags"] = factories.make_urgent_flag(patient)
+    from risk.services.haematology import haematology_review_record
+
+    records["haematology-reviews"] = haematology_review_record(
+        actor=actor,
+        patient=patient,
+        reviewed_on=date(2024, 6, 20),
+        anticoagulation_plan="treatment_3_months",
+        ivig_plan="slow_rate",
+        thrombophilia_testing="deferred_after_ivig",
+    )
     return records
 
 

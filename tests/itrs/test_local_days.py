@@ -33,7 +33,7 @@ def test_a_5_day_course_at_8am_sydney_is_5_local_days():
     as_of = datetime(2026, 2, 7, 9, tzinfo=SYDNEY)
     local = b.patient(weight_kg=65.0, infusions=infusions, time_zone="Australia/Sydney")
     utc = b.patient(weight_kg=65.0, infusions=infusions)  # the same instants counted in UTC days
-    assert "Course 130 g = 2.00 g/kg of the actual weight 65 kg within 5 day(s)" in t3_words(local, as_of)
+    assert "130 g = 2.00 g/kg of the actual weight 65 kg within 5 day(s)" in t3_words(local, as_of)
     assert "within 6 day(s)" in t3_words(utc, as_of)  # 08:00 in Sydney is the UTC day before
     by_day = engine._grams_by_day(read_facts(local, as_of).infusions)
     assert by_day == {first + timedelta(days=n): 26.0 for n in range(5)}

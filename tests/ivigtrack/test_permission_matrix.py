@@ -29,6 +29,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
+from infusions.models import Drug
 from tests import factories
 from tests.conftest import records_of
 
@@ -91,6 +92,7 @@ ROUTES: dict[str, Route] = {
     # --- staff pages (docs/roles.md)
     "staff:worklist": page(),
     "staff:flag_acknowledge": page("flags", methods=POST),
+    "staff:flags_acknowledge_bulk": page(methods=POST),  # the ids in the body, looked up in scope
     # a nurse: the forms are a 403 once the flag is found; a posted action is refused on its row
     "staff:flag_snooze": page("flags", read=CLINICIANS, methods=FORM, write=STAFF, lookup_first=True),
     "staff:flag_unsnooze": page("flags", methods=POST),  # refused on its row
@@ -109,6 +111,7 @@ ROUTES: dict[str, Route] = {
     "staff:event_add": page("patients", methods=FORM),
     "staff:event_edit": page("thrombosis-events", methods=FORM),
     "staff:lab_add": page("patients", methods=FORM),
+    "staff:lab_panel_add": page("patients", methods=FORM),
     "staff:lab_verify": page("labs", methods=POST),
     "staff:symptom_add": page("patients", methods=FORM),
     "staff:regimen_add": page("patients", read=CLINICIANS, methods=FORM),
@@ -119,6 +122,9 @@ ROUTES: dict[str, Route] = {
     "staff:medication_edit": page("medications", methods=FORM),
     "staff:sweep_status": page(),
     "staff:sweep_run": page(read=CLINICIANS, methods=POST),
+    "staff:haematology_review_add": page("patients", read=CLINICIANS, methods=FORM),
+    "staff:patient_summary": page("patients"),
+    "staff:rulesets": page(read=CLINICIANS),
     "staff:alerts": page(),
     "staff:alerts_csv": page(),
     "staff:alerts_chart": page(),
@@ -146,6 +152,7 @@ ROUTES: dict[str, Route] = {
     "api:lab-list": api("labs"),
     "api:lab-detail": api("labs"),
     "api:lab-verify": api("labs"),
+    "api:lab-panel": api(),  # POST only; the patient is in the body
     "api:symptom-report-list": api("symptom-reports", write=EVERYONE),
     "api:symptom-report-detail": api("symptom-reports"),
     "api:product-list": api(write=SUPERUSER),
@@ -161,10 +168,15 @@ ROUTES: dict[str, Route] = {
     "api:flag-list": api("flags", read=STAFF),
     "api:flag-detail": api("flags", read=STAFF),
     "api:flag-acknowledge": api("flags", read=STAFF),
+    "api:flag-acknowledge-many": api(read=STAFF),  # POST only; the ids are in the body
     "api:flag-resolve": api("flags", read=STAFF, write=CLINICIANS),
     "api:flag-snooze": api("flags", read=STAFF, write=CLINICIANS),
     "api:flag-unsnooze": api("flags", read=STAFF, write=CLINICIANS),
     "api:flag-stats-list": api(read=STAFF),
+    "api:haematology-review-list": api("haematology-reviews", write=CLINICIANS),
+    "api:haematology-review-detail": api("haematology-reviews", write=CLINICIANS),
+    "api:drug-list": api(),
+    "api:drug-detail": api("drugs"),
     "api:site-list": api(read=STAFF),
     "api:site-detail": api("sites", read=STAFF),
     # --- FHIR R4 (read-only)
@@ -179,8 +191,10 @@ ROUTES: dict[str, Route] = {
     "fhir:MedicationAdministration-read": api("infusions"),
     "fhir:Observation-search": api("labs"),
     "fhir:Observation-read": api("labs"),
+    "fhir:ClinicalImpression-search": api("haematology-reviews"),
+    "fhir:ClinicalImpression-read": api("haematology-reviews"),
 }
-SHARED_OBJECTS = {"products"}  # the catalogue: the same row whoever asks
+SHARED_OBJECTS = {"products", "drugs"}  # the catalogues: the same row whoever asks
 
 
 # --- the routes, from the URL conf and the schema ------------------------------------------------
@@ -269,6 +283,7 @@ def world(patient_pat, patient_quinn, patient_fred, clinician_carol, clinician_f
     for owner in OBJECTS:
         records[owner]["sites"] = records[owner]["patients"].site
         records[owner]["products"] = product
+        records[owner]["drugs"] = Drug.objects.get(name="apixaban")
     users = {PAT: patient_pat.user, FAR_NURSE: nurse_fay, NURSE: nurse_nina, CLIN: clinician_carol, ROOT: admin_user}
     return {"records": records, "users": users}
 
@@ -303,7 +318,7 @@ def url_for(name: str, target) -> tuple[str, dict, bool]:
 
     url = reverse(name, kwargs=kwargs)
     query = {}
-    if target is not None and not kwargs and ROUTES[name].obj not in (None, "patients", "sites", "products"):
+    if target is not None and not kwargs and ROUTES[name].obj not in (None, "patients", "sites", "products", "drugs"):
         query = {"patient": str(target["patients"].public_id)}
     return url, query, bool(kwargs or query)
 
