@@ -81,15 +81,15 @@ def ensure_database(patients: int, seed: int = 1, log=print) -> str:
 
 
 def ensure_staff_token(url: str) -> str:
-    """A clinician login and its API token (created once in the benchmark database)."""
+    """A clinician login and a fresh expiring API token (knox) in the benchmark database."""
     code = (
         "from django.contrib.auth import get_user_model\n"
-        "from rest_framework.authtoken.models import Token\n"
+        "from knox.models import AuthToken\n"
         "User = get_user_model()\n"
         f"u, _ = User.objects.get_or_create(username={STAFF_USERNAME!r}, defaults={{'role': 'clinician'}})\n"
         "u.set_unusable_password(); u.save()\n"
-        "t, _ = Token.objects.get_or_create(user=u)\n"
-        "print(t.key)\n"
+        "_, t = AuthToken.objects.create(user=u)\n"
+        "print(t)\n"
     )
     out = subprocess.run(
         [PYTHON, "manage.py", "shell", "-c", code],

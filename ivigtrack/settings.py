@@ -51,7 +51,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -150,15 +150,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lockout after repeated failed logins (django-axes).
-AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
-AXES_RESET_ON_SUCCESS = True
-
-# Sessions for a clinical app: short idle timeout.
-SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Lockout, sessions, tokens and two-factor: the "Accounts and sessions" block at the end.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -253,7 +245,7 @@ REST_FRAMEWORK = {
     # Token first, so an anonymous request gets 401 with WWW-Authenticate, not 403.
     # Session second: browsers (staff pages, portal) call the API with their cookie and CSRF.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "ivigtrack.api.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -268,6 +260,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "token": "10/min"},
     "EXCEPTION_HANDLER": "ivigtrack.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttles read X-Forwarded-For only behind IVIGTRACK_TRUSTED_PROXIES proxies (see below).
+    "NUM_PROXIES": None,  # set from IVIGTRACK_TRUSTED_PROXIES in the accounts block
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ivigtrack API",
@@ -314,3 +308,28 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Accounts and sessions (issue 17) ----------------------------------------------------------
+# Client address: X-Forwarded-For is read only behind this many trusted proxies (0: REMOTE_ADDR),
+# for the lockout and the API throttles alike (ivigtrack.accounts.lockout.client_ip).
+IVIGTRACK_TRUSTED_PROXIES = int(os.environ.get("IVIGTRACK_TRUSTED_PROXIES", "0"))
+REST_FRAMEWORK["NUM_PROXIES"] = IVIGTRACK_TRUSTED_PROXIES
+# Lockout (django-axes): 5 failures lock the (username, client address) pair for 15 minutes;
+# 20 failures within an hour lock the account whatever the address (ivigtrack.accounts.lockout).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # "try again at HH:MM" stays true
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure: the per-account count reads them
+AXES_HANDLER = "ivigtrack.accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "ivigtrack.accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "ivigtrack.accounts.lockout.client_ip"
+IVIGTRACK_ACCOUNT_LOCK_FAILURES = 20
+IVIGTRACK_ACCOUNT_LOCK_WINDOW = timedelta(hours=1)
+# API tokens (django-rest-knox): expiring, revocable.
+IVIGTRACK_TOKEN_HOURS = float(os.environ.get("IVIGTRACK_TOKEN_HOURS", "12"))
+REST_KNOX = {"TOKEN_TTL": timedelta(hours=IVIGTRACK_TOKEN_HOURS), "AUTH_HEADER_PREFIX": "Token"}
+# Sessions: idle timeout.
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
