@@ -51,13 +51,16 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
     "csp",
     "axes",
+    "knox",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ivigtrack.accounts",
     "ivigtrack.audit",
     "patients",
@@ -75,7 +78,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "ivigtrack.accounts.mfa.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -333,3 +338,8 @@ REST_KNOX = {"TOKEN_TTL": timedelta(hours=IVIGTRACK_TOKEN_HOURS), "AUTH_HEADER_P
 # Sessions: idle timeout.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# Two-factor sign-in for staff (django-otp; ivigtrack.accounts.mfa): "required" or "optional".
+IVIGTRACK_STAFF_MFA = os.environ.get("IVIGTRACK_STAFF_MFA", "optional" if DEBUG else "required")
+if IVIGTRACK_STAFF_MFA not in ("required", "optional"):
+    raise ImproperlyConfigured(f"IVIGTRACK_STAFF_MFA must be 'required' or 'optional', got {IVIGTRACK_STAFF_MFA!r}")
+OTP_TOTP_ISSUER = "ivigtrack"

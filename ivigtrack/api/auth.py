@@ -29,6 +29,11 @@ from rest_framework.views import APIView
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, style={"input_type": "password"}, trim_whitespace=False)
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        help_text="Staff with two-factor sign-in: the code from the authenticator app, or a recovery code.",
+    )
 
 
 class TokenResponseSerializer(serializers.Serializer):
@@ -67,7 +72,8 @@ class TokenView(APIView):
         request=TokenRequestSerializer,
         responses={
             200: TokenResponseSerializer,
-            400: OpenApiResponse(description="Missing fields, or wrong username or password"),
+            400: OpenApiResponse(description="Missing fields, wrong username or password, or a missing or wrong `otp`"),
+            403: OpenApiResponse(description="Staff without the two-factor sign-in the clinic requires"),
             429: OpenApiResponse(description="Too many attempts: throttled, or sign-in locked until a time"),
         },
         auth=[],
@@ -92,11 +98,17 @@ class TokenView(APIView):
             raise exceptions.ValidationError(
                 {"non_field_errors": ["Unable to log in with provided credentials."]}, code="authorization"
             )
-        from ivigtrack.accounts.mfa import token_refusal
+        from ivigtrack.accounts import mfa
 
-        refusal = token_refusal(user)
+        refusal = mfa.token_refusal(user)
         if refusal:
             raise exceptions.PermissionDenied(refusal)
+        if mfa.token_needs_otp(user):
+            code = serializer.validated_data.get("otp", "")
+            if not code:
+                raise exceptions.ValidationError({"otp": ["A code from your authenticator app is required."]})
+            if mfa.verify_code(user, code) is None:
+                raise exceptions.ValidationError({"otp": ["That code did not match."]})
         token, instance = issue_token(user)
         return Response({"token": token, "expires_at": instance.expiry}, status=status.HTTP_200_OK)
 
