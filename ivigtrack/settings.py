@@ -80,8 +80,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "ivigtrack.accounts.mfa.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "ivigtrack.accounts.sessions.SessionLimitsMiddleware",
+    "ivigtrack.accounts.mfa.StaffTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -101,6 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ivigtrack.accounts.sessions.session_context",
             ],
         },
     },
@@ -335,9 +337,14 @@ IVIGTRACK_ACCOUNT_LOCK_WINDOW = timedelta(hours=1)
 # API tokens (django-rest-knox): expiring, revocable.
 IVIGTRACK_TOKEN_HOURS = float(os.environ.get("IVIGTRACK_TOKEN_HOURS", "12"))
 REST_KNOX = {"TOKEN_TTL": timedelta(hours=IVIGTRACK_TOKEN_HOURS), "AUTH_HEADER_PREFIX": "Token"}
-# Sessions: idle timeout.
-SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Sessions (ivigtrack.accounts.sessions): idle and absolute limits; background polling does not
+# count as activity. The cookie lives as long as the absolute limit; the idle limit is checked on
+# the server, so the session is saved only when it changes (never by a poll).
+IVIGTRACK_SESSION_IDLE = timedelta(minutes=int(os.environ.get("IVIGTRACK_SESSION_IDLE_MINUTES", "30")))
+IVIGTRACK_SESSION_ABSOLUTE = timedelta(hours=int(os.environ.get("IVIGTRACK_SESSION_ABSOLUTE_HOURS", "12")))
+IVIGTRACK_SESSION_WARNING = timedelta(minutes=2)
+SESSION_COOKIE_AGE = int(IVIGTRACK_SESSION_ABSOLUTE.total_seconds())
+SESSION_SAVE_EVERY_REQUEST = False
 # Two-factor sign-in for staff (django-otp; ivigtrack.accounts.mfa): "required" or "optional".
 IVIGTRACK_STAFF_MFA = os.environ.get("IVIGTRACK_STAFF_MFA", "optional" if DEBUG else "required")
 if IVIGTRACK_STAFF_MFA not in ("required", "optional"):
