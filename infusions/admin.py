@@ -6,7 +6,7 @@ from .models import Infusion, MedicationCourse, Product, Regimen
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AuditedAdmin):  # products have no patient, but adding or changing one is audited
     list_display = (
         "name",
         "concentration_percent",

@@ -29,7 +29,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from infusions.models import Regimen
 from infusions.selectors import next_planned_course
-from ivigtrack.audit.services import audit_record
+from ivigtrack.audit.services import audit_list_read, audit_record
 from ivigtrack.web.decorators import clinician_required, staff_required
 from ivigtrack.web.paging import window_page
 from patients.pages import patient_url, staff_patient, with_symptom_labels
@@ -149,6 +149,12 @@ def worklist(request: HttpRequest) -> HttpResponse:
     """Open flags, most urgent first. An htmx request (the 30-second refresh, a filter change)
     gets only the list; a normal request (or a history restore) gets the whole page."""
     context = _worklist_context(request)
+    audit_list_read(
+        actor=request.user,
+        action="worklist.view",
+        patient_ids=[flag.patient_id for flag in context["page"].object_list],
+        detail={"query": request.GET.urlencode()[:300], "refresh": bool(request.htmx)},
+    )
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "risk/_worklist_list.html", context)
     return render(request, "risk/worklist.html", context)
@@ -325,6 +331,12 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(patients, PATIENTS_PAGE).get_page(request.GET.get("page"))
     for patient in page:
         patient.next_course = next_planned_course(patient.regimens.all(), today)
+    audit_list_read(
+        actor=request.user,
+        action="patient.search" if filters.get("q") or filters.get("tier") else "patient.list",
+        patient_ids=[patient.pk for patient in page],
+        detail={"via": "page", "query": {"q": filters.get("q") or "", "tier": filters.get("tier") or ""}},
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -423,6 +435,7 @@ def patient_chart(request: HttpRequest, patient_id, kind: str) -> HttpResponse:
     if kind not in charts.RENDERERS:
         raise Http404("No such chart.")
     patient = staff_patient(request, patient_id)
+    audit_record(actor=request.user, action="patient.view", obj=patient, detail={"chart": kind})
     return HttpResponse(charts.cached_svg(kind, patient), content_type="image/svg+xml")
 
 
@@ -448,6 +461,12 @@ def _sweep_context(request: HttpRequest) -> dict:
 @staff_required
 def sweep_status(request: HttpRequest) -> HttpResponse:
     context = _sweep_context(request)
+    audit_list_read(
+        actor=request.user,
+        action="sweep.view",
+        patient_ids=[note.flag.patient_id for note in context["notifications"] if note.flag_id],
+        detail={"refresh": bool(request.htmx)},
+    )
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "risk/_sweep_panel.html", context)
     return render(request, "risk/sweeps.html", context)
@@ -457,6 +476,7 @@ def sweep_status(request: HttpRequest) -> HttpResponse:
 @clinician_required
 @require_POST
 def sweep_run(request: HttpRequest) -> HttpResponse:
+    audit_record(actor=request.user, action="sweep.run", detail={"full": True, "trigger": "manual"})
     tasks.dispatch(tasks.sweep, full=True, trigger="manual")
     messages.success(request, "A full review sweep was started. This page follows its progress.")
     return redirect("staff:sweep_status")
