@@ -350,3 +350,8 @@ IVIGTRACK_STAFF_MFA = os.environ.get("IVIGTRACK_STAFF_MFA", "optional" if DEBUG 
 if IVIGTRACK_STAFF_MFA not in ("required", "optional"):
     raise ImproperlyConfigured(f"IVIGTRACK_STAFF_MFA must be 'required' or 'optional', got {IVIGTRACK_STAFF_MFA!r}")
 OTP_TOTP_ISSUER = "ivigtrack"
+# Portal invitations (a one-time link to set a password) and password reset links.
+IVIGTRACK_INVITATION_HOURS = int(os.environ.get("IVIGTRACK_INVITATION_HOURS", "72"))
+PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour
+# "Who looked at my record" shows the reader's role and site; their name only when this is True.
+IVIGTRACK_SHOW_READER_NAMES = env_bool("IVIGTRACK_SHOW_READER_NAMES", "False")

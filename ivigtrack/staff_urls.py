@@ -3,6 +3,7 @@
 from django.urls import path
 
 from infusions import views as infusion_views
+from patients import invitations as patient_invitations
 from patients import views as patient_views
 from risk import views as risk_views
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("patients/new/", patient_views.patient_create, name="patient_create"),
     path(P, risk_views.patient_detail, name="patient_detail"),
     path(P + "edit/", patient_views.patient_edit, name="patient_edit"),
+    path(P + "invite/", patient_invitations.invite_view, name="patient_invite"),
     path(P + "assess/", risk_views.patient_reassess, name="patient_reassess"),
     path(P + "chart/<slug:kind>.svg", risk_views.patient_chart, name="patient_chart"),
     path(P + "weights/new/", patient_views.weight_add, name="weight_add"),

@@ -13,6 +13,7 @@ from rest_framework.routers import DefaultRouter
 from infusions.api import InfusionViewSet, MedicationViewSet, ProductViewSet, RegimenViewSet
 from ivigtrack.api.auth import LogoutView, TokenView
 from ivigtrack.api.viewsets import open_to_api_auth
+from patients.access_log import AccessLogView
 from patients.api import (
     ConditionViewSet,
     LabResultViewSet,
@@ -42,6 +43,7 @@ urlpatterns = open_to_api_auth(
     [
         path("v1/auth/token/", TokenView.as_view(), name="token"),
         path("v1/auth/logout/", LogoutView.as_view(), name="logout"),
+        path("v1/me/access-log/", AccessLogView.as_view(), name="me-access-log"),
         path("v1/", include(router.urls)),
         path("schema/", SpectacularAPIView.as_view(), name="schema"),
         path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
