@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "ivigtrack.middleware.RejectNulBytesMiddleware",
+    "ivigtrack.middleware.ApiNoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -355,3 +356,7 @@ IVIGTRACK_INVITATION_HOURS = int(os.environ.get("IVIGTRACK_INVITATION_HOURS", "7
 PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour
 # "Who looked at my record" shows the reader's role and site; their name only when this is True.
 IVIGTRACK_SHOW_READER_NAMES = env_bool("IVIGTRACK_SHOW_READER_NAMES", "False")
+# The browsable (HTML) API only while developing; production answers JSON only.
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"] + (
+    ["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []
+)
