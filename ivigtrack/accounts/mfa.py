@@ -62,7 +62,7 @@ def confirmed_devices(user):
 
 # Paths a signed-in staff user may reach before the second factor: the two-factor pages, logout,
 # static files and the health check.
-EXEMPT_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/accounts/login/", "/static/", "/healthz")
+EXEMPT_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/accounts/login/", "/static/", "/healthz", "/favicon.ico")
 
 
 class StaffTwoFactorMiddleware:
