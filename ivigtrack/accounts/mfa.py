@@ -37,6 +37,28 @@ def has_authenticator(user) -> bool:
     return user_has_device(user, confirmed=True)
 
 
+# Whether the signed-in user had an authenticator, remembered in the session at sign-in so that
+# pages do not ask the database on every request (a new authenticator is set up only on the
+# setup page, which verifies the session; the next sign-in looks again).
+HAS_DEVICE = "ivig_mfa_has_device"
+
+
+def session_has_authenticator(request) -> bool:
+    session = getattr(request, "session", None)
+    if session is None:
+        return has_authenticator(request.user)
+    known = session.get(HAS_DEVICE)
+    if known is None:
+        known = session[HAS_DEVICE] = has_authenticator(request.user)
+    return known
+
+
+def remember_authenticator(sender, request, user, **kwargs) -> None:
+    """``user_logged_in``: look once per sign-in."""
+    if getattr(request, "session", None) is not None and needs_second_factor(user):
+        request.session[HAS_DEVICE] = has_authenticator(user)
+
+
 def token_refusal(user) -> str | None:
     """Why a staff user's password alone gets no API token (None: it does)."""
     if needs_second_factor(user) and mfa_required() and not has_authenticator(user):
@@ -80,7 +102,7 @@ class StaffTwoFactorMiddleware:
             and not user.is_verified()
             and not request.path.startswith(EXEMPT_PREFIXES)
         ):
-            has_device = has_authenticator(user)
+            has_device = session_has_authenticator(request)
             if has_device or mfa_required():
                 if request.path.startswith(("/api/", "/fhir/")):
                     return JsonResponse(

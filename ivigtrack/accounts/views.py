@@ -67,6 +67,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             codes = [StaticToken.random_token() for _ in range(mfa.RECOVERY_CODES)]
             StaticToken.objects.bulk_create([StaticToken(device=recovery, token=code) for code in codes])
             otp_login(request, device)
+            request.session[mfa.HAS_DEVICE] = True
             return render(request, "registration/two_factor_recovery.html", {"codes": codes, "next": _next(request)})
         form.add_error("code", "That code did not match. Check the time on your phone and try the newest code.")
     context = {
