@@ -5,6 +5,7 @@ from django.urls import path
 from infusions import views as infusion_views
 from patients import invitations as patient_invitations
 from patients import views as patient_views
+from risk import sweep_views
 from risk import views as risk_views
 
 app_name = "staff"
@@ -45,8 +46,8 @@ urlpatterns = [
     path(P + "medications/new/", infusion_views.medication_add, name="medication_add"),
     path(P + "medications/" + R + "edit/", infusion_views.medication_edit, name="medication_edit"),
     # review sweeps
-    path("sweeps/", risk_views.sweep_status, name="sweep_status"),
-    path("sweeps/run/", risk_views.sweep_run, name="sweep_run"),
+    path("sweeps/", sweep_views.sweep_status, name="sweep_status"),
+    path("sweeps/run/", sweep_views.sweep_run, name="sweep_run"),
     # alert governance
     path("alerts/", risk_views.alerts, name="alerts"),
     path("alerts.csv", risk_views.alerts_csv, name="alerts_csv"),

@@ -30,10 +30,10 @@ from django.views.decorators.vary import vary_on_headers
 from infusions.models import Regimen
 from infusions.selectors import next_planned_course
 from ivigtrack.audit.services import audit_list_read, audit_record
-from ivigtrack.web.decorators import clinician_required, staff_required
+from ivigtrack.web.decorators import staff_required
 from patients.pages import patient_url, staff_patient, with_symptom_labels
 
-from . import charts, stats, tasks
+from . import charts, stats
 from .forms import (
     AcknowledgeForm,
     AlertPeriodForm,
@@ -44,7 +44,7 @@ from .forms import (
     UnsnoozeForm,
     WorklistFilterForm,
 )
-from .models import UNRESOLVED, Notification, ReviewFlag, RiskAssessment
+from .models import UNRESOLVED, ReviewFlag, RiskAssessment
 from .review_settings import review_settings
 from .selectors import (
     OPEN_COUNT_CAP,
@@ -53,7 +53,6 @@ from .selectors import (
     live_suppressions,
     open_flag_counts,
     patients_with_risk,
-    recent_sweeps,
     worklist_by_patient,
 )
 from .services import assessment as assessment_services
@@ -67,7 +66,6 @@ COMPONENTS = [
     ("vessel_injury", "Vessel injury", "lines and damaged vessel walls"),
     ("arterial", "Arterial", "heart-attack and stroke risk markers"),
 ]
-STALLED_AFTER_SECONDS = 3600
 _ANY_ID = str(uuid.UUID(int=0))
 
 
@@ -490,49 +488,6 @@ def patient_chart(request: HttpRequest, patient_id, kind: str) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     audit_record(actor=request.user, action="patient.view", obj=patient, detail={"chart": kind})
     return HttpResponse(charts.cached_svg(kind, patient), content_type="image/svg+xml")
-
-
-# --- sweeps --------------------------------------------------------------------------------
-
-
-def _sweep_context(request: HttpRequest) -> dict:
-    now = timezone.now()
-    runs = list(recent_sweeps(20))
-    for run in runs:
-        run.running = run.finished_at is None
-        run.stalled = run.running and (now - run.started_at).total_seconds() > STALLED_AFTER_SECONDS
-    return {
-        "runs": runs,
-        "running": any(r.running and not r.stalled for r in runs),
-        "notifications": Notification.objects.select_related("flag__patient").order_by("-created_at", "-id")[:30],
-        "now": now,
-    }
-
-
-@never_cache
-@vary_on_headers("HX-Request")
-@staff_required
-def sweep_status(request: HttpRequest) -> HttpResponse:
-    context = _sweep_context(request)
-    audit_list_read(
-        actor=request.user,
-        action="sweep.view",
-        patient_ids=[note.flag.patient_id for note in context["notifications"] if note.flag_id],
-        detail={"refresh": bool(request.htmx)},
-    )
-    if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "risk/_sweep_panel.html", context)
-    return render(request, "risk/sweeps.html", context)
-
-
-@never_cache
-@clinician_required
-@require_POST
-def sweep_run(request: HttpRequest) -> HttpResponse:
-    audit_record(actor=request.user, action="sweep.run", detail={"full": True, "trigger": "manual"})
-    tasks.dispatch(tasks.sweep, full=True, trigger="manual")
-    messages.success(request, "A full review sweep was started. This page follows its progress.")
-    return redirect("staff:sweep_status")
 
 
 # --- alert governance ------------------------------------------------------------------------
