@@ -119,14 +119,14 @@ def ensure_staff_token(url: str, username: str = STAFF_USERNAME) -> str:
     sites = "Site.objects.all()" if username == STAFF_USERNAME else "Site.objects.filter(code='SYN01')"
     code = (
         "from django.contrib.auth import get_user_model\n"
-        "from rest_framework.authtoken.models import Token\n"
+        "from knox.models import AuthToken\n"
         "from ivigtrack.accounts.models import Site\n"
         "User = get_user_model()\n"
         f"u, _ = User.objects.get_or_create(username={username!r}, defaults={{'role': 'clinician'}})\n"
         "u.set_unusable_password(); u.save()\n"
         f"u.sites.set({sites})\n"
-        "t, _ = Token.objects.get_or_create(user=u)\n"
-        "print(t.key)\n"
+        "_, t = AuthToken.objects.create(user=u)\n"
+        "print(t)\n"
     )
     out = subprocess.run(
         [PYTHON, "manage.py", "shell", "-c", code],

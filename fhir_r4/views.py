@@ -404,8 +404,9 @@ class FhirView(APIView):
         super().initial(request, *args, **kwargs)
         activate_for_user(request.user)
 
-    def audit(self, *, patient=None, obj=None, detail: dict | None = None) -> None:
+    def audit(self, *, patient=None, obj=None, detail: dict | None = None, shown=()) -> None:
         audit_staff_read(
+            shown=shown,
             actor=self.request.user,
             via="fhir",
             resource=self.fhir_type.name if self.fhir_type else "",
@@ -473,7 +474,7 @@ class FhirSearchView(FhirView):
         total = queryset.count()
         offset = (page - 1) * count
         rows = list(queryset[offset : offset + count]) if count else []
-        self.audit(patient=patient, detail={"search": search})
+        self.audit(patient=patient, detail={"search": search}, shown=rows)
         return Response(self.bundle(request, rows, total=total, page=page, count=count, search=search))
 
     def bundle(self, request, rows, *, total: int, page: int, count: int, search: dict) -> dict:

@@ -1,12 +1,13 @@
 from django.contrib import admin
 
+from ivigtrack.audit.admin_mixins import AuditedAdmin
 from patients.admin import SiteScopedAdmin
 
 from .models import Drug, Infusion, MedicationCourse, Product, Regimen
 
 
 @admin.register(Drug)
-class DrugAdmin(admin.ModelAdmin):
+class DrugAdmin(AuditedAdmin):  # the dictionary has no patient, but every change to it is audited
     """The drug dictionary: extend it here (medication courses pick from it). A drug in use is
     retired with `active`, never deleted (courses keep it)."""
 
@@ -20,7 +21,7 @@ class DrugAdmin(admin.ModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AuditedAdmin):  # products have no patient, but adding or changing one is audited
     list_display = (
         "name",
         "concentration_percent",

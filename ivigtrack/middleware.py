@@ -26,3 +26,19 @@ class RejectNulBytesMiddleware:
                 return JsonResponse({"detail": message}, status=400)
             return HttpResponse(message, status=400, content_type="text/plain")
         return self.get_response(request)
+
+
+class ApiNoStoreMiddleware:
+    """``Cache-Control: no-store`` on every API and FHIR response: patient data must not stay in
+    a browser's or a proxy's cache."""
+
+    PREFIXES = ("/api/", "/fhir/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith(self.PREFIXES):
+            response["Cache-Control"] = "no-store"
+        return response

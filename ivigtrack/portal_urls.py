@@ -3,6 +3,7 @@
 from django.urls import path
 
 from infusions import views as infusion_views
+from patients import access_log
 from patients import views as patient_views
 
 app_name = "portal"
@@ -13,4 +14,5 @@ urlpatterns = [
     path("symptoms/new/", patient_views.portal_symptom_report, name="symptom_report"),
     path("symptoms/<uuid:report_id>/", patient_views.portal_symptom_result, name="symptom_result"),
     path("history/", infusion_views.portal_history, name="history"),
+    path("access-log/", access_log.portal_access_log, name="access_log"),
 ]

@@ -51,13 +51,16 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
     "csp",
     "axes",
+    "knox",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ivigtrack.accounts",
     "ivigtrack.audit",
     "patients",
@@ -70,14 +73,18 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "ivigtrack.middleware.RejectNulBytesMiddleware",
+    "ivigtrack.middleware.ApiNoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "ivigtrack.accounts.zones.SiteTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "ivigtrack.accounts.sessions.SessionLimitsMiddleware",
+    "ivigtrack.accounts.mfa.StaffTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -98,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "patients.pages.portal_site",
+                "ivigtrack.accounts.sessions.session_context",
             ],
         },
     },
@@ -152,15 +160,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lockout after repeated failed logins (django-axes).
-AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
-AXES_RESET_ON_SUCCESS = True
-
-# Sessions for a clinical app: short idle timeout.
-SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Lockout, sessions, tokens and two-factor: the "Accounts and sessions" block at the end.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -261,7 +261,7 @@ REST_FRAMEWORK = {
     # Token first, so an anonymous request gets 401 with WWW-Authenticate, not 403.
     # Session second: browsers (staff pages, portal) call the API with their cookie and CSRF.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "ivigtrack.api.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -276,6 +276,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "token": "10/min"},
     "EXCEPTION_HANDLER": "ivigtrack.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttles read X-Forwarded-For only behind IVIGTRACK_TRUSTED_PROXIES proxies (see below).
+    "NUM_PROXIES": None,  # set from IVIGTRACK_TRUSTED_PROXIES in the accounts block
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ivigtrack API",
@@ -326,3 +328,47 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Accounts and sessions (issue 17) ----------------------------------------------------------
+# Client address: X-Forwarded-For is read only behind this many trusted proxies (0: REMOTE_ADDR),
+# for the lockout and the API throttles alike (ivigtrack.accounts.lockout.client_ip).
+IVIGTRACK_TRUSTED_PROXIES = int(os.environ.get("IVIGTRACK_TRUSTED_PROXIES", "0"))
+REST_FRAMEWORK["NUM_PROXIES"] = IVIGTRACK_TRUSTED_PROXIES
+# Lockout (django-axes): 5 failures lock the (username, client address) pair for 15 minutes;
+# 20 failures within an hour lock the account whatever the address (ivigtrack.accounts.lockout).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # "try again at HH:MM" stays true
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure: the per-account count reads them
+AXES_HANDLER = "ivigtrack.accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "ivigtrack.accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "ivigtrack.accounts.lockout.client_ip"
+IVIGTRACK_ACCOUNT_LOCK_FAILURES = 20
+IVIGTRACK_ACCOUNT_LOCK_WINDOW = timedelta(hours=1)
+# API tokens (django-rest-knox): expiring, revocable.
+IVIGTRACK_TOKEN_HOURS = float(os.environ.get("IVIGTRACK_TOKEN_HOURS", "12"))
+REST_KNOX = {"TOKEN_TTL": timedelta(hours=IVIGTRACK_TOKEN_HOURS), "AUTH_HEADER_PREFIX": "Token"}
+# Sessions (ivigtrack.accounts.sessions): idle and absolute limits; background polling does not
+# count as activity. The cookie lives as long as the absolute limit; the idle limit is checked on
+# the server, so the session is saved only when it changes (never by a poll).
+IVIGTRACK_SESSION_IDLE = timedelta(minutes=int(os.environ.get("IVIGTRACK_SESSION_IDLE_MINUTES", "30")))
+IVIGTRACK_SESSION_ABSOLUTE = timedelta(hours=int(os.environ.get("IVIGTRACK_SESSION_ABSOLUTE_HOURS", "12")))
+IVIGTRACK_SESSION_WARNING = timedelta(minutes=2)
+SESSION_COOKIE_AGE = int(IVIGTRACK_SESSION_ABSOLUTE.total_seconds())
+SESSION_SAVE_EVERY_REQUEST = False
+# Two-factor sign-in for staff (django-otp; ivigtrack.accounts.mfa): "required" or "optional".
+IVIGTRACK_STAFF_MFA = os.environ.get("IVIGTRACK_STAFF_MFA", "optional" if DEBUG else "required")
+if IVIGTRACK_STAFF_MFA not in ("required", "optional"):
+    raise ImproperlyConfigured(f"IVIGTRACK_STAFF_MFA must be 'required' or 'optional', got {IVIGTRACK_STAFF_MFA!r}")
+OTP_TOTP_ISSUER = "ivigtrack"
+# Portal invitations (a one-time link to set a password) and password reset links.
+IVIGTRACK_INVITATION_HOURS = int(os.environ.get("IVIGTRACK_INVITATION_HOURS", "72"))
+PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour
+# "Who looked at my record" shows the reader's role and site; their name only when this is True.
+IVIGTRACK_SHOW_READER_NAMES = env_bool("IVIGTRACK_SHOW_READER_NAMES", "False")
+# The browsable (HTML) API only while developing; production answers JSON only.
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"] + (
+    ["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []
+)

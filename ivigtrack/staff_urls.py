@@ -3,8 +3,9 @@
 from django.urls import path
 
 from infusions import views as infusion_views
+from patients import invitations as patient_invitations
 from patients import views as patient_views
-from risk import governance_views, haematology_views, ruleset_views
+from risk import governance_views, haematology_views, ruleset_views, sweep_views
 from risk import views as risk_views
 
 app_name = "staff"
@@ -25,6 +26,7 @@ urlpatterns = [
     path("patients/new/", patient_views.patient_create, name="patient_create"),
     path(P, risk_views.patient_detail, name="patient_detail"),
     path(P + "edit/", patient_views.patient_edit, name="patient_edit"),
+    path(P + "invite/", patient_invitations.invite_view, name="patient_invite"),
     path(P + "assess/", risk_views.patient_reassess, name="patient_reassess"),
     path(P + "chart/<slug:kind>.svg", risk_views.patient_chart, name="patient_chart"),
     path(P + "summary/", haematology_views.patient_summary, name="patient_summary"),
@@ -47,8 +49,8 @@ urlpatterns = [
     path(P + "medications/new/", infusion_views.medication_add, name="medication_add"),
     path(P + "medications/" + R + "edit/", infusion_views.medication_edit, name="medication_edit"),
     # review sweeps
-    path("sweeps/", risk_views.sweep_status, name="sweep_status"),
-    path("sweeps/run/", risk_views.sweep_run, name="sweep_run"),
+    path("sweeps/", sweep_views.sweep_status, name="sweep_status"),
+    path("sweeps/run/", sweep_views.sweep_run, name="sweep_run"),
     # alert governance
     path("alerts/", governance_views.alerts, name="alerts"),
     path("alerts.csv", governance_views.alerts_csv, name="alerts_csv"),

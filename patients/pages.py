@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from ivigtrack.accounts.zones import activate_site
+from ivigtrack.audit.services import audit_record
 from ivigtrack.web.views import record_form
 
 from . import symptoms as symptom_catalogue
@@ -41,6 +42,15 @@ def patient_record_form(
 
     def success_url(saved) -> str:
         return patient_url(saved if isinstance(saved, Patient) else patient)
+
+    if patient is not None and request.method == "GET":
+        # The form shows the patient's record (an edit form, its current values): a staff read.
+        audit_record(
+            actor=request.user,
+            action="patient.view",
+            obj=patient,
+            detail={"form": str(options.get("title", "")), "path": request.path[:200]},
+        )
 
     return record_form(
         request,

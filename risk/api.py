@@ -188,15 +188,17 @@ class PatientViewSet(PatientBaseViewSet):
             .order_by("family_name", "given_name", "id")
         )
 
-    @extend_schema(request=None, responses={200: AssessmentDetailSerializer}, summary="Assess now")
+    @extend_schema(request=None, responses={200: AssessmentSerializer}, summary="Assess now")
     @action(detail=True, methods=["post"])
     def assess(self, request, id=None):
-        """Assess the patient now, reconcile their flags, and return the current assessment."""
+        """Assess the patient now, reconcile their flags, and return the current assessment: score,
+        factors and sources, not the input snapshot (``assessments/{id}/`` has it, as an audited read).
+        The request is audited (``patient.assess``) and the flag changes it causes carry the caller."""
         patient = self.get_object()
         assessment = assessment_services.patient_assess(patient, actor=request.user)
         if assessment is None:
             raise AssessmentFailed()
-        return Response(AssessmentDetailSerializer(assessment, context=self.get_serializer_context()).data)
+        return Response(AssessmentSerializer(assessment, context=self.get_serializer_context()).data)
 
     @extend_schema(
         parameters=[

@@ -29,12 +29,12 @@ from infusions.medicines import with_scoring
 from infusions.models import Regimen
 from infusions.selectors import next_planned_course
 from itrs import haematology
-from ivigtrack.audit.services import audit_record
-from ivigtrack.web.decorators import clinician_required, staff_required
+from ivigtrack.audit.services import audit_list_read, audit_record
+from ivigtrack.web.decorators import staff_required
 from patients.lab_ranges import with_reference_marks
 from patients.pages import patient_url, staff_patient, with_symptom_labels
 
-from . import charts, tasks
+from . import charts
 from .forms import (
     AcknowledgeForm,
     BulkAcknowledgeForm,
@@ -45,7 +45,7 @@ from .forms import (
     UnsnoozeForm,
     WorklistFilterForm,
 )
-from .models import UNRESOLVED, Notification, ReviewFlag, RiskAssessment
+from .models import UNRESOLVED, ReviewFlag, RiskAssessment
 from .review_settings import review_settings
 from .selectors import (
     OPEN_COUNT_CAP,
@@ -54,7 +54,6 @@ from .selectors import (
     live_suppressions,
     open_flag_counts,
     patients_with_risk,
-    recent_sweeps,
     worklist_by_patient,
 )
 from .services import assessment as assessment_services
@@ -70,7 +69,6 @@ COMPONENTS = [
     ("vessel_injury", "Vessel injury", "lines and damaged vessel walls"),
     ("arterial", "Arterial", "heart-attack and stroke risk markers"),
 ]
-STALLED_AFTER_SECONDS = 3600
 _ANY_ID = str(uuid.UUID(int=0))
 
 
@@ -179,6 +177,12 @@ def worklist(request: HttpRequest) -> HttpResponse:
     """Open flags, most urgent first. An htmx request (the 30-second refresh, a filter change)
     gets only the list; a normal request (or a history restore) gets the whole page."""
     context = _worklist_context(request)
+    audit_list_read(
+        actor=request.user,
+        action="worklist.view",
+        patient_ids=[group.patient.pk for group in context["page"].groups],
+        detail={"query": request.GET.urlencode()[:300], "refresh": bool(request.htmx)},
+    )
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "risk/_worklist_list.html", context)
     return render(request, "risk/worklist.html", context)
@@ -399,6 +403,12 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(patients, PATIENTS_PAGE).get_page(request.GET.get("page"))
     for patient in page:
         patient.next_course = next_planned_course(patient.regimens.all(), today)
+    audit_list_read(
+        actor=request.user,
+        action="patient.search" if filters.get("q") or filters.get("tier") else "patient.list",
+        patient_ids=[patient.pk for patient in page],
+        detail={"via": "page", "query": {"q": filters.get("q") or "", "tier": filters.get("tier") or ""}},
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -499,40 +509,5 @@ def patient_chart(request: HttpRequest, patient_id, kind: str) -> HttpResponse:
     if kind not in charts.RENDERERS:
         raise Http404("No such chart.")
     patient = staff_patient(request, patient_id)
+    audit_record(actor=request.user, action="patient.view", obj=patient, detail={"chart": kind})
     return HttpResponse(charts.cached_svg(kind, patient), content_type="image/svg+xml")
-
-
-# --- sweeps --------------------------------------------------------------------------------
-
-
-def _sweep_context(request: HttpRequest) -> dict:
-    now = timezone.now()
-    runs = list(recent_sweeps(20))
-    for run in runs:
-        run.running = run.finished_at is None
-        run.stalled = run.running and (now - run.started_at).total_seconds() > STALLED_AFTER_SECONDS
-    return {
-        "runs": runs,
-        "running": any(r.running and not r.stalled for r in runs),
-        "notifications": Notification.objects.select_related("flag__patient").order_by("-created_at", "-id")[:30],
-        "now": now,
-    }
-
-
-@never_cache
-@vary_on_headers("HX-Request")
-@staff_required
-def sweep_status(request: HttpRequest) -> HttpResponse:
-    context = _sweep_context(request)
-    if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "risk/_sweep_panel.html", context)
-    return render(request, "risk/sweeps.html", context)
-
-
-@never_cache
-@clinician_required
-@require_POST
-def sweep_run(request: HttpRequest) -> HttpResponse:
-    tasks.dispatch(tasks.sweep, full=True, trigger="manual")
-    messages.success(request, "A full review sweep was started. This page follows its progress.")
-    return redirect("staff:sweep_status")

@@ -7,17 +7,17 @@ from datetime import timedelta
 
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from risk.models import PRIORITY_RANK, ReviewFlag, RiskAssessment
 
 
 def token_client(user) -> APIClient:
-    """An API client that authenticates with the user's token."""
+    """An API client that authenticates with a fresh expiring token of the user (knox)."""
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = AuthToken.objects.create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 

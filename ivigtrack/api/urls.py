@@ -11,8 +11,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from infusions.api import DrugViewSet, InfusionViewSet, MedicationViewSet, ProductViewSet, RegimenViewSet
-from ivigtrack.api.auth import TokenView
+from ivigtrack.api.auth import LogoutView, TokenView
 from ivigtrack.api.viewsets import open_to_api_auth
+from patients.access_log import AccessLogView
 from patients.api import (
     ConditionViewSet,
     LabResultViewSet,
@@ -46,6 +47,8 @@ app_name = "api"
 urlpatterns = open_to_api_auth(
     [
         path("v1/auth/token/", TokenView.as_view(), name="token"),
+        path("v1/auth/logout/", LogoutView.as_view(), name="logout"),
+        path("v1/me/access-log/", AccessLogView.as_view(), name="me-access-log"),
         path("v1/", include(router.urls)),
         path("schema/", SpectacularAPIView.as_view(), name="schema"),
         path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

@@ -80,9 +80,10 @@ class ApiViewSet(GenericViewSet):
         return Response(cls(obj, context=self.get_serializer_context()).data, status=status_code)
 
     # -- audit: every staff read of a patient record (one row per request, never per row)
-    def audit_read(self, *, patient=None, obj=None, detail: dict | None = None) -> None:
+    def audit_read(self, *, patient=None, obj=None, detail: dict | None = None, shown=()) -> None:
         params = self.request.query_params
         audit_staff_read(
+            shown=shown,
             actor=self.request.user,
             via="api",
             resource=self.resource,
@@ -101,7 +102,7 @@ class ListRetrieveMixin:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         data = self.get_serializer(page, many=True).data
-        self.audit_read(patient=getattr(request, "api_patient", None))
+        self.audit_read(patient=getattr(request, "api_patient", None), shown=page if page is not None else queryset)
         return self.get_paginated_response(data)
 
     def retrieve(self, request, *args, **kwargs):

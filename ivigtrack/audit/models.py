@@ -40,3 +40,16 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditEventPatient(models.Model):
+    """The patients a staff list or search showed, for the one AuditEvent of that read: a
+    patient's "who looked at my record" finds the searches that returned them, not only the
+    reads of their own page."""
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.CASCADE, related_name="patients_shown")
+    patient_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["patient_id", "event"], name="audit_shown_patient")]
+        constraints = [models.UniqueConstraint(fields=["event", "patient_id"], name="audit_shown_once")]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import models
 
-from .models import AuditEvent
+from .models import AuditEvent, AuditEventPatient
 
 
 def _label(actor) -> str:
@@ -52,6 +52,31 @@ def audit_bulk(rows: list[AuditEvent]) -> None:
     AuditEvent.objects.bulk_create(rows, batch_size=2000)
 
 
+def audit_list_read(*, actor, action: str, patient_ids, detail: dict | None = None) -> AuditEvent | None:
+    """One row for a staff list or search (a request, never a row), with the patients it showed
+    (``AuditEventPatient``; the count in ``detail``). Reads by anyone but staff are not audited."""
+    if not getattr(actor, "is_clinical_staff", False):
+        return None
+    shown = sorted({int(pid) for pid in patient_ids if pid is not None})
+    only = shown[0] if len(shown) == 1 else None
+    event = audit_record(
+        actor=actor, action=action, patient_id=only, detail={**(detail or {}), "patients_shown": len(shown)}
+    )
+    AuditEventPatient.objects.bulk_create([AuditEventPatient(event=event, patient_id=pid) for pid in shown])
+    return event
+
+
+def shown_patient_ids(objects) -> list[int]:
+    """The patients behind a page of rows (patients themselves, or records with a patient)."""
+    ids = []
+    for obj in objects:
+        if obj._meta.model_name == "patient":
+            ids.append(obj.pk)
+        else:
+            ids.append(getattr(obj, "patient_id", None))
+    return ids
+
+
 def audit_staff_read(
     *,
     actor,
@@ -62,10 +87,12 @@ def audit_staff_read(
     detail: dict | None = None,
     list_action: str,
     list_detail=None,
+    shown=(),
 ) -> None:
     """One row per staff read (a request, never a row): ``patient.view`` when the read is of one
-    patient's records (``patient`` or ``obj`` given), else ``list_action`` (a search or list).
-    Patients reading their own records are not audited here."""
+    patient's records (``patient`` or ``obj`` given), else ``list_action`` (a search or list) with
+    the patients of ``shown`` (the rows returned). Patients reading their own records are not
+    audited here."""
     if not getattr(actor, "is_clinical_staff", False):
         return
     info = {"resource": resource, "via": via, **(detail or {})}
@@ -78,4 +105,9 @@ def audit_staff_read(
             detail=info,
         )
     else:
-        audit_record(actor=actor, action=list_action, detail={**info, **(list_detail or {})})
+        audit_list_read(
+            actor=actor,
+            action=list_action,
+            patient_ids=shown_patient_ids(shown),
+            detail={**info, **(list_detail or {})},
+        )

@@ -46,7 +46,9 @@ def assess_at(patient: Patient, as_of: datetime) -> RiskResult:
     return engine.assess(snapshot, as_of)
 
 
-def process_patients(patient_ids: list[int], *, as_of: datetime | None = None, actor_label: str = JOB) -> ChunkOutcome:
+def process_patients(
+    patient_ids: list[int], *, as_of: datetime | None = None, actor_label: str = JOB, actor_id: int | None = None
+) -> ChunkOutcome:
     """Assess and reconcile a chunk of patients in one transaction. Idempotent.
 
     Queries do not grow with the chunk: on PostgreSQL one statement reads the snapshots (and the
@@ -54,7 +56,7 @@ def process_patients(patient_ids: list[int], *, as_of: datetime | None = None, a
     assessments and flags; then only what changed is written, in bulk.
     """
     with _gc_paused(len(patient_ids) >= bulk.COPY_FROM_ROWS):
-        outcome = _process(patient_ids, as_of or timezone.now(), actor_label)
+        outcome = _process(patient_ids, as_of or timezone.now(), actor_label, actor_id)
     if outcome.notify:
         flags.notify_on_commit(outcome.notify)
     return outcome
@@ -78,7 +80,7 @@ def _gc_paused(pause: bool):
         gc.enable()
 
 
-def _process(patient_ids: list[int], now: datetime, actor_label: str) -> ChunkOutcome:
+def _process(patient_ids: list[int], now: datetime, actor_label: str, actor_id: int | None = None) -> ChunkOutcome:
     outcome = ChunkOutcome()
     snapshots, unscored = load_chunk(patient_ids, now, risk_window=INFUSION_RISK_WINDOW)
     rules_settings = review_settings()
@@ -103,7 +105,7 @@ def _process(patient_ids: list[int], now: datetime, actor_label: str) -> ChunkOu
                 outcome.error_detail.append({"patient_id": pid, "error": f"{type(exc).__name__}: {exc}"[:300]})
         outcome.patients = len(results)
         _write_assessments(results, snapshots, current, now, outcome)
-        flags.flags_reconcile(desired, open_flags, now, outcome, actor_label, closures)
+        flags.flags_reconcile(desired, open_flags, now, outcome, actor_label, closures, actor_id=actor_id)
         _record_infusion_risk(unscored, snapshots, now)
     return outcome
 
@@ -292,11 +294,18 @@ def _snapshot_at(pid: int, at: datetime, snapshots) -> PatientSnapshot:
 
 
 def patient_assess(patient: Patient | int, as_of: datetime | None = None, *, actor=None) -> RiskAssessment | None:
-    """Assess one patient now (after a write, or on request) and reconcile their flags."""
+    """Assess one patient now (after a write, or on request) and reconcile their flags. With an
+    ``actor`` (staff pressed "assess now"), the request is audited and the flag changes it causes
+    carry that actor."""
     pid = patient if isinstance(patient, int) else patient.pk
     label = getattr(actor, "username", None) or JOB
-    outcome = process_patients([pid], as_of=as_of, actor_label=label)
+    outcome = process_patients([pid], as_of=as_of, actor_label=label, actor_id=getattr(actor, "pk", None))
     written = outcome.assessments.get(pid)
-    if written is not None:  # the new current assessment, as just written (no need to read it back)
-        return written
-    return RiskAssessment.objects.filter(patient_id=pid, is_current=True).first()
+    if written is None:
+        written = RiskAssessment.objects.filter(patient_id=pid, is_current=True).first()
+    if actor is not None:
+        from ivigtrack.audit.services import audit_record
+
+        detail = {"score": written.score, "tier": written.tier, "new": pid in outcome.assessments} if written else {}
+        audit_record(actor=actor, action="patient.assess", obj=written, patient_id=pid, detail=detail)
+    return written

@@ -50,7 +50,9 @@ class FlagPermissionDenied(PermissionError):
     """This role may not make this change to a flag (views map it to 403)."""
 
 
-def flags_reconcile(desired, open_flags, now, outcome: ChunkOutcome, actor_label: str, closures=None) -> None:
+def flags_reconcile(
+    desired, open_flags, now, outcome: ChunkOutcome, actor_label: str, closures=None, *, actor_id: int | None = None
+) -> None:
     """Write what the rules decided: ``desired`` {pid: [FlagSpec]} and ``closures`` {pid:
     [Closure]} (`review.decide`) against the unresolved ``open_flags`` {(pid, kind): flag}."""
     to_create: list[dict] = []  # the new flags' fields
@@ -107,8 +109,12 @@ def flags_reconcile(desired, open_flags, now, outcome: ChunkOutcome, actor_label
             if flag.priority in ("emergency", "urgent"):
                 outcome.notify.append(flag.pk)
     if audits:
+        if actor_id is not None:  # a staff "assess now": the changes are that person's
+            for values in audits:
+                values["actor_id"] = actor_id
+        # ``at`` is when the row is written, not the instant the chunk assessed (``now``).
         if bulk.use_copy(audits):
-            bulk.copy_values(AuditEvent, audits, now)
+            bulk.copy_values(AuditEvent, audits, timezone.now())
         else:
             audit_bulk([AuditEvent(**values) for values in audits])
 

@@ -100,6 +100,7 @@ def _states(clinic) -> list[State]:
         staff("patient_create"),
         staff("patient_detail", **P),
         staff("patient_edit", **P),
+        staff("patient_invite", **P),
         staff("weight_add", **P),
         staff("condition_add", **P),
         staff("condition_edit", **P, record_id=rec["condition"]),
@@ -127,7 +128,10 @@ def _states(clinic) -> list[State]:
         portal("symptom_report"),
         portal("symptom_result", report_id=clinic["report"].public_id),
         portal("history"),
+        portal("access_log"),
         State("login", "anonymous", "/accounts/login/"),
+        State("password-reset", "anonymous", "/accounts/password-reset/"),
+        State("two-factor-setup", "clinician", "/accounts/2fa/setup/"),
         State("not-found", "clinician", "/staff/patients/00000000-0000-0000-0000-000000000000/"),
     ]
 

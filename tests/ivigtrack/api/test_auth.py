@@ -30,12 +30,17 @@ def test_token_for_good_credentials_opens_the_api(clinician_carol, anon):
     response = anon.post(TOKEN_URL, {"username": "carol", "password": "correct-horse-battery"}, format="json")
     assert response.status_code == 200
     token = response.json()["token"]
+    assert response.json()["expires_at"]
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/v1/patients/").status_code == 200
-    # the same token again (DRF authtoken: one key per user)
+    # another login, another token (one per device); both work
     again = anon.post(TOKEN_URL, {"username": "carol", "password": "correct-horse-battery"}, format="json")
-    assert again.json()["token"] == token
+    assert again.json()["token"] != token
+    second = APIClient()
+    second.credentials(HTTP_AUTHORIZATION=f"Token {again.json()['token']}")
+    assert second.get("/api/v1/patients/").status_code == 200
+    assert client.get("/api/v1/patients/").status_code == 200
 
 
 @pytest.mark.parametrize(
