@@ -66,6 +66,7 @@ class Route:
     public: bool = False
     get_ok: int = 200
     lookup_first: bool = False  # the object is looked up before the role is checked: 404 before 403
+    get_ok_for: tuple = ()  # (role, status) pairs where a successful GET answers otherwise
 
     def allowed(self, role: str, method: str) -> bool:
         roles = self.read if method in ("GET", "HEAD") else (self.write if self.write is not None else self.read)
@@ -89,6 +90,16 @@ ROUTES: dict[str, Route] = {
     "logout": Route(read=EVERYONE, methods=POST, public=True),
     "healthz": Route(read=EVERYONE, public=True),
     "favicon": Route(read=EVERYONE, public=True, get_ok=301),  # to the static icon
+    # --- accounts: second factor (staff who need one; anyone else is sent home), the session's
+    # expiry for the "Stay signed in" warning, invitations and password reset (public, by link)
+    "accounts:2fa_setup": Route(read=EVERYONE, methods=FORM, get_ok_for=((PAT, 302),)),
+    "accounts:2fa_verify": Route(read=EVERYONE, methods=FORM, get_ok=302),
+    "accounts:session": Route(read=EVERYONE, methods=FORM),
+    "accounts:invitation_accept": Route(read=EVERYONE, methods=FORM, public=True),
+    "accounts:password_reset": Route(read=EVERYONE, methods=FORM, public=True),
+    "accounts:password_reset_done": Route(read=EVERYONE, public=True),
+    "accounts:password_reset_confirm": Route(read=EVERYONE, methods=FORM, public=True),
+    "accounts:password_reset_complete": Route(read=EVERYONE, public=True),
     # --- staff pages (docs/roles.md)
     "staff:worklist": page(),
     "staff:flag_acknowledge": page("flags", methods=POST),
@@ -101,6 +112,7 @@ ROUTES: dict[str, Route] = {
     "staff:patient_create": page(methods=FORM),  # pages: nurses add and edit patients (the API: clinicians)
     "staff:patient_detail": page("patients"),
     "staff:patient_edit": page("patients", methods=FORM),
+    "staff:patient_invite": page("patients", methods=FORM),
     "staff:patient_reassess": page("patients", methods=POST),
     "staff:patient_chart": page("patients"),
     "staff:weight_add": page("patients", methods=FORM),
@@ -134,9 +146,12 @@ ROUTES: dict[str, Route] = {
     "portal:symptom_report": page(read=PATIENTS, methods=FORM),
     "portal:symptom_result": page("symptom-reports", read=PATIENTS),
     "portal:history": page(read=PATIENTS),
+    "portal:access_log": page(read=PATIENTS),
     # --- REST API v1: a patient reads their own; staff their sites'; roles per docs/roles.md
     "api:api-root": api(),
     "api:token": Route(read=frozenset(), write=EVERYONE, methods=POST, public=True),
+    "api:logout": Route(read=frozenset(), write=EVERYONE, methods=POST),
+    "api:me-access-log": api(read=PATIENTS),
     "api:schema": api(),
     "api:docs": api(),
     "api:patient-list": api("patients", write=CLINICIANS),
@@ -310,6 +325,8 @@ def url_for(name: str, target) -> tuple[str, dict, bool]:
             kwargs[key] = target["patients"].public_id
         elif key == "flag_id":
             kwargs[key] = target["flags"].public_id
+        elif key in ("uidb64", "token"):  # a link that is not valid: the page says so
+            kwargs[key] = "not-a-valid-link"
         elif key == "report_id":
             kwargs[key] = target["symptom-reports"].public_id
         else:  # id, record_id: the route's own object
@@ -334,7 +351,7 @@ def expected(route: Route, role: str, method: str, owner: str | None, *, api: bo
     if hidden:
         return {404}
     if method == "GET":
-        return {route.get_ok}
+        return {dict(route.get_ok_for).get(role, route.get_ok)}
     return WRITE_OK
 
 
