@@ -15,11 +15,13 @@ from ivigtrack.web.decorators import patient_required
 from ivigtrack.web.forms import add_service_errors, now_local_input
 from ivigtrack.web.views import bound, clinician_form_view, staff_form_view
 from patients.pages import no_record, patient_record_form, portal_patient, staff_patient, with_symptom_labels
+from patients.site_info import contact
 
 from . import services
 from .forms import InfusionForm, MedicationForm, PortalInfusionForm, RegimenForm
 from .models import PREDNISOLONE_EQUIVALENT, Infusion, Regimen
 from .selectors import next_planned_course
+from .watch import checkin_due_for, current_window
 
 # --- regimens (clinicians only) ------------------------------------------------------------
 
@@ -188,6 +190,9 @@ def portal_home(request: HttpRequest) -> HttpResponse:
         .first(),
         "recent_reports": with_symptom_labels(patient.symptom_reports.order_by("-reported_at")[:3]),
         "today": timezone.localdate(),
+        "window": current_window(patient),
+        "checkin": checkin_due_for(patient),
+        **contact(patient),
     }
     return render(request, "portal/home.html", context)
 

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from infusions import checkin_views
 from infusions import views as infusion_views
 from patients import views as patient_views
 
@@ -13,4 +14,5 @@ urlpatterns = [
     path("symptoms/new/", patient_views.portal_symptom_report, name="symptom_report"),
     path("symptoms/<uuid:report_id>/", patient_views.portal_symptom_result, name="symptom_result"),
     path("history/", infusion_views.portal_history, name="history"),
+    path("checkin/", checkin_views.portal_checkin, name="checkin"),
 ]

@@ -401,12 +401,18 @@ class Triage(models.TextChoices):
     ROUTINE = "routine", "Routine"
 
 
+class ReportKind(models.TextChoices):
+    REPORT = "report", "Report"
+    CHECKIN = "checkin", "Check-in"  # the answer to "How are you since your infusion?"
+
+
 class SymptomReport(ClinicalModel):
     Triage = Triage
+    Kind = ReportKind
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="symptom_reports")
     reported_at = models.DateTimeField(default=timezone.now)
-    symptoms = models.JSONField(default=list)
+    symptoms = models.JSONField(default=list, blank=True)  # a report needs one (the service), a check-in not
     note = models.TextField(blank=True)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -423,11 +429,14 @@ class SymptomReport(ClinicalModel):
     triage = models.CharField(max_length=10, choices=Triage.choices)
     advice = models.TextField()
     days_since_infusion = models.IntegerField(null=True, blank=True)
+    # A check-in may name no symptom ("I feel fine"); a report names at least one.
+    kind = models.CharField(max_length=8, choices=ReportKind.choices, default=ReportKind.REPORT)
 
     class Meta:
         ordering = ["-reported_at", "-id"]
         constraints = [
             choices_constraint("triage", Triage, name="symptom_triage_valid", message="Unknown triage."),
+            choices_constraint("kind", ReportKind, name="symptom_kind_valid", message="Unknown kind."),
         ]
 
     def __str__(self) -> str:

@@ -411,9 +411,15 @@ def symptom_report_submit(
     note: str = "",
     reported_at: datetime | None = None,
     source: str = "staff",
+    kind: str = "report",
 ) -> SymptomReport:
-    """Triage the report; an emergency or urgent report raises its flag in this same transaction."""
-    if not symptoms:
+    """Triage the report; an emergency or urgent report raises its flag in this same transaction.
+
+    A check-in (``kind="checkin"``, the answer to "How are you since your infusion?") may name no
+    symptom: "I feel fine" is stored as a routine check-in, not refused."""
+    if kind not in SymptomReport.Kind.values:
+        raise ValidationError({"kind": [f"Unknown kind; choose one of: {', '.join(SymptomReport.Kind.values)}."]})
+    if not symptoms and kind != SymptomReport.Kind.CHECKIN:
         raise ValidationError({"symptoms": ["Choose at least one symptom."]})
     unknown = [code for code in symptoms if code not in symptom_catalogue.ALL]
     if unknown:
@@ -435,12 +441,13 @@ def symptom_report_submit(
         triage=level,
         advice=symptom_catalogue.advice(level, symptoms, days),
         days_since_infusion=days,
+        kind=kind,
     )
     save_clinical(
         report,
         actor=actor,
         action="symptom_report.submit",
-        detail={"triage": level, "symptoms": symptoms},
+        detail={"triage": level, "symptoms": symptoms, "kind": kind},
     )
     hooks.symptom_reported(report, actor=actor)
     return report

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from ivigtrack import hooks
 from risk import tasks
+from risk.services.checkins import checkin_answered
 from risk.services.flags import symptom_flag_raise
 
 
@@ -15,3 +16,4 @@ def reassess_on_commit(patient_id: int) -> None:
 @hooks.on_symptom_reported
 def raise_symptom_flag(report, *, actor) -> None:
     symptom_flag_raise(report, actor=actor)
+    checkin_answered(report, actor=actor)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from infusions.models import Infusion
 from ivigtrack.models_base import ClinicalModel, choices_constraint
@@ -76,6 +77,8 @@ class FlagKind(models.TextChoices):
     VISCOSITY_CHECK = "viscosity_check", "Viscosity check"
     PRE_IVIG_LABS = "pre_ivig_labs", "Pre-IVIG labs"
     DATA_QUALITY = "data_quality", "Data quality"
+    PATIENT_CHECKIN = "patient_checkin", "Patient check-in"
+    INFUSION_PRECAUTION = "infusion_precaution", "Infusion precaution"
 
 
 class Priority(models.TextChoices):
@@ -208,6 +211,28 @@ class FlagReport(models.Model):
         if any(at is not None and at >= arrived for at in (flag.acknowledged_at, flag.resolved_at)):
             return "seen"
         return "alerted"
+
+    def patient_words(self) -> str:
+        """What the portal tells the patient the clinic did with this report, from the same facts
+        as `clinic_status`: times and the kind of outcome, never the staff's notes or reasons."""
+        flag = self.flag
+        if self.clinic_status != "seen":
+            return "Your clinic has been alerted and has not yet marked it as seen."
+        if flag.status == "resolved" and flag.resolved_at is not None:
+            outcome = PATIENT_RESOLUTION_WORDS.get(flag.resolution, "closed")
+            return f"Resolved by your clinic on {timezone.localtime(flag.resolved_at):%d %b at %H:%M}: {outcome}."
+        seen_at = flag.acknowledged_at or flag.resolved_at
+        return f"Seen by your clinic on {timezone.localtime(seen_at):%d %b at %H:%M}."
+
+
+#: How a resolution reads to a patient (no staff note is ever shown).
+PATIENT_RESOLUTION_WORDS = {
+    "completed": "the clinic has dealt with it",
+    "not_indicated": "the clinic reviewed it and no further action was needed",
+    "declined": "the clinic reviewed it",
+    "superseded": "it was followed up under a newer alert",
+    "lapsed": "it was closed",
+}
 
 
 #: symptom-reports/ `clinic_status`: what the clinic has done with a report, in words a patient reads.

@@ -84,3 +84,11 @@ def send_routine_digest() -> int:
 
     note = routine_digest_send()
     return note.pk if note else 0
+
+
+@shared_task(name="risk.tasks.checkins", acks_late=True)
+def checkins() -> dict:
+    """Hourly: raise CHECKIN-MISSED for unanswered day-1 check-ins (risk.services.checkins)."""
+    from risk.services.checkins import checkins_reconcile
+
+    return checkins_reconcile()

@@ -29,6 +29,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from infusions.models import Regimen
 from infusions.selectors import next_planned_course
+from infusions.watch import current_window, infusion_watch
 from ivigtrack.audit.services import audit_record
 from ivigtrack.web.decorators import clinician_required, staff_required
 from ivigtrack.web.paging import window_page
@@ -365,6 +366,11 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         regimen.upcoming = regimen.next_course_dates(today, 3)
         regimen.active = regimen.is_active_on(today)
     weight_age = (today - patient.weight_measured_on).days if patient.weight_measured_on else None
+    infusions = list(
+        patient.infusions.select_related("product", "vascular_access", "risk", "regimen").order_by("-started_at")[:50]
+    )
+    for infusion in infusions:
+        infusion.watch = infusion_watch(infusion)
     context = {
         "patient": patient,
         "today": today,
@@ -379,9 +385,8 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         "suppressions": live_suppressions(patient, timezone.now()),
         "regimens": regimens,
         "next_course": next_planned_course([r for r in regimens if r.active], today),
-        "infusions": patient.infusions.select_related("product", "vascular_access", "risk", "regimen").order_by(
-            "-started_at"
-        )[:50],
+        "infusions": infusions,
+        "watch_now": current_window(patient),
         "medications": patient.medications.all(),
         "conditions": patient.conditions.all(),
         "accesses": patient.vascular_accesses.all(),
