@@ -15,4 +15,5 @@ urlpatterns = [
     path("symptoms/<uuid:report_id>/", patient_views.portal_symptom_result, name="symptom_result"),
     path("history/", infusion_views.portal_history, name="history"),
     path("checkin/", checkin_views.portal_checkin, name="checkin"),
+    path("reminders/", patient_views.portal_reminders, name="reminders"),
 ]

@@ -238,6 +238,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=20),
         "options": {"expires": 50 * 60},
     },
+    "patient-reminders-daily": {
+        "task": "risk.tasks.reminders",
+        "schedule": crontab(hour=8, minute=0),
+        "options": {"expires": 6 * 3600},
+    },
     "routine-digest-daily": {
         "task": "risk.tasks.send_routine_digest",
         "schedule": crontab(hour=7, minute=0),

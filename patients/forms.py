@@ -228,6 +228,14 @@ class CheckinForm(SymptomReportForm):
         return data
 
 
+class RemindersForm(Form):
+    reminders_opt_in = forms.BooleanField(
+        label="Send me reminders by e-mail",
+        required=False,
+        help_text="Your next infusion 2 days ahead, blood tests due, and the check-ins after an infusion.",
+    )
+
+
 class StaffSymptomReportForm(SymptomReportForm):
     reported_at = datetime_field("Symptoms reported at", required=False, help_text="Defaults to now.")
     note = forms.CharField(label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))

@@ -63,6 +63,10 @@ class Patient(ClinicalModel):
         related_name="patient",
         help_text="The portal login of this patient.",
     )
+    # E-mail reminders (next infusion, labs due, a check-in due): the patient's own choice, in
+    # the portal, with the moment they made it.
+    reminders_opt_in = models.BooleanField(default=False)
+    reminders_opt_in_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]

@@ -399,6 +399,25 @@ def lab_verify(*, actor, lab: LabResult, confirmed: bool) -> LabResult | None:
     return None
 
 
+# --- Reminders opt-in ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reminders_opt_in_set(*, actor, patient: Patient, opt_in: bool) -> Patient:
+    """The patient's choice of e-mail reminders, with when it was made (audited)."""
+    if not isinstance(opt_in, bool):
+        raise ValidationError({"reminders_opt_in": ["Say yes or no."]})
+    if opt_in and not (patient.user_id and patient.user.email):
+        raise ValidationError({"reminders_opt_in": ["There is no e-mail address on your login: ask the clinic."]})
+    if patient.reminders_opt_in == opt_in and patient.reminders_opt_in_changed_at is not None:
+        return patient
+    patient.reminders_opt_in = opt_in
+    patient.reminders_opt_in_changed_at = timezone.now()
+    patient.save(update_fields=["reminders_opt_in", "reminders_opt_in_changed_at", "updated_at"])
+    audit_record(actor=actor, action="patient.reminders", obj=patient, detail={"opt_in": opt_in})
+    return patient
+
+
 # --- Symptoms --------------------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from .forms import (
     LabForm,
     PatientCreateForm,
     PatientForm,
+    RemindersForm,
     StaffSymptomReportForm,
     SymptomReportForm,
     ThrombosisEventForm,
@@ -295,3 +296,28 @@ def clinic_did(report) -> str:
     except ObjectDoesNotExist:
         return "Not sent as an alert: the clinic team will review it at your next contact."
     return link.patient_words()
+
+
+# --- portal: reminders ------------------------------------------------------------------------
+
+
+@never_cache
+@patient_required
+def portal_reminders(request: HttpRequest) -> HttpResponse:
+    patient = portal_patient(request)
+    if patient is None:
+        return no_record(request)
+    form = RemindersForm(bound(request), initial={"reminders_opt_in": patient.reminders_opt_in})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reminders_opt_in_set(
+                actor=request.user, patient=patient, opt_in=form.cleaned_data["reminders_opt_in"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            on = patient.reminders_opt_in
+            messages.success(request, "Reminders are on." if on else "Reminders are off: we will not e-mail you.")
+            return redirect("portal:reminders")
+    email = patient.user.email if patient.user_id else ""
+    return render(request, "portal/reminders.html", {"form": form, "patient": patient, "email": email})

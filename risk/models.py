@@ -305,3 +305,51 @@ class Notification(models.Model):
                 name="one_immediate_notice_per_report",
             ),
         ]
+
+
+class ReminderKind(models.TextChoices):
+    NEXT_INFUSION = "next_infusion", "Next infusion in 2 days"
+    LABS_DUE = "labs_due", "Blood tests due"
+    CHECKIN_DUE = "checkin_due", "Check-in due"
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class PatientReminder(models.Model):
+    """An e-mail reminder to a patient who opted in (risk.reminders): one per patient, kind and
+    date, whatever how often the daily job runs; every attempt is recorded here, like the staff
+    notifications, and staff see them on the patient page."""
+
+    Kind = ReminderKind
+    Status = ReminderStatus
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=16, choices=ReminderKind.choices)
+    on = models.DateField(help_text="The day it is about: the infusion, the labs' due day, the check-in's day.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    recipient = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    status = models.CharField(max_length=8, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "kind", "on"], name="one_reminder_per_patient_kind_day"),
+            choices_constraint("kind", ReminderKind, name="reminder_kind_valid"),
+            choices_constraint("status", ReminderStatus, name="reminder_status_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"], condition=~Q(status="sent"), name="reminder_unsent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.on} ({self.status})"

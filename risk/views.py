@@ -387,6 +387,7 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         "next_course": next_planned_course([r for r in regimens if r.active], today),
         "infusions": infusions,
         "watch_now": current_window(patient),
+        "reminders": patient.reminders.all()[:10],
         "medications": patient.medications.all(),
         "conditions": patient.conditions.all(),
         "accesses": patient.vascular_accesses.all(),
