@@ -29,6 +29,7 @@ from patients.services import apply_changes, save_clinical
 from patients.site_info import patient_zone
 
 from . import selectors, services
+from .chair import chair_check
 from .models import Infusion, MedicationCourse, Product, Regimen
 
 RATE = {"min_value": Decimal("0.01"), "max_value": Decimal("20")}
@@ -224,6 +225,18 @@ class InfusionSerializer(ApiModelSerializer):
     dose_g_per_kg = serializers.SerializerMethodField()
     watch = serializers.SerializerMethodField()
     risk_at_start = serializers.SerializerMethodField()
+    chair_check = serializers.SerializerMethodField()
+    precautions = serializers.JSONField(
+        required=False,
+        help_text='The nurse\'s chair-check answers: {"hydration_given", "rate_within_cap", "labs_current"}, '
+        "each yes | no | na.",
+    )
+    rate_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Why a rate above the at-risk or renal cap was used (without one, RATE-ABOVE-CAP is raised).",
+    )
 
     class Meta:
         model = Infusion
@@ -246,8 +259,11 @@ class InfusionSerializer(ApiModelSerializer):
             "source",
             "reactions",
             "note",
+            "rate_reason",
+            "precautions",
             "watch",
             "risk_at_start",
+            "chair_check",
             "created_at",
             "updated_at",
         ]
@@ -274,6 +290,18 @@ class InfusionSerializer(ApiModelSerializer):
             "arterial_until": timezone.localtime(w.arterial_until, zone).isoformat(),
             "venous_until": timezone.localtime(w.venous_until, zone).isoformat(),
         }
+
+    @extend_schema_field(serializers.JSONField(allow_null=True))
+    def get_chair_check(self, obj):
+        """The chair check of an administered infusion (caps in mg/kg/min and mL/h with why, hydration,
+        labs due, open urgent flags, the risk at this infusion): on a single infusion's response, null in
+        lists (it reads the patient's flags)."""
+        request = self.context.get("request")
+        if not self.context.get("chair_check") or obj.status != Infusion.Status.ADMINISTERED:
+            return None
+        if request is None or role_of(request.user) == "patient":  # flags and caps are the clinic's
+            return None
+        return chair_check(obj)
 
     @extend_schema_field(RiskAtStartSerializer(allow_null=True))
     def get_risk_at_start(self, obj):
@@ -303,6 +331,10 @@ class InfusionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
 
     def get_queryset(self):
         return api_infusion_scope(self.request.user)
+
+    def get_serializer_context(self):
+        # One infusion (retrieve, create, update) carries its chair check; a list does not.
+        return {**super().get_serializer_context(), "chair_check": self.action != "list"}
 
     def perform_create(self, data):
         user = self.request.user

@@ -232,6 +232,10 @@ class Infusion(ClinicalModel):
         related_name="infusions",
     )
     hydration_given = models.BooleanField(null=True, blank=True)
+    # The chair check (infusions.chair): why a rate above an applicable cap was used, and the
+    # nurse's answers {"hydration_given", "rate_within_cap", "labs_current"}: yes | no | na.
+    rate_reason = models.TextField(blank=True)
+    precautions = models.JSONField(default=dict, blank=True)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.STAFF)
     reactions = models.TextField(blank=True)
     note = models.TextField(blank=True)

@@ -18,6 +18,7 @@ from patients.pages import no_record, patient_record_form, portal_patient, staff
 from patients.site_info import contact
 
 from . import services
+from .chair import chair_check
 from .forms import InfusionForm, MedicationForm, PortalInfusionForm, RegimenForm
 from .models import PREDNISOLONE_EQUIVALENT, Infusion, Regimen
 from .selectors import next_planned_course
@@ -79,7 +80,15 @@ def infusion_add(request: HttpRequest, patient_id) -> HttpResponse:
         success_message="Infusion recorded.",
         intro="One row per infusion day. Planned infusions can be recorded ahead; administered ones cannot be "
         "in the future.",
+        extra={"chair": _chair_preview(patient, active[0] if len(active) == 1 else None)},
     )
+
+
+def _chair_preview(patient, regimen):
+    """The chair check before the infusion is recorded: for the regimen's product, now."""
+    if regimen is None:
+        return None
+    return chair_check(Infusion(patient=patient, regimen=regimen, product=regimen.product, started_at=timezone.now()))
 
 
 @staff_form_view
@@ -100,6 +109,7 @@ def infusion_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
         save=save,
         title="Edit infusion",
         success_message="Infusion saved.",
+        extra={"chair": chair_check(infusion) if infusion.status == Infusion.Status.ADMINISTERED else None},
     )
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 
 _patient_changed: list[Callable[[int], None]] = []
 _symptom_reported: list[Callable] = []
+_infusion_written: list[Callable] = []
 _last_infusion_at: Callable[[int, datetime], datetime | None] | None = None
 
 
@@ -28,6 +29,18 @@ def on_symptom_reported(fn: Callable) -> Callable:
     if fn not in _symptom_reported:
         _symptom_reported.append(fn)
     return fn
+
+
+def on_infusion_written(fn: Callable) -> Callable:
+    if fn not in _infusion_written:
+        _infusion_written.append(fn)
+    return fn
+
+
+def infusion_written(infusion, *, actor) -> None:
+    """Call inside the infusion service's transaction (the chair check's RATE-ABOVE-CAP)."""
+    for fn in _infusion_written:
+        fn(infusion, actor=actor)
 
 
 def patient_changed(patient_id: int) -> None:

@@ -6,6 +6,7 @@ from ivigtrack import hooks
 from risk import tasks
 from risk.services.checkins import checkin_answered
 from risk.services.flags import symptom_flag_raise
+from risk.services.precautions import rate_precaution
 
 
 @hooks.on_patient_changed
@@ -17,3 +18,8 @@ def reassess_on_commit(patient_id: int) -> None:
 def raise_symptom_flag(report, *, actor) -> None:
     symptom_flag_raise(report, actor=actor)
     checkin_answered(report, actor=actor)
+
+
+@hooks.on_infusion_written
+def infusion_rate_precaution(infusion, *, actor) -> None:
+    rate_precaution(infusion, actor=actor)
