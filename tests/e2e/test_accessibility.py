@@ -122,6 +122,8 @@ def _states(clinic) -> list[State]:
         portal("symptom_report"),
         portal("symptom_result", report_id=clinic["report"].public_id),
         portal("history"),
+        portal("checkin"),
+        portal("reminders"),
         State("login", "anonymous", "/accounts/login/"),
         State("not-found", "clinician", "/staff/patients/00000000-0000-0000-0000-000000000000/"),
     ]
