@@ -1,9 +1,9 @@
 """The days after an infusion: watch windows and patient check-ins (risk/README.md, "Watch windows").
 
-Arterial excess risk after IVIG is concentrated in days 0-2 (FDA Sentinel, Ammann EM et al.,
-Am J Hematol 2016: relative risk 4.69 for arterial events on the day of and the day after an
-infusion) and venous events appear over days 0-14 (Daniel GW et al., Clin Infect Dis 2012;
-Ammann 2016). Every administered infusion therefore opens
+Arterial excess risk after IVIG is concentrated in days 0-2 and venous events appear over days
+0-14 (self-controlled risk-interval and claims analyses: Ammann EM et al., FDA Sentinel, J Thromb
+Thrombolysis 2021 [R17]; Ammann 2016 [R16]; Daniel GW 2012 [R13]; risk/README.md references).
+Every administered infusion therefore opens
 
 - an *arterial window*: from its start to the end of local day 2 (day 0 = the day it started),
 - a *venous window*: from its start to the end of local day 14.
