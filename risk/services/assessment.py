@@ -46,7 +46,9 @@ def assess_at(patient: Patient, as_of: datetime) -> RiskResult:
     return engine.assess(snapshot, as_of)
 
 
-def process_patients(patient_ids: list[int], *, as_of: datetime | None = None, actor_label: str = JOB) -> ChunkOutcome:
+def process_patients(
+    patient_ids: list[int], *, as_of: datetime | None = None, actor_label: str = JOB, rescore_infusions: bool = False
+) -> ChunkOutcome:
     """Assess and reconcile a chunk of patients in one transaction. Idempotent.
 
     Queries do not grow with the chunk: on PostgreSQL one statement reads the snapshots (and the
@@ -54,7 +56,7 @@ def process_patients(patient_ids: list[int], *, as_of: datetime | None = None, a
     assessments and flags; then only what changed is written, in bulk.
     """
     with _gc_paused(len(patient_ids) >= bulk.COPY_FROM_ROWS):
-        outcome = _process(patient_ids, as_of or timezone.now(), actor_label)
+        outcome = _process(patient_ids, as_of or timezone.now(), actor_label, rescore_infusions)
     if outcome.notify:
         flags.notify_on_commit(outcome.notify)
     return outcome
@@ -78,7 +80,7 @@ def _gc_paused(pause: bool):
         gc.enable()
 
 
-def _process(patient_ids: list[int], now: datetime, actor_label: str) -> ChunkOutcome:
+def _process(patient_ids: list[int], now: datetime, actor_label: str, rescore_infusions: bool = False) -> ChunkOutcome:
     outcome = ChunkOutcome()
     snapshots, unscored = load_chunk(patient_ids, now, risk_window=INFUSION_RISK_WINDOW)
     rules_settings = review_settings()
@@ -105,6 +107,8 @@ def _process(patient_ids: list[int], now: datetime, actor_label: str) -> ChunkOu
         _write_assessments(results, snapshots, current, now, outcome)
         flags.flags_reconcile(desired, open_flags, now, outcome, actor_label, closures)
         _record_infusion_risk(unscored, snapshots, now)
+        if rescore_infusions:
+            _rescore_infusion_risk(patient_ids, snapshots, now)
     return outcome
 
 
@@ -280,6 +284,35 @@ def _record_infusion_risk(unscored, snapshots, now) -> None:
         )
 
 
+def _rescore_infusion_risk(patient_ids, snapshots, now) -> None:
+    """The stored risk at each recent infusion stays true after a write that changes the past (a
+    back-dated steroid, line, event or weight): every recorded risk of the window is recomputed as
+    of its infusion's start and the changed ones are updated. Set-based: one read, one bulk
+    update when anything changed (the write's own on-commit assessment, `patient_assess`)."""
+    rows = InfusionRisk.objects.filter(
+        infusion__patient_id__in=list(patient_ids), as_of__gte=now - INFUSION_RISK_WINDOW
+    ).values_list("pk", "infusion__patient_id", "as_of", "ruleset", "score", "tier", "provisional")
+    changed = []
+    for pk, pid, started, ruleset, score, tier, provisional in rows:
+        if pid not in snapshots:
+            continue
+        result = engine.assess(_snapshot_at(pid, started, snapshots), started, explain=False)
+        if (result.ruleset, result.score, result.tier, result.provisional) != (ruleset, score, tier, provisional):
+            changed.append(
+                InfusionRisk(
+                    pk=pk,
+                    ruleset=result.ruleset,
+                    score=result.score,
+                    tier=result.tier,
+                    provisional=result.provisional,
+                    factors=[f.as_dict() for f in result.factors],
+                )
+            )
+    if changed:
+        fields = ["ruleset", "score", "tier", "provisional", "factors"]
+        InfusionRisk.objects.bulk_update(changed, fields, batch_size=500)
+
+
 def _snapshot_at(pid: int, at: datetime, snapshots) -> PatientSnapshot:
     """The snapshot as of an earlier instant, derived from the loaded one when it covers it."""
     snap = snapshots[pid]
@@ -295,7 +328,7 @@ def patient_assess(patient: Patient | int, as_of: datetime | None = None, *, act
     """Assess one patient now (after a write, or on request) and reconcile their flags."""
     pid = patient if isinstance(patient, int) else patient.pk
     label = getattr(actor, "username", None) or JOB
-    outcome = process_patients([pid], as_of=as_of, actor_label=label)
+    outcome = process_patients([pid], as_of=as_of, actor_label=label, rescore_infusions=True)
     written = outcome.assessments.get(pid)
     if written is not None:  # the new current assessment, as just written (no need to read it back)
         return written

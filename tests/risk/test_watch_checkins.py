@@ -308,3 +308,40 @@ def test_the_portal_says_what_the_clinic_did_without_staff_notes(pat_client, pat
     assert "STAFF-ONLY" not in page
     routine = pat_client.post(reverse("portal:symptom_report"), {"symptoms": ["other"], "note": "tired"})
     assert "next contact" in pat_client.get(routine["Location"]).content.decode()
+
+
+# --- the risk at each infusion stays true after a back-dated write --------------------------------
+
+
+def test_back_dated_steroid_and_picc_update_the_risk_at_the_infusions_of_those_days(
+    patient_pat, privigen, clinician_carol, django_capture_on_commit_callbacks
+):
+    from infusions import services as infusion_services
+    from risk.models import InfusionRisk
+
+    now = MONDAY + 20 * DAY
+    with time_machine.travel(now, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            early = infusion_services.infusion_record(
+                actor=clinician_carol, patient=patient_pat, product=privigen, started_at=now - 10 * DAY, dose_grams=28
+            )
+            late = infusion_services.infusion_record(
+                actor=clinician_carol, patient=patient_pat, product=privigen, started_at=now - 2 * DAY, dose_grams=28
+            )
+        before = {r.infusion_id: r.score for r in InfusionRisk.objects.all()}
+        assert set(before) == {early.pk, late.pk}
+        # Found out later: a prednisolone course and a PICC from 5 days ago, recorded today.
+        with django_capture_on_commit_callbacks(execute=True):
+            infusion_services.medication_record(
+                actor=clinician_carol, patient=patient_pat, category="steroid", drug="prednisolone",
+                dose_mg_per_day=40, route="oral", start_date=(now - 5 * DAY).date(),
+            )  # fmt: skip
+            patient_services.vascular_access_add(
+                actor=clinician_carol, patient=patient_pat, kind="picc", vein="arm", side="left",
+                inserted_on=(now - 5 * DAY).date(),
+            )  # fmt: skip
+    after = {r.infusion_id: r for r in InfusionRisk.objects.all()}
+    assert after[early.pk].score == before[early.pk]  # given before the steroid and the line
+    assert after[late.pk].score > before[late.pk]  # given during both: its stored risk is recomputed
+    codes = {f["code"] for f in after[late.pk].factors if f["points"]}
+    assert {"E1", "P8"} <= codes
