@@ -65,7 +65,7 @@ class Patient(ClinicalModel):
     )
     # E-mail reminders (next infusion, labs due, a check-in due): the patient's own choice, in
     # the portal, with the moment they made it.
-    reminders_opt_in = models.BooleanField(default=False)
+    reminders_opt_in = models.BooleanField(default=False, db_default=False)
     reminders_opt_in_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -434,7 +434,9 @@ class SymptomReport(ClinicalModel):
     advice = models.TextField()
     days_since_infusion = models.IntegerField(null=True, blank=True)
     # A check-in may name no symptom ("I feel fine"); a report names at least one.
-    kind = models.CharField(max_length=8, choices=ReportKind.choices, default=ReportKind.REPORT)
+    kind = models.CharField(
+        max_length=8, choices=ReportKind.choices, default=ReportKind.REPORT, db_default=ReportKind.REPORT
+    )
 
     class Meta:
         ordering = ["-reported_at", "-id"]

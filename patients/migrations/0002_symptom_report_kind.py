@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='symptomreport',
             name='kind',
-            field=models.CharField(choices=[('report', 'Report'), ('checkin', 'Check-in')], default='report', max_length=8),
+            field=models.CharField(choices=[('report', 'Report'), ('checkin', 'Check-in')], db_default='report', default='report', max_length=8),
         ),
         migrations.AlterField(
             model_name='symptomreport',
