@@ -9,7 +9,7 @@ patient (``flags``, ``assessments``) and the infusion (``risk``), never imported
 
 from __future__ import annotations
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from itrs import chair
@@ -54,10 +54,10 @@ def dosing_weight(patient, regimen) -> tuple[float | None, str]:
 
 
 def _current_risk(infusion):
-    try:
-        risk = infusion.risk if infusion.pk else None
-    except ObjectDoesNotExist:
-        risk = None
+    # A query, not the `risk` accessor: a missing row read through the accessor is cached on the
+    # instance, and the caller's infusion would then never see the risk recorded on commit.
+    risk_model = infusion._meta.get_field("risk").related_model
+    risk = risk_model.objects.filter(infusion_id=infusion.pk).first() if infusion.pk else None
     if risk is not None:
         return {"score": risk.score, "tier": risk.tier, "ruleset": risk.ruleset, "factors": risk.factors, "at": "start"}
     current = infusion.patient.assessments.filter(is_current=True).first()
