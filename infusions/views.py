@@ -19,8 +19,9 @@ from patients.site_info import contact
 
 from . import services
 from .chair import chair_check
+from .drugs import dictionary_datalist
 from .forms import InfusionForm, MedicationForm, PortalInfusionForm, RegimenForm
-from .models import PREDNISOLONE_EQUIVALENT, Infusion, Regimen
+from .models import Infusion, Regimen
 from .selectors import next_planned_course
 from .watch import checkin_due_for, current_window
 
@@ -119,7 +120,7 @@ def infusion_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
 @staff_form_view
 def medication_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
-    form = MedicationForm(bound(request), initial={"start_date": timezone.localdate()})
+    form = MedicationForm(bound(request), patient=patient, initial={"start_date": timezone.localdate()})
     return patient_record_form(
         request,
         patient=patient,
@@ -127,7 +128,7 @@ def medication_add(request: HttpRequest, patient_id) -> HttpResponse:
         save=lambda data: services.medication_record(actor=request.user, patient=patient, **data),
         title="Add medication",
         success_message="Medication saved.",
-        extra={"datalist_id": "steroid-drugs", "datalist": list(PREDNISOLONE_EQUIVALENT)},
+        extra={"datalist_id": "drug-dictionary", "datalist": dictionary_datalist()},
     )
 
 
@@ -135,7 +136,7 @@ def medication_add(request: HttpRequest, patient_id) -> HttpResponse:
 def medication_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     course = get_object_or_404(patient.medications, public_id=record_id)
-    form = MedicationForm(bound(request), instance=course)
+    form = MedicationForm(bound(request), patient=patient, instance=course)
     return patient_record_form(
         request,
         patient=patient,
@@ -143,7 +144,7 @@ def medication_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse
         save=lambda data: services.medication_update(actor=request.user, course=course, **data),
         title="Edit medication",
         success_message="Medication saved.",
-        extra={"datalist_id": "steroid-drugs", "datalist": list(PREDNISOLONE_EQUIVALENT)},
+        extra={"datalist_id": "drug-dictionary", "datalist": dictionary_datalist()},
     )
 
 

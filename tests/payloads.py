@@ -41,7 +41,13 @@ def for_resource(name: str, *, patient_id, product_id=None, **overrides) -> dict
             "dose_grams": 32,
             "max_rate_mg_kg_min": 3.0,
         },
-        "medications": {"patient": pid, "category": "diuretic", "drug": "furosemide", "start_date": "2024-01-01"},
+        "medications": {
+            "patient": pid,
+            "category": "diuretic",
+            "drug": "furosemide",
+            "route": "oral",
+            "start_date": "2024-01-01",
+        },
     }
     return {**bodies[name], **overrides}
 

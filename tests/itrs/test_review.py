@@ -36,6 +36,8 @@ def test_rules_follow_the_design_table_order():
         "SYM-URGENT",
         "HEM-URGENT",
         "HEM-ROUTINE",
+        "HEM-CRT",
+        "HEM-PLAN",
         "CLOT-DAILY",
         "CLOT-EVENT",
         "CLOT-VERIFY",
@@ -45,6 +47,7 @@ def test_rules_follow_the_design_table_order():
         "PRE-IVIG",
         "WEIGHT-MISSING",
         "WEIGHT-STALE",
+        "MED-UNCODED",
     ]
     assert KINDS == (
         "symptom_alert",

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0003_patient_reminders_opt_in'),
-        ('risk', '0007_flag_kinds_checkin_and_precaution'),
+        ('patients', '0004_patient_reminders_opt_in'),
+        ('risk', '0008_flag_kinds_checkin_and_precaution'),
     ]
 
     operations = [

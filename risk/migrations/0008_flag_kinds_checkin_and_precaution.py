@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('patients', '0001_initial'),
-        ('risk', '0006_flag_acknowledged_index'),
+        ('risk', '0007_haematology_review'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('infusions', '0003_infusion_administered_time'),
+        ('infusions', '0007_medication_coded_and_route'),
     ]
 
     operations = [

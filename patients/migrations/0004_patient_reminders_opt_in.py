@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0002_symptom_report_kind'),
+        ('patients', '0003_symptom_report_kind'),
     ]
 
     operations = [
