@@ -11,12 +11,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import django_filters
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from itrs import watch as itrs_watch
 from ivigtrack.api.fields import ApiModelSerializer, NumberDecimalField, PublicIdField, ScopedRef
 from ivigtrack.api.filters import filterset
 from ivigtrack.api.permissions import role_of
@@ -30,8 +32,10 @@ from patients.api import (
 )
 from patients.models import Diagnosis
 from patients.services import apply_changes, save_clinical
+from patients.site_info import patient_zone
 
 from . import selectors, services
+from .chair import chair_check
 from .medicines import medication_scoring
 from .models import DRUG_CATEGORIES, Drug, Infusion, MedicationCourse, Product, Regimen
 
@@ -47,7 +51,11 @@ def api_regimen_scope(user):
 
 
 def api_infusion_scope(user):
-    return selectors.infusion_scope(user).select_related("regimen", "vascular_access").order_by("-started_at", "-id")
+    return (
+        selectors.infusion_scope(user)
+        .select_related("regimen", "vascular_access", "risk")
+        .order_by("-started_at", "-id")
+    )
 
 
 def api_medication_scope(user):
@@ -198,6 +206,18 @@ class RegimenViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
 # --- infusions -----------------------------------------------------------------------------------
 
 
+class WatchSerializer(serializers.Serializer):
+    arterial_until = serializers.DateTimeField()
+    venous_until = serializers.DateTimeField()
+
+
+class RiskAtStartSerializer(serializers.Serializer):
+    score = serializers.IntegerField()
+    tier = serializers.CharField()
+    ruleset = serializers.CharField()
+    provisional = serializers.BooleanField()
+
+
 class InfusionSerializer(ApiModelSerializer):
     """One day's infusion. A patient may omit ``patient`` (it is theirs); ``source`` is set by
     the server. An administered infusion cannot start more than 5 minutes ahead: record a
@@ -210,6 +230,20 @@ class InfusionSerializer(ApiModelSerializer):
     product_name = serializers.CharField(source="product.name", read_only=True)
     vascular_access = ScopedRef(vascular_access_scope, "vascular access", required=False, allow_null=True)
     dose_g_per_kg = serializers.SerializerMethodField()
+    watch = serializers.SerializerMethodField()
+    risk_at_start = serializers.SerializerMethodField()
+    chair_check = serializers.SerializerMethodField()
+    precautions = serializers.JSONField(
+        required=False,
+        help_text='The nurse\'s chair-check answers: {"hydration_given", "rate_within_cap", "labs_current"}, '
+        "each yes | no | na.",
+    )
+    rate_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Why a rate above the at-risk or renal cap was used (without one, RATE-ABOVE-CAP is raised).",
+    )
 
     class Meta:
         model = Infusion
@@ -232,6 +266,11 @@ class InfusionSerializer(ApiModelSerializer):
             "source",
             "reactions",
             "note",
+            "rate_reason",
+            "precautions",
+            "watch",
+            "risk_at_start",
+            "chair_check",
             "created_at",
             "updated_at",
         ]
@@ -245,6 +284,40 @@ class InfusionSerializer(ApiModelSerializer):
     def get_dose_g_per_kg(self, obj) -> float | None:
         value = obj.dose_g_per_kg
         return None if value is None else round(value, 3)
+
+    @extend_schema_field(WatchSerializer(allow_null=True))
+    def get_watch(self, obj):
+        """The post-infusion watch windows of an administered infusion (null otherwise): arterial
+        to the end of local day 2, venous to the end of day 14 (exclusive ends, risk/README.md)."""
+        if obj.status != Infusion.Status.ADMINISTERED:
+            return None
+        zone = patient_zone(obj.patient)
+        w = itrs_watch.watch(obj.started_at, zone)
+        return {
+            "arterial_until": timezone.localtime(w.arterial_until, zone).isoformat(),
+            "venous_until": timezone.localtime(w.venous_until, zone).isoformat(),
+        }
+
+    @extend_schema_field(serializers.JSONField(allow_null=True))
+    def get_chair_check(self, obj):
+        """The chair check of an administered infusion (caps in mg/kg/min and mL/h with why, hydration,
+        labs due, open urgent flags, the risk at this infusion): on a single infusion's response, null in
+        lists (it reads the patient's flags)."""
+        request = self.context.get("request")
+        if not self.context.get("chair_check") or obj.status != Infusion.Status.ADMINISTERED:
+            return None
+        if request is None or role_of(request.user) == "patient":  # flags and caps are the clinic's
+            return None
+        return chair_check(obj)
+
+    @extend_schema_field(RiskAtStartSerializer(allow_null=True))
+    def get_risk_at_start(self, obj):
+        """The assessment as of the infusion's start (null until recorded)."""
+        try:
+            risk = obj.risk
+        except ObjectDoesNotExist:
+            return None
+        return {"score": risk.score, "tier": risk.tier, "ruleset": risk.ruleset, "provisional": risk.provisional}
 
 
 @extend_schema_view(destroy=extend_schema(summary="Delete a planned infusion (administered ones are the record)"))
@@ -265,6 +338,10 @@ class InfusionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
 
     def get_queryset(self):
         return api_infusion_scope(self.request.user)
+
+    def get_serializer_context(self):
+        # One infusion (retrieve, create, update) carries its chair check; a list does not.
+        return {**super().get_serializer_context(), "chair_check": self.action != "list"}
 
     def perform_create(self, data):
         user = self.request.user

@@ -7,6 +7,7 @@ from django import forms
 from ivigtrack.web.forms import Form, ServiceForm, date_field, datetime_field
 from patients.models import Patient, ThrombosisEvent
 
+from .chair import PRECAUTIONS
 from .models import Infusion, MedicationCourse, Regimen
 from .selectors import product_list
 from .services import REGIMEN_FIELDS
@@ -64,8 +65,10 @@ class InfusionForm(ServiceForm):
             "hydration_given",
             "reactions",
             "note",
+            "rate_reason",
         ]
         labels = {
+            "rate_reason": "Why a rate above the cap (if so)",
             "dose_grams": "Dose (g)",
             "max_rate_mg_kg_min": "Maximum rate reached (mg/kg/min)",
             "max_rate_ml_h": "Or the pump rate (mL/h)",
@@ -76,10 +79,23 @@ class InfusionForm(ServiceForm):
             "reactions": forms.Textarea(attrs={"rows": 2}),
             "note": forms.Textarea(attrs={"rows": 2}),
             "hydration_given": forms.NullBooleanSelect,
+            "rate_reason": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args, patient: Patient, **kwargs):
         super().__init__(*args, **kwargs)
+        stored = self.instance.precautions or {}
+        for key, label in PRECAUTIONS.items():
+            self.fields[f"precaution_{key}"] = forms.ChoiceField(
+                label=f"Chair check: {label.lower()}",
+                choices=[("", "Not answered"), ("yes", "Yes"), ("no", "No"), ("na", "Not applicable")],
+                required=False,
+                initial=stored.get(key, ""),
+            )
+        self.fields["rate_reason"].help_text = (
+            "Required in words when the rate is above the at-risk or renal cap shown above; "
+            "without it the flag RATE-ABOVE-CAP is raised."
+        )
         self.fields["regimen"].queryset = patient.regimens.select_related("product")
         self.fields["regimen"].required = False
         self.fields["regimen"].empty_label = "None (a one-off infusion)"
@@ -96,6 +112,8 @@ class InfusionForm(ServiceForm):
         data = super().clean()
         if not data.get("product") and not data.get("regimen"):
             self.add_error("product", "Choose the product (or the regimen it belongs to).")
+        answers = {key: data.pop(f"precaution_{key}", "") for key in PRECAUTIONS}
+        data["precautions"] = {key: value for key, value in answers.items() if value}
         return data
 
 

@@ -232,6 +232,13 @@ class Infusion(ClinicalModel):
         related_name="infusions",
     )
     hydration_given = models.BooleanField(null=True, blank=True)
+    # The chair check (infusions.chair): why a rate above an applicable cap was used, and the
+    # nurse's answers {"hydration_given", "rate_within_cap", "labs_current"}: yes | no | na.
+    # Database defaults too: bulk loaders (COPY) that name older columns only keep working.
+    rate_reason = models.TextField(blank=True, default="", db_default="")
+    precautions = models.JSONField(
+        default=dict, blank=True, db_default=models.Value({}, output_field=models.JSONField())
+    )
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.STAFF)
     reactions = models.TextField(blank=True)
     note = models.TextField(blank=True)

@@ -7,10 +7,12 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from ivigtrack import hooks
 from patients.models import Patient
 from patients.services import apply_changes, latest_plausible_instant, save_clinical
 
 from . import drugs as drug_lookup
+from .chair import clean_precautions
 from .models import (
     Drug,
     Infusion,
@@ -66,10 +68,15 @@ INFUSION_FIELDS = {
     "hydration_given",
     "reactions",
     "note",
+    "rate_reason",
+    "precautions",
 }
 
 
 def _check_infusion(infusion: Infusion) -> None:
+    infusion.precautions = clean_precautions(infusion.precautions)
+    if len(infusion.rate_reason or "") > 2000:
+        raise ValidationError({"rate_reason": ["At most 2000 characters."]})
     errors: dict[str, list[str]] = {}
     limit = latest_plausible_instant()
     if infusion.status == Infusion.Status.ADMINISTERED and infusion.started_at and infusion.started_at > limit:
@@ -102,21 +109,23 @@ def infusion_record(*, actor, patient: Patient, source: str = "staff", **fields)
     )
     infusion.weight_kg_used = patient.weight_kg
     _check_infusion(infusion)
-    return save_clinical(
+    save_clinical(
         infusion,
         actor=actor,
         action="infusion.record",
         detail={"status": infusion.status, "source": source},
     )
+    hooks.infusion_written(infusion, actor=actor)
+    return infusion
 
 
 @transaction.atomic
 def infusion_update(*, actor, infusion: Infusion, **fields) -> Infusion:
     changes = apply_changes(infusion, fields, INFUSION_FIELDS)
     _check_infusion(infusion)
-    return save_clinical(
-        infusion, actor=actor, action="infusion.update", detail={"changes": changes}, update_fields=changes
-    )
+    save_clinical(infusion, actor=actor, action="infusion.update", detail={"changes": changes}, update_fields=changes)
+    hooks.infusion_written(infusion, actor=actor)
+    return infusion
 
 
 @transaction.atomic
@@ -124,7 +133,6 @@ def infusion_delete(*, actor, infusion: Infusion) -> None:
     """Only a planned infusion may be deleted; administered or stopped ones are the record."""
     if infusion.status != Infusion.Status.PLANNED:
         raise ValidationError({"status": ["Only planned infusions can be deleted."]})
-    from ivigtrack import hooks
     from ivigtrack.audit.services import audit_record
 
     audit_record(actor=actor, action="infusion.delete", obj=infusion)

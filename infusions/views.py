@@ -15,12 +15,15 @@ from ivigtrack.web.decorators import patient_required
 from ivigtrack.web.forms import add_service_errors, now_local_input
 from ivigtrack.web.views import bound, clinician_form_view, staff_form_view
 from patients.pages import no_record, patient_record_form, portal_patient, staff_patient, with_symptom_labels
+from patients.site_info import contact
 
 from . import services
+from .chair import chair_check
 from .drugs import dictionary_datalist
 from .forms import InfusionForm, MedicationForm, PortalInfusionForm, RegimenForm
 from .models import Infusion, Regimen
 from .selectors import next_planned_course
+from .watch import checkin_due_for, current_window
 
 # --- regimens (clinicians only) ------------------------------------------------------------
 
@@ -78,7 +81,15 @@ def infusion_add(request: HttpRequest, patient_id) -> HttpResponse:
         success_message="Infusion recorded.",
         intro="One row per infusion day. Planned infusions can be recorded ahead; administered ones cannot be "
         "in the future.",
+        extra={"chair": _chair_preview(patient, active[0] if len(active) == 1 else None)},
     )
+
+
+def _chair_preview(patient, regimen):
+    """The chair check before the infusion is recorded: for the regimen's product, now."""
+    if regimen is None:
+        return None
+    return chair_check(Infusion(patient=patient, regimen=regimen, product=regimen.product, started_at=timezone.now()))
 
 
 @staff_form_view
@@ -99,6 +110,7 @@ def infusion_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
         save=save,
         title="Edit infusion",
         success_message="Infusion saved.",
+        extra={"chair": chair_check(infusion) if infusion.status == Infusion.Status.ADMINISTERED else None},
     )
 
 
@@ -189,6 +201,9 @@ def portal_home(request: HttpRequest) -> HttpResponse:
         .first(),
         "recent_reports": with_symptom_labels(patient.symptom_reports.order_by("-reported_at")[:3]),
         "today": timezone.localdate(),
+        "window": current_window(patient),
+        "checkin": checkin_due_for(patient),
+        **contact(patient),
     }
     return render(request, "portal/home.html", context)
 

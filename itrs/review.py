@@ -106,7 +106,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
-from itrs import haematology
+from itrs import haematology, watch
 from itrs.facts import local_today
 from itrs.types import (
     FlagHistory,
@@ -190,6 +190,8 @@ class ReviewSettings:
     - ``suppress_days`` (180): how long a "not indicated" or "declined" keeps a rule quiet
       when nothing new or worse happens.
     - ``snooze_max_days`` (28): the longest snooze staff may set.
+    - ``watch_urgent_due_hours`` (4): an urgent symptom report inside a venous watch window of a
+      moderate- or high-tier patient is due this many hours after it was reported (`itrs.watch`).
     - ``crt_after_removal_days`` (90): HEM-CRT this long after a thrombosed line was removed.
     - ``plan_change_vte_days`` (365): HEM-PLAN for a new IVIG regimen after a VTE treated this recently.
     """
@@ -218,6 +220,7 @@ class ReviewSettings:
     snooze_max_days: int = 28
     working_day_ends: str = "18:00"
     same_day_min_hours: int = 4
+    watch_urgent_due_hours: int = 4
     crt_after_removal_days: int = 90
     plan_change_vte_days: int = 365
 
@@ -1386,7 +1389,14 @@ def same_day_due(at: datetime, settings: ReviewSettings = ReviewSettings()) -> d
     return max(ends, soonest)
 
 
-def symptom_flag(reports: Iterable[SymptomSnap], settings: ReviewSettings = ReviewSettings()) -> FlagSpec | None:
+def symptom_flag(
+    reports: Iterable[SymptomSnap],
+    settings: ReviewSettings = ReviewSettings(),
+    *,
+    tier: str | None = None,
+    infusion_starts: Iterable[datetime] = (),
+    zone=None,
+) -> FlagSpec | None:
     """The symptom_alert spec for the reports on a patient's unresolved flag (a new one among them).
 
     The most urgent report decides (SYM-EMERGENCY, SYM-URGENT; None when all are routine), so a
@@ -1394,6 +1404,10 @@ def symptom_flag(reports: Iterable[SymptomSnap], settings: ReviewSettings = Revi
     time and symptoms, then what to do. Due as the words say, from the newest report that needs
     action: emergency at once, urgent the same day (`same_day_due`). Times are written in the
     reports' own time zone: the caller passes them in local time.
+
+    Watch windows (`itrs.watch`): an urgent newest report inside a venous window of a moderate-
+    or high-tier patient (``tier``, ``infusion_starts`` of administered infusions, local days in
+    ``zone``) is due within ``watch_urgent_due_hours``, and the reason names the day.
     """
     ordered = sorted(reports, key=lambda r: r.reported_at, reverse=True)
     actionable = [r for r in ordered if r.triage in SYMPTOM_RULES]
@@ -1403,6 +1417,14 @@ def symptom_flag(reports: Iterable[SymptomSnap], settings: ReviewSettings = Revi
     rule = SYMPTOM_RULES[priority]
     newest = actionable[0].reported_at
     due_at = newest if priority == "emergency" else same_day_due(newest, settings)
+    watched, action = "", SYMPTOM_ACTIONS[priority]
+    if priority == "urgent":
+        where = watch.window_day(infusion_starts, newest, zone or newest.tzinfo or UTC)
+        sooner = watch.urgent_due(newest, "urgent", tier, where, settings.watch_urgent_due_hours)
+        if sooner is not None:
+            due_at = min(due_at, sooner)
+            watched = f" Reported on {where.words}, inside the venous watch window, in a {tier}-tier patient."
+            action = f"Arrange an assessment within {settings.watch_urgent_due_hours} hours."
     if len(ordered) == 1:
         (only,) = ordered
         listed = f"{only.triage.capitalize()} symptoms reported on {_when(only.reported_at)}: {_report_words(only)}"
@@ -1420,7 +1442,7 @@ def symptom_flag(reports: Iterable[SymptomSnap], settings: ReviewSettings = Revi
         kind="symptom_alert",
         rule=rule,
         priority=priority,
-        reason=f"{listed}. {SYMPTOM_ACTIONS[priority]}",
+        reason=f"{listed}.{watched} {action}",
         evidence=evidence,
         due_at=due_at,
     )

@@ -16,6 +16,7 @@ from datetime import datetime
 _patient_changed: list[Callable[[int], None]] = []
 _symptom_reported: list[Callable] = []
 _patient_moved: list[Callable[[int, int], None]] = []
+_infusion_written: list[Callable] = []
 _last_infusion_at: Callable[[int, datetime], datetime | None] | None = None
 
 
@@ -42,6 +43,18 @@ def patient_moved(patient_id: int, site_id: int) -> None:
     site (the flags) follow it."""
     for fn in _patient_moved:
         fn(patient_id, site_id)
+
+
+def on_infusion_written(fn: Callable) -> Callable:
+    if fn not in _infusion_written:
+        _infusion_written.append(fn)
+    return fn
+
+
+def infusion_written(infusion, *, actor) -> None:
+    """Call inside the infusion service's transaction (the chair check's RATE-ABOVE-CAP)."""
+    for fn in _infusion_written:
+        fn(infusion, actor=actor)
 
 
 def patient_changed(patient_id: int) -> None:

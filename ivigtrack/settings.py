@@ -241,6 +241,16 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"full": True},
         "options": {"expires": 3 * 3600},
     },
+    "checkins-hourly": {
+        "task": "risk.tasks.checkins",
+        "schedule": crontab(minute=20),
+        "options": {"expires": 50 * 60},
+    },
+    "patient-reminders-daily": {
+        "task": "risk.tasks.reminders",
+        "schedule": crontab(hour=8, minute=0),
+        "options": {"expires": 6 * 3600},
+    },
     "routine-digest-daily": {
         "task": "risk.tasks.send_routine_digest",
         "schedule": crontab(hour=7, minute=0),
@@ -255,6 +265,9 @@ IVIGTRACK_SWEEP_CHUNK = int(os.environ.get("IVIGTRACK_SWEEP_CHUNK", "1000"))
 # Clock skew tolerated for instants a record says have happened (an administered infusion's
 # start, a lab's collection, a symptom report): patients.services.latest_plausible_instant.
 IVIGTRACK_FUTURE_TOLERANCE = timedelta(minutes=5)
+# Shown to patients as tap-to-call links (portal home, symptom advice): patients.site_info.
+IVIGTRACK_CLINIC_PHONE = os.environ.get("IVIGTRACK_CLINIC_PHONE", "")
+IVIGTRACK_EMERGENCY_NUMBER = os.environ.get("IVIGTRACK_EMERGENCY_NUMBER", "999")
 
 # DRF's defaults are the API's (REST, FHIR, schema, docs, token): views set only what differs.
 REST_FRAMEWORK = {

@@ -555,10 +555,17 @@ class SymptomReportBaseSerializer(ApiModelSerializer):
     patient = patient_ref(required=False)
     symptoms = serializers.ListField(
         child=serializers.ChoiceField(choices=list(symptom_catalogue.ALL.items())),
-        allow_empty=False,
+        allow_empty=True,
+        default=list,
         max_length=len(symptom_catalogue.ALL),
+        help_text='At least one for a report; a check-in (`kind` checkin) may name none ("I feel fine").',
     )
     reported_at = PlausibleDateTimeField(required=False, help_text="Default: now.")
+    kind = serializers.ChoiceField(
+        choices=SymptomReport.Kind.choices,
+        default=SymptomReport.Kind.REPORT,
+        help_text="`checkin`: the answer to the portal's check-in on day 1 or 7 after a course.",
+    )
 
     class Meta:
         model = SymptomReport
@@ -566,6 +573,7 @@ class SymptomReportBaseSerializer(ApiModelSerializer):
             "id",
             "patient",
             "reported_at",
+            "kind",
             "symptoms",
             "note",
             "source",

@@ -252,6 +252,37 @@ class SymptomReportForm(Form):
         return symptom_checklist(selected)
 
 
+class CheckinForm(SymptomReportForm):
+    """The portal check-in: the warning-sign checklist, or "I feel fine" (no symptom at all)."""
+
+    FINE = "fine"
+
+    symptoms = forms.MultipleChoiceField(
+        label="Symptoms",
+        choices=list(symptom_catalogue.ALL.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    answer = forms.ChoiceField(choices=[(FINE, "I feel fine"), ("symptoms", "Send to the clinic")])
+
+    def clean(self):
+        data = super().clean()
+        ticked = data.get("symptoms") or []
+        if data.get("answer") == self.FINE and ticked:
+            self.add_error("symptoms", "You ticked symptoms: press “Send to the clinic” so the clinic sees them.")
+        elif data.get("answer") == "symptoms" and not ticked:
+            self.add_error("symptoms", "Tick what you have now, or press “I feel fine”.")
+        return data
+
+
+class RemindersForm(Form):
+    reminders_opt_in = forms.BooleanField(
+        label="Send me reminders by e-mail",
+        required=False,
+        help_text="Your next infusion 2 days ahead, blood tests due, and the check-ins after an infusion.",
+    )
+
+
 class StaffSymptomReportForm(SymptomReportForm):
     reported_at = datetime_field("Symptoms reported at", required=False, help_text="Defaults to now.")
     note = forms.CharField(label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))

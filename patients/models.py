@@ -94,6 +94,10 @@ class Patient(ClinicalModel):
         related_name="care_patients",
         help_text="Named staff: their worklist's “my patients”, and first to hear of urgent flags.",
     )
+    # E-mail reminders (next infusion, labs due, a check-in due): the patient's own choice, in
+    # the portal, with the moment they made it.
+    reminders_opt_in = models.BooleanField(default=False, db_default=False)
+    reminders_opt_in_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
@@ -447,12 +451,18 @@ class Triage(models.TextChoices):
     ROUTINE = "routine", "Routine"
 
 
+class ReportKind(models.TextChoices):
+    REPORT = "report", "Report"
+    CHECKIN = "checkin", "Check-in"  # the answer to "How are you since your infusion?"
+
+
 class SymptomReport(ClinicalModel):
     Triage = Triage
+    Kind = ReportKind
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="symptom_reports")
     reported_at = models.DateTimeField(default=timezone.now)
-    symptoms = models.JSONField(default=list)
+    symptoms = models.JSONField(default=list, blank=True)  # a report needs one (the service), a check-in not
     note = models.TextField(blank=True)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -469,11 +479,16 @@ class SymptomReport(ClinicalModel):
     triage = models.CharField(max_length=10, choices=Triage.choices)
     advice = models.TextField()
     days_since_infusion = models.IntegerField(null=True, blank=True)
+    # A check-in may name no symptom ("I feel fine"); a report names at least one.
+    kind = models.CharField(
+        max_length=8, choices=ReportKind.choices, default=ReportKind.REPORT, db_default=ReportKind.REPORT
+    )
 
     class Meta:
         ordering = ["-reported_at", "-id"]
         constraints = [
             choices_constraint("triage", Triage, name="symptom_triage_valid", message="Unknown triage."),
+            choices_constraint("kind", ReportKind, name="symptom_kind_valid", message="Unknown kind."),
         ]
 
     def __str__(self) -> str:

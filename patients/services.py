@@ -435,6 +435,25 @@ def lab_verify(*, actor, lab: LabResult, confirmed: bool) -> LabResult | None:
     return None
 
 
+# --- Reminders opt-in ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reminders_opt_in_set(*, actor, patient: Patient, opt_in: bool) -> Patient:
+    """The patient's choice of e-mail reminders, with when it was made (audited)."""
+    if not isinstance(opt_in, bool):
+        raise ValidationError({"reminders_opt_in": ["Say yes or no."]})
+    if opt_in and not (patient.user_id and patient.user.email):
+        raise ValidationError({"reminders_opt_in": ["There is no e-mail address on your login: ask the clinic."]})
+    if patient.reminders_opt_in == opt_in and patient.reminders_opt_in_changed_at is not None:
+        return patient
+    patient.reminders_opt_in = opt_in
+    patient.reminders_opt_in_changed_at = timezone.now()
+    patient.save(update_fields=["reminders_opt_in", "reminders_opt_in_changed_at", "updated_at"])
+    audit_record(actor=actor, action="patient.reminders", obj=patient, detail={"opt_in": opt_in})
+    return patient
+
+
 # --- Symptoms --------------------------------------------------------------------------------
 
 
@@ -447,9 +466,15 @@ def symptom_report_submit(
     note: str = "",
     reported_at: datetime | None = None,
     source: str = "staff",
+    kind: str = "report",
 ) -> SymptomReport:
-    """Triage the report; an emergency or urgent report raises its flag in this same transaction."""
-    if not symptoms:
+    """Triage the report; an emergency or urgent report raises its flag in this same transaction.
+
+    A check-in (``kind="checkin"``, the answer to "How are you since your infusion?") may name no
+    symptom: "I feel fine" is stored as a routine check-in, not refused."""
+    if kind not in SymptomReport.Kind.values:
+        raise ValidationError({"kind": [f"Unknown kind; choose one of: {', '.join(SymptomReport.Kind.values)}."]})
+    if not symptoms and kind != SymptomReport.Kind.CHECKIN:
         raise ValidationError({"symptoms": ["Choose at least one symptom."]})
     unknown = [code for code in symptoms if code not in symptom_catalogue.ALL]
     if unknown:
@@ -471,12 +496,13 @@ def symptom_report_submit(
         triage=level,
         advice=symptom_catalogue.advice(level, symptoms, days),
         days_since_infusion=days,
+        kind=kind,
     )
     save_clinical(
         report,
         actor=actor,
         action="symptom_report.submit",
-        detail={"triage": level, "symptoms": symptoms},
+        detail={"triage": level, "symptoms": symptoms, "kind": kind},
     )
     hooks.symptom_reported(report, actor=actor)
     return report

@@ -53,6 +53,12 @@ def advice(level: str, symptoms: list[str], days_since_infusion: int | None) -> 
             "The clinic has been alerted and will contact you. "
             "Call emergency services at once if you become short of breath or get chest pain."
         )
+    if not symptoms:  # a check-in answered "I feel fine"
+        return (
+            "Thank you: we are glad you feel well. "
+            "If you get chest pain, sudden breathlessness, one-sided weakness, or a painful swollen arm or leg, "
+            "call emergency services or seek care at once."
+        )
     return (
         "Thank you: the clinic team will review this at your next contact. "
         "If you get chest pain, sudden breathlessness, one-sided weakness, or a painful swollen arm or leg, "

@@ -9,7 +9,7 @@ from the login and never reads an id for it from the URL.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,6 +29,7 @@ from .forms import (
     LabPanelForm,
     PatientCreateForm,
     PatientForm,
+    RemindersForm,
     StaffSymptomReportForm,
     SymptomReportForm,
     ThrombosisEventForm,
@@ -37,6 +38,7 @@ from .forms import (
     lab_units,
 )
 from .pages import no_record, patient_record_form, patient_url, portal_patient, staff_patient, with_symptom_labels
+from .site_info import contact
 
 # --- patient -------------------------------------------------------------------------------
 
@@ -299,7 +301,7 @@ def portal_symptom_report(request: HttpRequest) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             return redirect("portal:symptom_result", report_id=report.public_id)
-    return render(request, "portal/symptom_form.html", {"form": form, "patient": patient})
+    return render(request, "portal/symptom_form.html", {"form": form, "patient": patient, **contact(patient)})
 
 
 @never_cache
@@ -308,6 +310,43 @@ def portal_symptom_result(request: HttpRequest, report_id) -> HttpResponse:
     patient = portal_patient(request)
     if patient is None:
         return no_record(request)
-    report = get_object_or_404(patient.symptom_reports, public_id=report_id)
+    report = get_object_or_404(patient.symptom_reports.select_related("alert_link__flag"), public_id=report_id)
     (report,) = with_symptom_labels([report])
-    return render(request, "portal/symptom_result.html", {"report": report, "patient": patient})
+    context = {"report": report, "patient": patient, "clinic_did": clinic_did(report), **contact(patient)}
+    return render(request, "portal/symptom_result.html", context)
+
+
+def clinic_did(report) -> str:
+    """What the clinic did with the report, in the patient's words (no staff notes): the alert's
+    own account (`risk.models.FlagReport.patient_words`), or that a routine report waits for the
+    next contact."""
+    try:
+        link = report.alert_link  # the reverse one-to-one of the risk app (imports point down)
+    except ObjectDoesNotExist:
+        return "Not sent as an alert: the clinic team will review it at your next contact."
+    return link.patient_words()
+
+
+# --- portal: reminders ------------------------------------------------------------------------
+
+
+@never_cache
+@patient_required
+def portal_reminders(request: HttpRequest) -> HttpResponse:
+    patient = portal_patient(request)
+    if patient is None:
+        return no_record(request)
+    form = RemindersForm(bound(request), initial={"reminders_opt_in": patient.reminders_opt_in})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reminders_opt_in_set(
+                actor=request.user, patient=patient, opt_in=form.cleaned_data["reminders_opt_in"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            on = patient.reminders_opt_in
+            messages.success(request, "Reminders are on." if on else "Reminders are off: we will not e-mail you.")
+            return redirect("portal:reminders")
+    email = patient.user.email if patient.user_id else ""
+    return render(request, "portal/reminders.html", {"form": form, "patient": patient, "email": email})

@@ -5,7 +5,9 @@ from django.db import transaction
 from ivigtrack import hooks
 from risk import tasks
 from risk.models import ReviewFlag
+from risk.services.checkins import checkin_answered
 from risk.services.flags import symptom_flag_raise
+from risk.services.precautions import rate_precaution
 
 
 @hooks.on_patient_changed
@@ -22,3 +24,9 @@ def flags_follow_patient(patient_id: int, site_id: int) -> None:
 @hooks.on_symptom_reported
 def raise_symptom_flag(report, *, actor) -> None:
     symptom_flag_raise(report, actor=actor)
+    checkin_answered(report, actor=actor)
+
+
+@hooks.on_infusion_written
+def infusion_rate_precaution(infusion, *, actor) -> None:
+    rate_precaution(infusion, actor=actor)

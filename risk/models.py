@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from infusions.models import Infusion
 from ivigtrack.models_base import ClinicalModel, choices_constraint
@@ -76,6 +77,8 @@ class FlagKind(models.TextChoices):
     VISCOSITY_CHECK = "viscosity_check", "Viscosity check"
     PRE_IVIG_LABS = "pre_ivig_labs", "Pre-IVIG labs"
     DATA_QUALITY = "data_quality", "Data quality"
+    PATIENT_CHECKIN = "patient_checkin", "Patient check-in"
+    INFUSION_PRECAUTION = "infusion_precaution", "Infusion precaution"
 
 
 class Priority(models.TextChoices):
@@ -220,6 +223,28 @@ class FlagReport(models.Model):
         if any(at is not None and at >= arrived for at in (flag.acknowledged_at, flag.resolved_at)):
             return "seen"
         return "alerted"
+
+    def patient_words(self) -> str:
+        """What the portal tells the patient the clinic did with this report, from the same facts
+        as `clinic_status`: times and the kind of outcome, never the staff's notes or reasons."""
+        flag = self.flag
+        if self.clinic_status != "seen":
+            return "Your clinic has been alerted and has not yet marked it as seen."
+        if flag.status == "resolved" and flag.resolved_at is not None:
+            outcome = PATIENT_RESOLUTION_WORDS.get(flag.resolution, "closed")
+            return f"Resolved by your clinic on {timezone.localtime(flag.resolved_at):%d %b at %H:%M}: {outcome}."
+        seen_at = flag.acknowledged_at or flag.resolved_at
+        return f"Seen by your clinic on {timezone.localtime(seen_at):%d %b at %H:%M}."
+
+
+#: How a resolution reads to a patient (no staff note is ever shown).
+PATIENT_RESOLUTION_WORDS = {
+    "completed": "the clinic has dealt with it",
+    "not_indicated": "the clinic reviewed it and no further action was needed",
+    "declined": "the clinic reviewed it",
+    "superseded": "it was followed up under a newer alert",
+    "lapsed": "it was closed",
+}
 
 
 #: symptom-reports/ `clinic_status`: what the clinic has done with a report, in words a patient reads.
@@ -381,3 +406,51 @@ class HaematologyReview(ClinicalModel):
             user = self.reviewer
             return user.get_full_name() or user.get_username()
         return self.reviewer_name
+
+
+class ReminderKind(models.TextChoices):
+    NEXT_INFUSION = "next_infusion", "Next infusion in 2 days"
+    LABS_DUE = "labs_due", "Blood tests due"
+    CHECKIN_DUE = "checkin_due", "Check-in due"
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class PatientReminder(models.Model):
+    """An e-mail reminder to a patient who opted in (risk.reminders): one per patient, kind and
+    date, whatever how often the daily job runs; every attempt is recorded here, like the staff
+    notifications, and staff see them on the patient page."""
+
+    Kind = ReminderKind
+    Status = ReminderStatus
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=16, choices=ReminderKind.choices)
+    on = models.DateField(help_text="The day it is about: the infusion, the labs' due day, the check-in's day.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    recipient = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    status = models.CharField(max_length=8, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "kind", "on"], name="one_reminder_per_patient_kind_day"),
+            choices_constraint("kind", ReminderKind, name="reminder_kind_valid"),
+            choices_constraint("status", ReminderStatus, name="reminder_status_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"], condition=~Q(status="sent"), name="reminder_unsent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.on} ({self.status})"

@@ -84,3 +84,38 @@ def send_routine_digest() -> int:
 
     note = routine_digest_send()
     return note.pk if note else 0
+
+
+@shared_task(name="risk.tasks.checkins", acks_late=True)
+def checkins() -> dict:
+    """Hourly: raise CHECKIN-MISSED for unanswered day-1 check-ins (risk.services.checkins)."""
+    from risk.services.checkins import checkins_reconcile
+
+    return checkins_reconcile()
+
+
+@shared_task(name="risk.tasks.reminders", acks_late=True)
+def reminders() -> int:
+    """Daily: plan the patients' e-mail reminders (idempotent) and queue each unsent one."""
+    from risk.reminders import reminders_plan
+
+    ids = reminders_plan()
+    for reminder_id in ids:
+        send_reminder.apply_async(args=(reminder_id,))
+    return len(ids)
+
+
+@shared_task(
+    name="risk.tasks.send_reminder",
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=False,
+    max_retries=5,
+    acks_late=True,
+)
+def send_reminder(reminder_id: int) -> str | None:
+    from risk.reminders import reminder_send
+
+    reminder = reminder_send(reminder_id)
+    return reminder.status if reminder else None

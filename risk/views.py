@@ -28,6 +28,7 @@ from django.views.decorators.vary import vary_on_headers
 from infusions.medicines import with_scoring
 from infusions.models import Regimen
 from infusions.selectors import next_planned_course
+from infusions.watch import current_window, infusion_watch
 from itrs import haematology
 from ivigtrack.audit.services import audit_list_read, audit_record
 from ivigtrack.web.decorators import staff_required
@@ -450,6 +451,11 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         regimen.active = regimen.is_active_on(today)
     weight_age = (today - patient.weight_measured_on).days if patient.weight_measured_on else None
     events = list(patient.thrombosis_events.select_related("vascular_access"))
+    infusions = list(
+        patient.infusions.select_related("product", "vascular_access", "risk", "regimen").order_by("-started_at")[:50]
+    )
+    for infusion in infusions:
+        infusion.watch = infusion_watch(infusion)
     context = {
         **haematology_context(patient, events=events, regimens=regimens),
         "patient": patient,
@@ -465,9 +471,9 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         "suppressions": live_suppressions(patient, timezone.now()),
         "regimens": regimens,
         "next_course": next_planned_course([r for r in regimens if r.active], today),
-        "infusions": patient.infusions.select_related("product", "vascular_access", "risk", "regimen").order_by(
-            "-started_at"
-        )[:50],
+        "infusions": infusions,
+        "watch_now": current_window(patient),
+        "reminders": patient.reminders.all()[:10],
         "medications": with_scoring(patient.medications.select_related("drug")),
         "conditions": patient.conditions.all(),
         "accesses": patient.vascular_accesses.all(),

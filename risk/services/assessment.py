@@ -47,7 +47,12 @@ def assess_at(patient: Patient, as_of: datetime) -> RiskResult:
 
 
 def process_patients(
-    patient_ids: list[int], *, as_of: datetime | None = None, actor_label: str = JOB, actor_id: int | None = None
+    patient_ids: list[int],
+    *,
+    as_of: datetime | None = None,
+    actor_label: str = JOB,
+    actor_id: int | None = None,
+    rescore_infusions: bool = False,
 ) -> ChunkOutcome:
     """Assess and reconcile a chunk of patients in one transaction. Idempotent.
 
@@ -56,7 +61,7 @@ def process_patients(
     assessments and flags; then only what changed is written, in bulk.
     """
     with _gc_paused(len(patient_ids) >= bulk.COPY_FROM_ROWS):
-        outcome = _process(patient_ids, as_of or timezone.now(), actor_label, actor_id)
+        outcome = _process(patient_ids, as_of or timezone.now(), actor_label, actor_id, rescore_infusions)
     if outcome.notify:
         flags.notify_on_commit(outcome.notify)
     return outcome
@@ -80,7 +85,13 @@ def _gc_paused(pause: bool):
         gc.enable()
 
 
-def _process(patient_ids: list[int], now: datetime, actor_label: str, actor_id: int | None = None) -> ChunkOutcome:
+def _process(
+    patient_ids: list[int],
+    now: datetime,
+    actor_label: str,
+    actor_id: int | None = None,
+    rescore_infusions: bool = False,
+) -> ChunkOutcome:
     outcome = ChunkOutcome()
     snapshots, unscored = load_chunk(patient_ids, now, risk_window=INFUSION_RISK_WINDOW)
     rules_settings = review_settings()
@@ -107,6 +118,8 @@ def _process(patient_ids: list[int], now: datetime, actor_label: str, actor_id: 
         _write_assessments(results, snapshots, current, now, outcome)
         flags.flags_reconcile(desired, open_flags, now, outcome, actor_label, closures, actor_id=actor_id)
         _record_infusion_risk(unscored, snapshots, now)
+        if rescore_infusions:
+            _rescore_infusion_risk(patient_ids, snapshots, now)
     return outcome
 
 
@@ -282,6 +295,35 @@ def _record_infusion_risk(unscored, snapshots, now) -> None:
         )
 
 
+def _rescore_infusion_risk(patient_ids, snapshots, now) -> None:
+    """The stored risk at each recent infusion stays true after a write that changes the past (a
+    back-dated steroid, line, event or weight): every recorded risk of the window is recomputed as
+    of its infusion's start and the changed ones are updated. Set-based: one read, one bulk
+    update when anything changed (the write's own on-commit assessment, `patient_assess`)."""
+    rows = InfusionRisk.objects.filter(
+        infusion__patient_id__in=list(patient_ids), as_of__gte=now - INFUSION_RISK_WINDOW
+    ).values_list("pk", "infusion__patient_id", "as_of", "ruleset", "score", "tier", "provisional")
+    changed = []
+    for pk, pid, started, ruleset, score, tier, provisional in rows:
+        if pid not in snapshots:
+            continue
+        result = engine.assess(_snapshot_at(pid, started, snapshots), started, explain=False)
+        if (result.ruleset, result.score, result.tier, result.provisional) != (ruleset, score, tier, provisional):
+            changed.append(
+                InfusionRisk(
+                    pk=pk,
+                    ruleset=result.ruleset,
+                    score=result.score,
+                    tier=result.tier,
+                    provisional=result.provisional,
+                    factors=[f.as_dict() for f in result.factors],
+                )
+            )
+    if changed:
+        fields = ["ruleset", "score", "tier", "provisional", "factors"]
+        InfusionRisk.objects.bulk_update(changed, fields, batch_size=500)
+
+
 def _snapshot_at(pid: int, at: datetime, snapshots) -> PatientSnapshot:
     """The snapshot as of an earlier instant, derived from the loaded one when it covers it."""
     snap = snapshots[pid]
@@ -299,7 +341,9 @@ def patient_assess(patient: Patient | int, as_of: datetime | None = None, *, act
     carry that actor."""
     pid = patient if isinstance(patient, int) else patient.pk
     label = getattr(actor, "username", None) or JOB
-    outcome = process_patients([pid], as_of=as_of, actor_label=label, actor_id=getattr(actor, "pk", None))
+    outcome = process_patients(
+        [pid], as_of=as_of, actor_label=label, actor_id=getattr(actor, "pk", None), rescore_infusions=True
+    )
     written = outcome.assessments.get(pid)
     if written is None:
         written = RiskAssessment.objects.filter(patient_id=pid, is_current=True).first()

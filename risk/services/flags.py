@@ -31,6 +31,7 @@ from risk.histories import OpenFlag
 from risk.models import DECISIONS, PRIORITY_RANK, STAFF_RESOLUTIONS, UNRESOLVED, FlagKind, FlagReport, ReviewFlag
 from risk.review_settings import review_settings
 from risk.services.outcome import ChunkOutcome
+from risk.watch import watch_context
 
 # Kinds the review rules own. symptom_alert flags are raised by a report and closed by a person.
 RULE_KINDS = {
@@ -449,7 +450,14 @@ def symptom_flag_raise(report, *, actor) -> ReviewFlag | None:
         .first()
     )
     on_flag = [report, *(existing.reports.order_by("-reported_at", "-id") if existing else ())]
-    spec = review.symptom_flag([_symptom_snap(r) for r in on_flag], review_settings())
+    tier, starts = watch_context(report.patient_id, report.reported_at)
+    spec = review.symptom_flag(
+        [_symptom_snap(r) for r in on_flag],
+        review_settings(),
+        tier=tier,
+        infusion_starts=starts,
+        zone=timezone.get_current_timezone(),
+    )
     if spec is None:  # routine, and no alert to join (or one no urgent report is on: an old row)
         if existing is not None:
             FlagReport.objects.create(flag=existing, report=report)

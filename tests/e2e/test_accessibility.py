@@ -129,6 +129,8 @@ def _states(clinic) -> list[State]:
         portal("symptom_result", report_id=clinic["report"].public_id),
         portal("history"),
         portal("access_log"),
+        portal("checkin"),
+        portal("reminders"),
         State("login", "anonymous", "/accounts/login/"),
         State("password-reset", "anonymous", "/accounts/password-reset/"),
         State("two-factor-setup", "clinician", "/accounts/2fa/setup/"),

@@ -192,14 +192,18 @@ def test_beat_sends_the_sweeps_that_the_worker_runs(broker, tmp_path):
 
 def test_beat_schedule_is_the_clinic_schedule(settings):
     """What beat runs in production, and when (UTC): the sweeps hourly at :05 and nightly at
-    02:30, the routine digest at 07:00; each expires before the next would be sent."""
+    02:30, the routine digest at 07:00, CHECKIN-MISSED hourly at :20, the patients' reminders at
+    08:00; each expires before the next would be sent."""
     schedule = settings.CELERY_BEAT_SCHEDULE
     when = {name: (str(entry["schedule"]), entry["task"], entry.get("kwargs", {})) for name, entry in schedule.items()}
     assert when == {
         "review-sweep-hourly": ("<crontab: 5 * * * * (m/h/dM/MY/d)>", "risk.tasks.sweep", {"full": False}),
         "review-sweep-nightly": ("<crontab: 30 2 * * * (m/h/dM/MY/d)>", "risk.tasks.sweep", {"full": True}),
         "routine-digest-daily": ("<crontab: 0 7 * * * (m/h/dM/MY/d)>", "risk.tasks.send_routine_digest", {}),
+        "checkins-hourly": ("<crontab: 20 * * * * (m/h/dM/MY/d)>", "risk.tasks.checkins", {}),
+        "patient-reminders-daily": ("<crontab: 0 8 * * * (m/h/dM/MY/d)>", "risk.tasks.reminders", {}),
     }
+    assert schedule["checkins-hourly"]["options"]["expires"] < 3600
     assert schedule["review-sweep-hourly"]["options"]["expires"] < 3600
 
 
