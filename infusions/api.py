@@ -53,7 +53,7 @@ def api_regimen_scope(user):
 def api_infusion_scope(user):
     return (
         selectors.infusion_scope(user)
-        .select_related("regimen", "vascular_access", "risk")
+        .select_related("regimen", "vascular_access", "risk", "patient__site")
         .order_by("-started_at", "-id")
     )
 

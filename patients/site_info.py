@@ -1,30 +1,43 @@
 """What a patient's clinic says about itself: its time zone and its phone numbers.
 
-One place the rest of the code reads them from. Today they come from settings (the clinic's
-``TIME_ZONE``, ``IVIGTRACK_CLINIC_PHONE``, ``IVIGTRACK_EMERGENCY_NUMBER``); once patients have a
-home site, these read the patient's site instead.
+One place the rest of the code reads them from: the patient's home site (its ``time_zone``,
+``phone`` and ``emergency_number``) when a patient is given and the site has them, else the
+clinic defaults of settings (``TIME_ZONE``, ``IVIGTRACK_CLINIC_PHONE``,
+``IVIGTRACK_EMERGENCY_NUMBER``).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import tzinfo
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
 
 
+def _site(patient):
+    return getattr(patient, "site", None) if patient is not None else None
+
+
+def zone_named(name: str | None) -> tzinfo:
+    return ZoneInfo(name) if name else timezone.get_current_timezone()
+
+
 def patient_zone(patient=None) -> tzinfo:
     """The zone whose calendar days count for this patient (watch windows, check-ins)."""
-    return timezone.get_current_timezone()
+    site = _site(patient)
+    return zone_named(site.time_zone if site is not None else None)
 
 
 def clinic_phone(patient=None) -> str:
-    return getattr(settings, "IVIGTRACK_CLINIC_PHONE", "")
+    site = _site(patient)
+    return (site.phone if site is not None else "") or getattr(settings, "IVIGTRACK_CLINIC_PHONE", "")
 
 
 def emergency_number(patient=None) -> str:
-    return getattr(settings, "IVIGTRACK_EMERGENCY_NUMBER", "")
+    site = _site(patient)
+    return (site.emergency_number if site is not None else "") or getattr(settings, "IVIGTRACK_EMERGENCY_NUMBER", "")
 
 
 def tel_href(number: str) -> str:

@@ -18,7 +18,7 @@ from itrs import watch
 from ivigtrack.audit.models import AuditEvent
 from ivigtrack.audit.services import audit_bulk, audit_record
 from patients.models import Patient
-from patients.site_info import patient_zone
+from patients.site_info import zone_named
 from risk.models import PRIORITY_RANK, UNRESOLVED, FlagKind, ReviewFlag, RiskAssessment
 
 RULE = "CHECKIN-MISSED"
@@ -57,12 +57,17 @@ def checkins_reconcile(now: datetime | None = None) -> dict:
     ids = candidates | set(open_by_patient)
     given = given_by_patient(ids, now)
     answers = checkin_answers_by_patient(ids, now)
+    # each patient's home site and its zone: the flag carries the site, the days are its local days
+    sites = {
+        pid: (site_id, zone)
+        for pid, site_id, zone in Patient.objects.filter(pk__in=ids).values_list("pk", "site_id", "site__time_zone")
+    }
     new, lapse, audits = [], [], []
     for pid in sorted(ids):
         missed = None
         if pid in candidates:
             missed = watch.checkin_missed(
-                given.get(pid, []), answers.get(pid, []), now, patient_zone(), MISSED_AFTER_HOURS
+                given.get(pid, []), answers.get(pid, []), now, zone_named(sites[pid][1]), MISSED_AFTER_HOURS
             )
         existing = open_by_patient.get(pid)
         if missed is None:
@@ -76,6 +81,7 @@ def checkins_reconcile(now: datetime | None = None) -> dict:
         new.append(
             ReviewFlag(
                 patient_id=pid,
+                site_id=sites[pid][0],
                 kind=KIND,
                 rule=RULE,
                 priority="routine",

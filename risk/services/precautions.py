@@ -34,6 +34,7 @@ def rate_precaution(infusion, *, actor) -> ReviewFlag | None:
         when = timezone.localtime(infusion.started_at)
         flag = ReviewFlag.objects.create(
             patient_id=infusion.patient_id,
+            site_id=infusion.patient.site_id,
             kind=KIND,
             rule=RULE,
             priority="routine",

@@ -147,6 +147,8 @@ ROUTES: dict[str, Route] = {
     "portal:symptom_result": page("symptom-reports", read=PATIENTS),
     "portal:history": page(read=PATIENTS),
     "portal:access_log": page(read=PATIENTS),
+    "portal:checkin": page(read=PATIENTS, methods=FORM),
+    "portal:reminders": page(read=PATIENTS, methods=FORM),
     # --- REST API v1: a patient reads their own; staff their sites'; roles per docs/roles.md
     "api:api-root": api(),
     "api:token": Route(read=frozenset(), write=EVERYONE, methods=POST, public=True),

@@ -199,7 +199,7 @@ def test_a_check_in_answer_with_symptoms_triages_like_any_report(pat_client, pat
     assert (report.kind, report.triage) == ("checkin", "urgent")
     flag = ReviewFlag.objects.get(patient=patient_pat, kind="symptom_alert")
     assert flag.due_at == at + timedelta(hours=4) and "day 1 after IVIG" in flag.reason
-    assert "Seek medical care today" in result and 'href="tel:999"' in result
+    assert "Seek medical care today" in result and f'href="tel:{patient_pat.site.emergency_number}"' in result
 
 
 @pytest.mark.parametrize(
@@ -284,9 +284,10 @@ def test_checkin_missed_lapses_when_the_window_ends_unanswered_and_a_resolved_on
 # --- portal contact and what the clinic did ---------------------------------------------------
 
 
-def test_tap_to_call_links_on_the_home_page_and_the_emergency_advice(pat_client, settings):
-    settings.IVIGTRACK_CLINIC_PHONE = "+44 20 7946 0000"
-    settings.IVIGTRACK_EMERGENCY_NUMBER = "999"
+def test_tap_to_call_links_on_the_home_page_and_the_emergency_advice(pat_client, patient_pat):
+    site = patient_pat.site  # the patient's own clinic's numbers (patients.site_info)
+    site.phone, site.emergency_number = "+44 20 7946 0000", "999"
+    site.save()
     home = pat_client.get(reverse("portal:home")).content.decode()
     assert 'href="tel:+442079460000"' in home and 'href="tel:999"' in home
     response = pat_client.post(reverse("portal:symptom_report"), {"symptoms": ["chest_pain"]})
