@@ -210,8 +210,25 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A chunk of a sweep may run at most IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT seconds (its three attempts
+# included); the broker gives an unacknowledged message (its worker was killed) to another worker
+# after the visibility timeout, which must be longer, or a slow chunk would be sent twice.
+IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT = int(os.environ.get("IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT", "600"))
+IVIGTRACK_SWEEP_CHUNK_SOFT_TIME_LIMIT = max(IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT - 30, IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT * 0.9)
+CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(15 * 60)))
+if CELERY_VISIBILITY_TIMEOUT <= IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be longer than IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT")
+# The broker never holds a request: connecting and every socket read or write give up after 2 s
+# (then the work runs inline or waits for the next sweep; risk.tasks.dispatch).
+BROKER_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_timeout": BROKER_TIMEOUT,
+    "socket_connect_timeout": BROKER_TIMEOUT,
+    "max_retries": 0,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
+CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -233,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"full": True},
         "options": {"expires": 3 * 3600},
     },
+    "sweep-watchdog": {
+        "task": "risk.tasks.sweep_watchdog",
+        "schedule": 5 * 60.0,
+        "options": {"expires": 4 * 60},
+    },
     "routine-digest-daily": {
         "task": "risk.tasks.send_routine_digest",
         "schedule": crontab(hour=7, minute=0),
@@ -244,6 +266,12 @@ CELERY_BEAT_SCHEDULE = {
 # which the patient page reads): every period is a setting, read by risk.services.assessment.
 IVIGTRACK_REVIEW: dict = {}
 IVIGTRACK_SWEEP_CHUNK = int(os.environ.get("IVIGTRACK_SWEEP_CHUNK", "1000"))
+# A chunk meeting a database error (connection lost, deadlock, serialization) is tried this many
+# times, waiting BACKOFF, 2 x BACKOFF, ... seconds between attempts, then marked failed.
+IVIGTRACK_SWEEP_RETRIES = 3
+IVIGTRACK_SWEEP_RETRY_BACKOFF = float(os.environ.get("IVIGTRACK_SWEEP_RETRY_BACKOFF", "2"))
+# A run whose chunks have not moved for this long is `stale`; the watchdog sends its chunks again.
+IVIGTRACK_SWEEP_STALE_MINUTES = int(os.environ.get("IVIGTRACK_SWEEP_STALE_MINUTES", "30"))
 # Clock skew tolerated for instants a record says have happened (an administered infusion's
 # start, a lab's collection, a symptom report): patients.services.latest_plausible_instant.
 IVIGTRACK_FUTURE_TOLERANCE = timedelta(minutes=5)

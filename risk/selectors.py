@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from patients.models import Patient
 from patients.selectors import patient_scope, scoped
 
-from .models import DECISIONS, UNRESOLVED, FlagKind, Priority, ReviewFlag, RiskAssessment, SweepRun
+from .models import DECISIONS, UNRESOLVED, FlagKind, Priority, ReviewFlag, RiskAssessment, SweepChunk, SweepRun
 
 
 def flag_scope(user) -> QuerySet[ReviewFlag]:
@@ -95,4 +95,6 @@ def patients_with_risk(user) -> QuerySet[Patient]:
 
 
 def recent_sweeps(limit: int = 20) -> QuerySet[SweepRun]:
-    return SweepRun.objects.order_by("-started_at")[:limit]
+    """The latest runs with their chunk ledgers (two queries)."""
+    chunks = SweepChunk.objects.defer("patient_ids", "error_detail").order_by("index")
+    return SweepRun.objects.order_by("-started_at", "-id").prefetch_related(Prefetch("chunks", queryset=chunks))[:limit]

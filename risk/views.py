@@ -44,7 +44,7 @@ from .forms import (
     UnsnoozeForm,
     WorklistFilterForm,
 )
-from .models import UNRESOLVED, Notification, ReviewFlag, RiskAssessment
+from .models import UNRESOLVED, Notification, ReviewFlag, RiskAssessment, SweepRun
 from .review_settings import review_settings
 from .selectors import (
     OPEN_COUNT_CAP,
@@ -433,8 +433,10 @@ def _sweep_context(request: HttpRequest) -> dict:
     now = timezone.now()
     runs = list(recent_sweeps(20))
     for run in runs:
-        run.running = run.finished_at is None
-        run.stalled = run.running and (now - run.started_at).total_seconds() > STALLED_AFTER_SECONDS
+        run.running = run.status == SweepRun.Status.RUNNING
+        run.stalled = run.status == SweepRun.Status.STALE or (
+            run.running and (now - run.started_at).total_seconds() > STALLED_AFTER_SECONDS
+        )
     return {
         "runs": runs,
         "running": any(r.running and not r.stalled for r in runs),

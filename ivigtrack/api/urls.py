@@ -19,6 +19,7 @@ from patients.api import (
     ThrombosisEventViewSet,
     VascularAccessViewSet,
 )
+from risk.api_sweeps import SweepViewSet
 from risk.api import AssessmentViewSet, FlagStatsViewSet, FlagViewSet, PatientViewSet, SymptomReportViewSet
 
 router = DefaultRouter()
@@ -35,6 +36,7 @@ router.register("medications", MedicationViewSet, basename="medication")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("flags", FlagViewSet, basename="flag")
 router.register("flag-stats", FlagStatsViewSet, basename="flag-stats")
+router.register("sweeps", SweepViewSet, basename="sweep")
 
 
 app_name = "api"
