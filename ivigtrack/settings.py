@@ -214,7 +214,9 @@ CELERY_TASK_TIME_LIMIT = 300
 # included); the broker gives an unacknowledged message (its worker was killed) to another worker
 # after the visibility timeout, which must be longer, or a slow chunk would be sent twice.
 IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT = int(os.environ.get("IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT", "600"))
-IVIGTRACK_SWEEP_CHUNK_SOFT_TIME_LIMIT = max(IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT - 30, IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT * 0.9)
+IVIGTRACK_SWEEP_CHUNK_SOFT_TIME_LIMIT = max(
+    IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT - 30, IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT * 0.9
+)
 CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(15 * 60)))
 if CELERY_VISIBILITY_TIMEOUT <= IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be longer than IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT")

@@ -297,8 +297,11 @@ class SweepChunk(models.Model):
             choices_constraint("status", ["pending", "running", "done", "failed"], name="sweepchunk_status_valid"),
         ]
         indexes = [
-            models.Index(fields=["status", "updated_at"], name="sweepchunk_unfinished",
-                         condition=Q(status__in=["pending", "running"])),
+            models.Index(
+                fields=["status", "updated_at"],
+                name="sweepchunk_unfinished",
+                condition=Q(status__in=["pending", "running"]),
+            ),
         ]
 
 

@@ -19,8 +19,8 @@ from patients.api import (
     ThrombosisEventViewSet,
     VascularAccessViewSet,
 )
-from risk.api_sweeps import SweepViewSet
 from risk.api import AssessmentViewSet, FlagStatsViewSet, FlagViewSet, PatientViewSet, SymptomReportViewSet
+from risk.api_sweeps import SweepViewSet
 
 router = DefaultRouter()
 router.register("patients", PatientViewSet, basename="patient")

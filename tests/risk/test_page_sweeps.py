@@ -19,7 +19,8 @@ def test_shows_runs_and_notifications(nina_client, patient_pat, make_flag):
     now = timezone.now()
     SweepRun.objects.create(
         started_at=now - timedelta(minutes=10), finished_at=now - timedelta(minutes=10) + timedelta(seconds=4.2),
-        trigger="beat", full=True, status="finished", chunks_total=2, chunks_done=2, patients=123, assessments_changed=7,
+        trigger="beat", full=True, status="finished", chunks_total=2, chunks_done=2, patients=123,
+        assessments_changed=7,
         flags_raised=5, flags_escalated=1, flags_resolved=3, errors=1,
         error_detail=[{"patient_id": 42, "error": "ValueError: bad weight"}],
     )  # fmt: skip
