@@ -225,6 +225,11 @@ if CELERY_VISIBILITY_TIMEOUT <= IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT:
 BROKER_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # How often a worker looks for messages whose worker died (older than the visibility timeout)
+    # and puts them back: every unacked_restore_interval seconds (kombu's default is a scan every
+    # 100 s: an interval of 10 s, scanning every 10th time).
+    "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "60")),
+    "unacked_restore_throttle": 1,
     "socket_timeout": BROKER_TIMEOUT,
     "socket_connect_timeout": BROKER_TIMEOUT,
     "max_retries": 0,

@@ -52,16 +52,22 @@ def broker(settings):
     redis.Redis.from_url(BROKER).flushdb()
 
 
-def celery_env(chunk: int = 1000, settings: str = "tests.integration.celery_settings") -> dict:
+def celery_env(
+    chunk: int = 1000, settings: str = "tests.integration.celery_settings", visibility: int = 5, **extra: str
+) -> dict:
     db = connection.settings_dict
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": settings,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_BROKER_URL": BROKER,
-        "CELERY_VISIBILITY_TIMEOUT": "5",
+        "CELERY_VISIBILITY_TIMEOUT": str(visibility),
+        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+        # The visibility timeout must be longer than a chunk's hard time limit (settings.py).
+        "IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT": str(visibility - 1),
         "IVIGTRACK_SWEEP_CHUNK": str(chunk),
         "PYTHONPATH": str(ROOT),
+        **extra,
     }
 
 
@@ -83,11 +89,11 @@ def start_beat(schedule_dir: Path) -> subprocess.Popen:
     return start_celery("beat", "-l", "warning", "-s", str(schedule_dir / "celerybeat-schedule"), env=env)
 
 
-def start_worker(chunk: int = 1000) -> subprocess.Popen:
+def start_worker(chunk: int = 1000, **env) -> subprocess.Popen:
     return start_celery(
         *("worker", "-l", "warning", "--concurrency", "1", "--pool", "prefork"),
         *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-        env=celery_env(chunk),
+        env=celery_env(chunk, **env),
     )
 
 
@@ -192,15 +198,18 @@ def test_beat_sends_the_sweeps_that_the_worker_runs(broker, tmp_path):
 
 def test_beat_schedule_is_the_clinic_schedule(settings):
     """What beat runs in production, and when (UTC): the sweeps hourly at :05 and nightly at
-    02:30, the routine digest at 07:00; each expires before the next would be sent."""
+    02:30, the sweep watchdog every 5 minutes, the routine digest at 07:00; each expires before
+    the next would be sent."""
     schedule = settings.CELERY_BEAT_SCHEDULE
     when = {name: (str(entry["schedule"]), entry["task"], entry.get("kwargs", {})) for name, entry in schedule.items()}
     assert when == {
         "review-sweep-hourly": ("<crontab: 5 * * * * (m/h/dM/MY/d)>", "risk.tasks.sweep", {"full": False}),
         "review-sweep-nightly": ("<crontab: 30 2 * * * (m/h/dM/MY/d)>", "risk.tasks.sweep", {"full": True}),
+        "sweep-watchdog": ("300.0", "risk.tasks.sweep_watchdog", {}),
         "routine-digest-daily": ("<crontab: 0 7 * * * (m/h/dM/MY/d)>", "risk.tasks.send_routine_digest", {}),
     }
     assert schedule["review-sweep-hourly"]["options"]["expires"] < 3600
+    assert schedule["sweep-watchdog"]["options"]["expires"] < 300
 
 
 def test_broker_down_the_write_still_succeeds(settings, make_user):
