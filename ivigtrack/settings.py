@@ -184,8 +184,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Reads miss and writes are dropped while Redis is down (ivigtrack/cache.py); each
+            # call gives up after 1 s.
+            "BACKEND": "ivigtrack.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
         }
     }
 else:

@@ -7,6 +7,8 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from ivigtrack.circuit import broker_circuit
+
 log = logging.getLogger(__name__)
 
 
@@ -23,14 +25,13 @@ def dispatch(task, *args, **kwargs) -> None:
         except Exception:
             log.exception("in-process %s failed; the next sweep will catch up", task.name)
         return
+    if publish(task, *args, **kwargs):
+        return
+    log.warning("running %s inline", task.name)
     try:
-        task.apply_async(args=args, kwargs=kwargs, retry=False)
-    except Exception as exc:  # kombu OperationalError, redis ConnectionError, ...
-        log.warning("broker unreachable (%s); running %s inline", exc, task.name)
-        try:
-            task.run(*args, **kwargs)
-        except Exception:
-            log.exception("inline %s failed; the next sweep will catch up", task.name)
+        task.run(*args, **kwargs)
+    except Exception:
+        log.exception("inline %s failed; the next sweep will catch up", task.name)
 
 
 @shared_task(name="risk.tasks.assess_patient", acks_late=True)
@@ -66,11 +67,13 @@ def sweep(full: bool = True, trigger: str = "beat") -> int:
 
 def publish(task, *args, **kwargs) -> bool:
     """Send a task to the broker; False (logged) if it could not be sent. Never runs it here."""
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if settings.CELERY_TASK_ALWAYS_EAGER or broker_circuit.is_open:
         return False
     try:
+        # No retries; connecting and each socket operation give up after settings.BROKER_TIMEOUT.
         task.apply_async(args=args, kwargs=kwargs, retry=False)
     except Exception as exc:  # kombu OperationalError, redis ConnectionError/TimeoutError, ...
+        broker_circuit.trip(exc)
         log.warning("broker unreachable (%s); %s not sent", exc, task.name)
         return False
     return True

@@ -27,7 +27,11 @@ from risk.models import RiskAssessment, SweepChunk, SweepRun
 from risk.services.sweep import sweep_inline, sweep_start
 from tests.integration.test_worker import BROKER, broker, start_worker, stop, wait_for  # noqa: F401
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("broker"),
+]
 
 
 def dsn() -> str:
@@ -60,7 +64,7 @@ def finished(run_id: int) -> SweepRun | None:
     return SweepRun.objects.filter(pk=run_id, status="finished").first()
 
 
-def test_chunk_whose_connection_is_terminated_is_retried_and_counted_once(broker):
+def test_chunk_whose_connection_is_terminated_is_retried_and_counted_once():
     generate(60, seed=31, today=timezone.localdate())
     first = Patient.objects.order_by("id").values_list("id", flat=True).first()
     worker = start_worker(chunk=20, visibility=30)
@@ -80,7 +84,7 @@ def test_chunk_whose_connection_is_terminated_is_retried_and_counted_once(broker
     assert RiskAssessment.objects.filter(is_current=True).count() == RiskAssessment.objects.count() == 60
 
 
-def test_worker_killed_mid_chunk_the_redelivered_chunk_counts_once(broker):
+def test_worker_killed_mid_chunk_the_redelivered_chunk_counts_once():
     generate(40, seed=32, today=timezone.localdate())
     first = Patient.objects.order_by("id").values_list("id", flat=True).first()
     worker = start_worker(chunk=20, visibility=6)
@@ -111,7 +115,7 @@ def test_worker_killed_mid_chunk_the_redelivered_chunk_counts_once(broker):
     assert RiskAssessment.objects.count() == 40
 
 
-def test_chunks_that_never_arrive_go_stale_and_the_watchdog_sends_them_again(broker, settings):
+def test_chunks_that_never_arrive_go_stale_and_the_watchdog_sends_them_again(settings):
     settings.IVIGTRACK_SWEEP_CHUNK = 20
     generate(40, seed=33, today=timezone.localdate())
     run, chunk_ids = sweep_start(full=True, trigger="lost")  # its messages were lost: never sent
