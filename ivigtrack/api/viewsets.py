@@ -17,6 +17,7 @@ from rest_framework.viewsets import GenericViewSet
 from ivigtrack.api.fields import parse_uuid
 from ivigtrack.api.permissions import RolePermission
 from ivigtrack.audit.services import audit_staff_read
+from ivigtrack.idempotency.api import IdempotentViewMixin
 
 
 class Conflict(exceptions.APIException):
@@ -34,7 +35,7 @@ class ApiAutoSchema(AutoSchema):
         return [basename] if basename else super().get_tags()
 
 
-class ApiViewSet(GenericViewSet):
+class ApiViewSet(IdempotentViewMixin, GenericViewSet):
     """Scoped reads by public UUID, service writes, staff reads audited.
 
     Subclasses set ``serializer_class`` (one per resource: it parses the request and shapes
