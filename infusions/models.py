@@ -177,6 +177,14 @@ class Regimen(ClinicalModel):
         """Each planned course as its list of consecutive infusion days."""
         return [[s + timedelta(days=i) for i in range(self.days_per_course)] for s in self.course_starts(after, count)]
 
+    def record_checks(self) -> dict[str, list[str]]:
+        """One dose per regimen: g/kg/day or fixed grams per day, never both (one would be
+        silently ignored)."""
+        if self.dose_g_per_kg_per_day is not None and self.dose_grams_per_day is not None:
+            return {"dose_grams_per_day": ["Give the dose in g/kg/day or as fixed grams per day, not both."]}
+        return {}
+
+
 
 class InfusionStatus(models.TextChoices):
     PLANNED = "planned", "Planned"

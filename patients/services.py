@@ -63,6 +63,7 @@ def save_clinical(
     except IntegrityError as exc:  # a constraint full_clean could not see (a race)
         # Another writer committed the same unique value (an MRN) since full_clean: name the field.
         obj.validate_unique(exclude=exclude)
+        obj.validate_constraints(exclude=exclude)
         raise ValidationError({"__all__": [f"The record conflicts with stored data: {exc.__cause__ or exc}"]}) from exc
     except DatabaseError as exc:  # "Save with update_fields did not affect any rows"
         if adding or type(obj)._base_manager.filter(pk=obj.pk).exists():

@@ -10,11 +10,11 @@ from django.http import Http404
 from django.urls import URLPattern, URLResolver
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from ivigtrack.api.fields import parse_uuid
+from ivigtrack.api.parsers import JSONParser
 from ivigtrack.api.permissions import RolePermission
 from ivigtrack.audit.services import audit_staff_read
 from ivigtrack.idempotency.api import IdempotentViewMixin
