@@ -48,7 +48,7 @@ class RejectUndecodableBodyMiddleware:
                     for value in values[1]:
                         if "\x00" in value:
                             raise ValueError("NUL character")
-            except (UnicodeDecodeError, LookupError, ValueError, BadRequest) as exc:
+            except (UnicodeDecodeError, LookupError, ValueError, BadRequest):
                 message = "The request body could not be read: send it as UTF-8 text."
                 if request.path.startswith(("/api/", "/fhir/")):
                     return JsonResponse({"detail": message}, status=400)

@@ -47,4 +47,3 @@ class JSONParser(parsers.JSONParser):
             return super().parse(io.BytesIO(text.encode("utf-8")), media_type, {**parser_context, "encoding": "utf-8"})
         except RecursionError as exc:  # belt and braces
             raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels is not accepted.") from exc
-

@@ -17,9 +17,7 @@ class MrnClash(Exception):
 
 def refuse_case_clashes(apps, schema_editor):
     Patient = apps.get_model("patients", "Patient")
-    clashes = (
-        Patient.objects.annotate(folded=Lower("mrn")).values("folded").annotate(n=Count("id")).filter(n__gt=1)
-    )
+    clashes = Patient.objects.annotate(folded=Lower("mrn")).values("folded").annotate(n=Count("id")).filter(n__gt=1)
     folded = [row["folded"] for row in clashes[:50]]
     if not folded:
         return
