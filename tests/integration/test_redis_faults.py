@@ -24,7 +24,7 @@ from risk.models import RiskAssessment, SweepRun
 from tests import factories, payloads
 from tests.integration.test_worker import use_broker
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 WITHIN = 3.0  # seconds
 
 

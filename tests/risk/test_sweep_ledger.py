@@ -167,7 +167,7 @@ def test_manual_sweep_without_a_broker_runs_in_process(carol_client, sixty):
 
 
 @pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_copies_of_a_chunk_at_once_count_once(sixty):
     run, chunk_ids = sweeps.sweep_start(full=True, trigger="test")
     barrier, errors = threading.Barrier(2), []

@@ -137,7 +137,7 @@ def test_portal_double_submit_writes_once(pat_client, patient_pat, product):
 
 
 @pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_copies_at_once_one_row(clinician_carol, patient_pat, product):
     """Real threads: the same key sent twice at once, and the same infusion (no key) twice."""
     barrier, results = threading.Barrier(4), []
