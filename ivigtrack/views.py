@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -18,6 +19,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness: the process answers. No dependency is checked (that is /readyz), so a database or
     Redis outage never gets the web processes restarted."""
     return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever a page links: send them to the one icon."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 def forbidden(request: HttpRequest, exception=None) -> HttpResponse:
