@@ -87,7 +87,7 @@ def test_chunk_whose_connection_is_terminated_is_retried_and_counted_once():
 def test_worker_killed_mid_chunk_the_redelivered_chunk_counts_once():
     generate(40, seed=32, today=timezone.localdate())
     first = Patient.objects.order_by("id").values_list("id", flat=True).first()
-    worker = start_worker(chunk=20, visibility=6)
+    worker = start_worker(chunk=20, visibility=10)
     try:
         with patient_locked(first):
             tasks.sweep.apply_async(kwargs={"full": True, "trigger": "kill"})
@@ -95,12 +95,12 @@ def test_worker_killed_mid_chunk_the_redelivered_chunk_counts_once():
             stop(worker, signal.SIGKILL)  # the whole worker, parent and child: nothing acks
         run = SweepRun.objects.get(trigger="kill")
         assert (run.chunks_done, run.patients) == (0, 0)  # the killed chunk wrote nothing
-        worker = start_worker(chunk=20, visibility=6)
+        worker = start_worker(chunk=20, visibility=10)
         # The broker gives the unacknowledged messages out again after the visibility timeout.
         run = wait_for(lambda: finished(run.pk), timeout=90, what="the redelivered chunks")
         assert (run.chunks_done, run.patients, run.assessments_changed, run.errors) == (2, 40, 40, 0)
         chunk0 = run.chunks.get(index=0)
-        assert (chunk0.status, chunk0.attempts) == ("done", 2)
+        assert chunk0.status == "done" and chunk0.attempts >= 2  # more if a slow attempt was handed out again
         # A finished chunk delivered once more (its worker died after the commit, before the ack).
         tasks.sweep_chunk.apply_async(args=(chunk0.pk,))
         queue = redis.Redis.from_url(BROKER)
@@ -109,7 +109,7 @@ def test_worker_killed_mid_chunk_the_redelivered_chunk_counts_once():
         stop(worker)
     run.refresh_from_db()
     assert (run.chunks_done, run.patients, run.assessments_changed) == (2, 40, 40)
-    assert run.chunks.get(index=0).attempts == 2  # the copy found its row done and did nothing
+    assert run.chunks.get(index=0).attempts == chunk0.attempts  # the copy found its row done: nothing
     check = sweep_inline(full=True)
     assert (check.assessments_changed, check.flags_raised, check.flags_resolved) == (0, 0, 0)
     assert RiskAssessment.objects.count() == 40

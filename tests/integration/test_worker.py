@@ -26,7 +26,9 @@ from risk.services.sweep import sweep_inline
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 ROOT = Path(__file__).resolve().parents[2]
-BROKER = "redis://127.0.0.1:6379/15"
+# Redis database 15 unless IVIGTRACK_TEST_BROKER_URL says otherwise (two checkouts running these
+# tests at once on one machine must not share a queue: their workers would take each other's tasks).
+BROKER = os.environ.get("IVIGTRACK_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
 
 
 def use_broker(app, url: str) -> None:
@@ -53,7 +55,7 @@ def broker(settings):
 
 
 def celery_env(
-    chunk: int = 1000, settings: str = "tests.integration.celery_settings", visibility: int = 5, **extra: str
+    chunk: int = 1000, settings: str = "tests.integration.celery_settings", visibility: int = 30, **extra: str
 ) -> dict:
     db = connection.settings_dict
     return {
@@ -62,6 +64,9 @@ def celery_env(
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_BROKER_URL": BROKER,
         "CELERY_VISIBILITY_TIMEOUT": str(visibility),
+        # Unacknowledged messages older than the visibility timeout are put back within a second
+        # (a test that kills a worker sets a short timeout; the others keep it above any task's
+        # run time on a loaded machine, or a slow task would be handed out twice).
         "CELERY_UNACKED_RESTORE_INTERVAL": "1",
         # The visibility timeout must be longer than a chunk's hard time limit (settings.py).
         "IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT": str(visibility - 1),
