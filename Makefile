@@ -18,16 +18,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 setup: $(STAMP)
 
-# Starts web, Celery worker and beat on http://127.0.0.1:8000 with the demo clinic.
-# SQLite by default; set DATABASE_URL for PostgreSQL. Redis from REDIS_URL.
+# Starts web, Celery worker and beat on http://127.0.0.1:8000 with the demo clinic (scripts/run.py).
+# SQLite by default; set DATABASE_URL for PostgreSQL. Redis from REDIS_URL; when no Redis answers
+# there it says so and starts the web process alone, running tasks in-process.
 run: setup
-	@$(PY) scripts/check_services.py --redis || (echo "Start Redis first (see README), or run without it: make run REDIS_URL=" && exit 1)
-	mkdir -p var
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	@echo ""
-	@echo "ivigtrack on http://127.0.0.1:8000  (Ctrl-C stops web, worker and beat)"
-	$(VENV)/bin/honcho start -f Procfile
+	$(PY) scripts/run.py
 
 # Every test on PostgreSQL (TEST_DATABASE_URL, PYTEST_ARGS), then the SQLite leg: the tests marked
 # `sqlite` again on SQLite, the database `make run` uses by default (ivigtrack/settings_sqlite_test.py:

@@ -1,7 +1,7 @@
 """A sweep worker for the benchmark: what one `celery worker` process does with sweep chunks.
 
 Started by bench/run.py, one process per worker. It sets Django up and connects, says
-"ready", then reads one JSON line {run_id, as_of, chunks} from stdin and runs
+"ready", then reads one JSON line {run_id, as_of, chunks (SweepChunk ids)} from stdin and runs
 `risk.services.sweep.sweep_chunk_run` on each chunk (exactly what the `risk.tasks.sweep_chunk` task
 does), and prints one JSON line: seconds, peak RSS (VmHWM of this process) and counters.
 """
@@ -45,8 +45,8 @@ def main() -> None:
     totals = {"patients": 0, "assessments_changed": 0, "flags_raised": 0, "flags_resolved": 0, "errors": 0}
     started = time.perf_counter()
     cpu = time.process_time()
-    for chunk in job["chunks"]:
-        outcome = sweep_chunk(job["run_id"], chunk, as_of=as_of)
+    for chunk_id in job["chunks"]:
+        outcome = sweep_chunk(chunk_id, as_of=as_of)
         for name in totals:
             totals[name] += getattr(outcome, name)
     seconds = time.perf_counter() - started

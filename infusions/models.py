@@ -154,28 +154,53 @@ class Regimen(ClinicalModel):
         return self.end_date is None or self.end_date >= day
 
     def course_starts(self, after: date, count: int = 3) -> list[date]:
-        """The next `count` course start dates on or after `after` (the regimen's schedule)."""
+        """The next `count` course start dates on or after `after` (the regimen's schedule).
+
+        A schedule running past the last representable date (a regimen stored with a far-future
+        date before dates were bounded) simply ends there instead of raising OverflowError."""
         starts: list[date] = []
+        try:
+            self._course_starts(after, count, starts)
+        except OverflowError:
+            pass
+        return starts
+
+    def _course_starts(self, after: date, count: int, starts: list[date]) -> None:
         if self.end_date is not None and self.end_date < after:
-            return starts
+            return
         if self.start_date >= after:
             first = self.start_date
         elif self.interval_days:
             periods = -(-(after - self.start_date).days // self.interval_days)  # ceiling division
             first = self.start_date + timedelta(days=periods * self.interval_days)
         else:
-            return starts  # a one-off course already started
+            return  # a one-off course already started
         current = first
         while len(starts) < count and (self.end_date is None or current <= self.end_date):
             starts.append(current)
             if not self.interval_days:
                 break
             current += timedelta(days=self.interval_days)
-        return starts
 
     def next_course_dates(self, after: date, count: int = 3) -> list[list[date]]:
-        """Each planned course as its list of consecutive infusion days."""
-        return [[s + timedelta(days=i) for i in range(self.days_per_course)] for s in self.course_starts(after, count)]
+        """Each planned course as its list of consecutive infusion days (ending at date.max)."""
+        courses = []
+        for start in self.course_starts(after, count):
+            days = []
+            for i in range(self.days_per_course):
+                try:
+                    days.append(start + timedelta(days=i))
+                except OverflowError:
+                    break
+            courses.append(days)
+        return courses
+
+    def record_checks(self) -> dict[str, list[str]]:
+        """One dose per regimen: g/kg/day or fixed grams per day, never both (one would be
+        silently ignored)."""
+        if self.dose_g_per_kg_per_day is not None and self.dose_grams_per_day is not None:
+            return {"dose_grams_per_day": ["Give the dose in g/kg/day or as fixed grams per day, not both."]}
+        return {}
 
 
 class InfusionStatus(models.TextChoices):

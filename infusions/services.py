@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from ivigtrack import hooks
+from ivigtrack.duplicates import DuplicateRecord
 from patients.models import Patient
-from patients.services import apply_changes, latest_plausible_instant, save_clinical
+from patients.services import apply_changes, latest_plausible_instant, lock_patient, save_clinical
 
 from . import drugs as drug_lookup
 from .chair import clean_precautions
@@ -93,6 +96,33 @@ def _check_infusion(infusion: Infusion) -> None:
         raise ValidationError(errors)
 
 
+def _refuse_duplicate_infusion(infusion: Infusion) -> None:
+    """The same patient, product and start minute is the same infusion sent twice (a double click,
+    a retry): refused, naming the stored one. Under the patient's row lock, so two copies at once
+    cannot both pass."""
+    if not (infusion.started_at and infusion.product_id):
+        return
+    lock_patient(infusion.patient_id)
+    minute = infusion.started_at.replace(second=0, microsecond=0)
+    existing = (
+        Infusion.objects.filter(
+            patient_id=infusion.patient_id,
+            product_id=infusion.product_id,
+            started_at__gte=minute,
+            started_at__lt=minute + timedelta(minutes=1),
+        )
+        .order_by("pk")
+        .first()
+    )
+    if existing is not None:
+        when = timezone.localtime(existing.started_at)
+        raise DuplicateRecord(
+            existing,
+            f"This infusion is already recorded: {existing.dose_grams:g} g {infusion.product} started "
+            f"{when:%d %b %Y %H:%M} (id {existing.public_id}).",
+        )
+
+
 @transaction.atomic
 def infusion_record(*, actor, patient: Patient, source: str = "staff", **fields) -> Infusion:
     """Record one day's infusion. `source` is set by the caller from who is logged in."""
@@ -109,6 +139,7 @@ def infusion_record(*, actor, patient: Patient, source: str = "staff", **fields)
     )
     infusion.weight_kg_used = patient.weight_kg
     _check_infusion(infusion)
+    _refuse_duplicate_infusion(infusion)
     save_clinical(
         infusion,
         actor=actor,

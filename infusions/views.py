@@ -7,10 +7,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from ivigtrack.duplicates import DuplicateRecord
 from ivigtrack.web.decorators import patient_required
 from ivigtrack.web.forms import add_service_errors, now_local_input
 from ivigtrack.web.views import bound, clinician_form_view, staff_form_view
@@ -233,6 +236,9 @@ def portal_infusion_log(request: HttpRequest) -> HttpResponse:
                 regimen=same_product[0] if len(same_product) == 1 else None,
                 **data,
             )
+        except DuplicateRecord as exc:  # the portal links to the patient's own history
+            form.add_error(None, format_html('{} <a href="{}">See your history</a>.', exc.messages[0],
+                                             reverse("portal:history")))  # fmt: skip
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

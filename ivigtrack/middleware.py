@@ -6,6 +6,7 @@ already checked by Django's and DRF's CharField validators."""
 
 from __future__ import annotations
 
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 
@@ -25,6 +26,33 @@ class RejectNulBytesMiddleware:
             if request.path.startswith(("/api/", "/fhir/")):
                 return JsonResponse({"detail": message}, status=400)
             return HttpResponse(message, status=400, content_type="text/plain")
+        return self.get_response(request)
+
+
+class RejectUndecodableBodyMiddleware:
+    """A form body that cannot be decoded (an unknown charset, or bytes that are not text in the
+    charset it names, e.g. ``charset=utf-16`` on a UTF-8 body) is a 400 with a message, not a
+    500 from the first code that reads request.POST (CSRF). Runs before CsrfViewMiddleware."""
+
+    FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if request.method in ("POST", "PUT", "PATCH") and content_type.startswith(self.FORM_TYPES):
+            try:
+                request.POST  # noqa: B018  (parse now, with the charset the client named)
+                for values in request.POST.lists():
+                    for value in values[1]:
+                        if "\x00" in value:
+                            raise ValueError("NUL character")
+            except (UnicodeDecodeError, LookupError, ValueError, BadRequest):
+                message = "The request body could not be read: send it as UTF-8 text."
+                if request.path.startswith(("/api/", "/fhir/")):
+                    return JsonResponse({"detail": message}, status=400)
+                return HttpResponse(message, status=400, content_type="text/plain")
         return self.get_response(request)
 
 

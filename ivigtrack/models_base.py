@@ -13,6 +13,14 @@ class ClinicalModel(models.Model):
     class Meta:
         abstract = True
 
+    def clean(self) -> None:
+        """The checks of every door (ivigtrack.validation): dates in range and not before the
+        patient's birth, free-text limits, the record's own `record_checks`."""
+        super().clean()
+        from ivigtrack.validation import validate_record
+
+        validate_record(self)
+
 
 def choices_constraint(field: str, choices, *, name: str, message: str | None = None) -> models.CheckConstraint:
     """CHECK (field IN the choices' values): the database refuses a code the model does not know.

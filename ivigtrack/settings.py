@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "ivigtrack.accounts",
     "ivigtrack.audit",
+    "ivigtrack.idempotency",
     "patients",
     "infusions",
     "risk",
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "ivigtrack.middleware.RejectNulBytesMiddleware",
     "ivigtrack.middleware.ApiNoStoreMiddleware",
+    "ivigtrack.middleware.RejectUndecodableBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -85,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "ivigtrack.accounts.sessions.SessionLimitsMiddleware",
     "ivigtrack.accounts.mfa.StaffTwoFactorMiddleware",
+    "ivigtrack.idempotency.forms.OneTimeFormTokenMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -106,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "patients.pages.portal_site",
                 "ivigtrack.accounts.sessions.session_context",
+                "ivigtrack.idempotency.forms.form_token",
             ],
         },
     },
@@ -129,7 +133,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / "db.sqlite3",
+            "NAME": os.environ.get("IVIGTRACK_SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             "OPTIONS": {
                 "init_command": "PRAGMA busy_timeout=5000;",
                 "transaction_mode": "IMMEDIATE",
@@ -192,8 +196,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Reads miss and writes are dropped while Redis is down (ivigtrack/cache.py); each
+            # call gives up after 1 s.
+            "BACKEND": "ivigtrack.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
         }
     }
 else:
@@ -218,8 +225,32 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A chunk of a sweep may run at most IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT seconds (its three attempts
+# included); the broker gives an unacknowledged message (its worker was killed) to another worker
+# after the visibility timeout, which must be longer, or a slow chunk would be sent twice.
+IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT = int(os.environ.get("IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT", "600"))
+IVIGTRACK_SWEEP_CHUNK_SOFT_TIME_LIMIT = max(
+    IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT - 30, IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT * 0.9
+)
+CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(15 * 60)))
+if CELERY_VISIBILITY_TIMEOUT <= IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be longer than IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT")
+# The broker never holds a request: connecting and every socket read or write give up after 2 s
+# (then the work runs inline or waits for the next sweep; risk.tasks.dispatch).
+BROKER_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # How often a worker looks for messages whose worker died (older than the visibility timeout)
+    # and puts them back: every unacked_restore_interval seconds (kombu's default is a scan every
+    # 100 s: an interval of 10 s, scanning every 10th time).
+    "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "60")),
+    "unacked_restore_throttle": 1,
+    "socket_timeout": BROKER_TIMEOUT,
+    "socket_connect_timeout": BROKER_TIMEOUT,
+    "max_retries": 0,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
+CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -251,6 +282,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=8, minute=0),
         "options": {"expires": 6 * 3600},
     },
+    "sweep-watchdog": {
+        "task": "risk.tasks.sweep_watchdog",
+        "schedule": 5 * 60.0,
+        "options": {"expires": 4 * 60},
+    },
     "routine-digest-daily": {
         "task": "risk.tasks.send_routine_digest",
         "schedule": crontab(hour=7, minute=0),
@@ -262,6 +298,12 @@ CELERY_BEAT_SCHEDULE = {
 # which the patient page reads): every period is a setting, read by risk.services.assessment.
 IVIGTRACK_REVIEW: dict = {}
 IVIGTRACK_SWEEP_CHUNK = int(os.environ.get("IVIGTRACK_SWEEP_CHUNK", "1000"))
+# A chunk meeting a database error (connection lost, deadlock, serialization) is tried this many
+# times, waiting BACKOFF, 2 x BACKOFF, ... seconds between attempts, then marked failed.
+IVIGTRACK_SWEEP_RETRIES = 3
+IVIGTRACK_SWEEP_RETRY_BACKOFF = float(os.environ.get("IVIGTRACK_SWEEP_RETRY_BACKOFF", "2"))
+# A run whose chunks have not moved for this long is `stale`; the watchdog sends its chunks again.
+IVIGTRACK_SWEEP_STALE_MINUTES = int(os.environ.get("IVIGTRACK_SWEEP_STALE_MINUTES", "30"))
 # Clock skew tolerated for instants a record says have happened (an administered infusion's
 # start, a lab's collection, a symptom report): patients.services.latest_plausible_instant.
 IVIGTRACK_FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -279,6 +321,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "ivigtrack.api.pagination.Pagination",
+    # JSON nested deeper than 100 levels or in an undecodable charset is a 400 (api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "ivigtrack.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "ivigtrack.api.viewsets.ApiAutoSchema",

@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
+from risk.health import readyz
+
 from . import views
 
 urlpatterns = [
@@ -15,6 +17,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("ivigtrack.accounts.urls", namespace="accounts")),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/", include("ivigtrack.api.urls")),

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from itrs import bodysize
@@ -124,6 +125,13 @@ class Patient(ClinicalModel):
                 name="patient_weight_has_date",
                 violation_error_message="A weight needs the date it was measured.",
             ),
+            # MRNs are unique ignoring case ("ab12" and "AB12" are one patient's number).
+            models.UniqueConstraint(
+                Lower("mrn"),
+                name="patient_mrn_unique_ignoring_case",
+                violation_error_code="mrn_taken",
+                violation_error_message="A patient with this MRN already exists (MRNs are compared ignoring case).",
+            ),
             choices_constraint("sex", Sex, name="patient_sex_valid", message="Unknown sex code."),
             choices_constraint(
                 "diagnosis", Diagnosis, name="patient_diagnosis_valid", message="Unknown diagnosis code."
@@ -139,6 +147,21 @@ class Patient(ClinicalModel):
         errors = gate_errors(self.date_of_birth, on, weight_kg=self.weight_kg, height_cm=self.height_cm)
         if errors:
             raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None) -> None:
+        """As Django's, but the case-insensitive MRN clash is put on the MRN field."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            taken = [e for e in general if getattr(e, "code", None) == "mrn_taken"]
+            if taken:
+                errors.setdefault("mrn", []).extend(taken)
+            rest = [e for e in general if e not in taken]
+            if rest:
+                errors[NON_FIELD_ERRORS] = rest
+            raise ValidationError(errors) from None
 
     def age_on(self, on: date) -> int:
         return bodysize.age_years(self.date_of_birth, on)

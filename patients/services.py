@@ -6,7 +6,7 @@ because each runs in one transaction, a refused write leaves nothing behind.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ivigtrack import hooks
 from ivigtrack.audit.services import audit_record
+from ivigtrack.duplicates import DuplicateRecord
 
 from . import labs as lab_catalogue
 from . import symptoms as symptom_catalogue
@@ -63,6 +64,7 @@ def save_clinical(
     except IntegrityError as exc:  # a constraint full_clean could not see (a race)
         # Another writer committed the same unique value (an MRN) since full_clean: name the field.
         obj.validate_unique(exclude=exclude)
+        obj.validate_constraints(exclude=exclude)
         raise ValidationError({"__all__": [f"The record conflicts with stored data: {exc.__cause__ or exc}"]}) from exc
     except DatabaseError as exc:  # "Save with update_fields did not affect any rows"
         if adding or type(obj)._base_manager.filter(pk=obj.pk).exists():
@@ -333,6 +335,37 @@ def thrombosis_event_update(*, actor, event: ThrombosisEvent, **fields) -> Throm
 # --- Labs ----------------------------------------------------------------------------------
 
 
+def lock_patient(patient_id: int) -> None:
+    """Take the patient's row lock for the rest of the transaction (PostgreSQL; SQLite writes are
+    serialised anyway): checks such as "is this already recorded?" then see every writer's
+    result."""
+    list(Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk", flat=True))
+
+
+def _refuse_duplicate_lab(patient: Patient, test: str, value, collected_at: datetime) -> None:
+    """The same test, collection minute and value for the patient is the same result sent twice."""
+    lock_patient(patient.pk)
+    minute = collected_at.replace(second=0, microsecond=0)
+    existing = (
+        LabResult.objects.filter(
+            patient=patient,
+            test=test,
+            value=value,
+            collected_at__gte=minute,
+            collected_at__lt=minute + timedelta(minutes=1),
+        )
+        .order_by("pk")
+        .first()
+    )
+    if existing is not None:
+        when = timezone.localtime(existing.collected_at)
+        raise DuplicateRecord(
+            existing,
+            f"This result is already recorded: {existing.get_test_display()} {existing.value:g} {existing.unit}, "
+            f"collected {when:%d %b %Y %H:%M} (id {existing.public_id}).",
+        )
+
+
 @transaction.atomic
 def lab_record(
     *,
@@ -365,6 +398,7 @@ def lab_record(
         .values_list("value", flat=True)
         .first()
     )
+    _refuse_duplicate_lab(patient, test, canonical, collected_at)
     reason = lab_catalogue.doubt_reason(test, canonical, previous)
     obj = LabResult(
         patient=patient,

@@ -256,12 +256,69 @@ CLINIC_STATUSES = [
 
 
 class SweepRun(ClinicalModel):
+    """One sweep. Its counters are the sum of its chunks' (SweepChunk), rewritten in the
+    transaction of each chunk that finishes, so a redelivered chunk never counts twice."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+        STALE = "stale", "Stale"
+
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     trigger = models.CharField(max_length=20, default="beat")  # beat | command | manual | api
     full = models.BooleanField(default=True)
     chunks_total = models.PositiveIntegerField(default=0)
-    chunks_done = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)  # done or failed
+    chunks_failed = models.PositiveIntegerField(default=0)
+    patients = models.PositiveIntegerField(default=0)
+    assessments_changed = models.PositiveIntegerField(default=0)
+    flags_raised = models.PositiveIntegerField(default=0)
+    flags_escalated = models.PositiveIntegerField(default=0)
+    flags_resolved = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    error_detail = models.JSONField(default=list)
+    failure = models.TextField(blank=True)  # why the run itself failed (run_review_sweep died, ...)
+    stale_at = models.DateTimeField(null=True, blank=True)
+    requeued = models.PositiveIntegerField(default=0)  # chunks the watchdog sent again
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            choices_constraint("status", ["running", "finished", "failed", "stale"], name="sweeprun_status_valid"),
+        ]
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class SweepChunk(models.Model):
+    """The ledger of one chunk of a sweep: which patients, whether it is done, what it counted.
+
+    A chunk writes its results and marks this row done in one transaction (holding this row's
+    lock), so a redelivered message for a finished chunk finds it done and changes nothing."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(SweepRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    patient_ids = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField()  # last movement (queued, started, retried, finished)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
     patients = models.PositiveIntegerField(default=0)
     assessments_changed = models.PositiveIntegerField(default=0)
     flags_raised = models.PositiveIntegerField(default=0)
@@ -271,13 +328,18 @@ class SweepRun(ClinicalModel):
     error_detail = models.JSONField(default=list)
 
     class Meta:
-        ordering = ["-started_at", "-id"]
-
-    @property
-    def duration_seconds(self) -> float | None:
-        if self.finished_at is None:
-            return None
-        return (self.finished_at - self.started_at).total_seconds()
+        ordering = ["run", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="sweepchunk_run_index"),
+            choices_constraint("status", ["pending", "running", "done", "failed"], name="sweepchunk_status_valid"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "updated_at"],
+                name="sweepchunk_unfinished",
+                condition=Q(status__in=["pending", "running"]),
+            ),
+        ]
 
 
 class Notification(models.Model):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from patients.models import Patient
 from patients.selectors import at_site, patient_scope, scoped
 
-from .models import DECISIONS, UNRESOLVED, FlagKind, Priority, ReviewFlag, RiskAssessment, SweepRun
+from .models import DECISIONS, UNRESOLVED, FlagKind, Priority, ReviewFlag, RiskAssessment, SweepChunk, SweepRun
 
 
 def flag_scope(user) -> QuerySet[ReviewFlag]:
@@ -236,7 +236,9 @@ def patients_with_risk(user) -> QuerySet[Patient]:
 
 
 def recent_sweeps(limit: int = 20) -> QuerySet[SweepRun]:
-    return SweepRun.objects.order_by("-started_at")[:limit]
+    """The latest runs with their chunk ledgers (two queries)."""
+    chunks = SweepChunk.objects.defer("patient_ids", "error_detail").order_by("index")
+    return SweepRun.objects.order_by("-started_at", "-id").prefetch_related(Prefetch("chunks", queryset=chunks))[:limit]
 
 
 def haematology_review_scope(user):

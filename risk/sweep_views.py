@@ -15,7 +15,7 @@ from ivigtrack.audit.services import audit_list_read, audit_record
 from ivigtrack.web.decorators import clinician_required, staff_required
 
 from . import tasks
-from .models import Notification
+from .models import Notification, SweepRun
 from .selectors import recent_sweeps
 
 # A run still unfinished after this long is shown as stalled (its worker died).
@@ -26,8 +26,10 @@ def _sweep_context(request: HttpRequest) -> dict:
     now = timezone.now()
     runs = list(recent_sweeps(20))
     for run in runs:
-        run.running = run.finished_at is None
-        run.stalled = run.running and (now - run.started_at).total_seconds() > STALLED_AFTER_SECONDS
+        run.running = run.status == SweepRun.Status.RUNNING
+        run.stalled = run.status == SweepRun.Status.STALE or (
+            run.running and (now - run.started_at).total_seconds() > STALLED_AFTER_SECONDS
+        )
     return {
         "runs": runs,
         "running": any(r.running and not r.stalled for r in runs),

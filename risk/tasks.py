@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from celery import shared_task
 from django.conf import settings
+
+from ivigtrack.circuit import broker_circuit
 
 log = logging.getLogger(__name__)
 
@@ -24,14 +25,13 @@ def dispatch(task, *args, **kwargs) -> None:
         except Exception:
             log.exception("in-process %s failed; the next sweep will catch up", task.name)
         return
+    if publish(task, *args, **kwargs):
+        return
+    log.warning("running %s inline", task.name)
     try:
-        task.apply_async(args=args, kwargs=kwargs, retry=False)
-    except Exception as exc:  # kombu OperationalError, redis ConnectionError, ...
-        log.warning("broker unreachable (%s); running %s inline", exc, task.name)
-        try:
-            task.run(*args, **kwargs)
-        except Exception:
-            log.exception("inline %s failed; the next sweep will catch up", task.name)
+        task.run(*args, **kwargs)
+    except Exception:
+        log.exception("inline %s failed; the next sweep will catch up", task.name)
 
 
 @shared_task(name="risk.tasks.assess_patient", acks_late=True)
@@ -44,22 +44,69 @@ def assess_patient(patient_id: int) -> int | None:
 
 @shared_task(name="risk.tasks.sweep")
 def sweep(full: bool = True, trigger: str = "beat") -> int:
-    """Split active patients into chunks and fan them out; returns the SweepRun id."""
-    from risk.services.sweep import sweep_start
+    """Create the run and its chunk ledger, then fan the chunks out; returns the SweepRun id.
 
-    run, chunks = sweep_start(full=full, trigger=trigger)
-    for chunk in chunks:
-        sweep_chunk.apply_async(args=(run.pk, chunk, run.started_at.isoformat()))
-    log.info("sweep %s: %s chunks", run.pk, len(chunks))
+    If the broker cannot take a chunk (it went away, or this runs inline because it was never
+    there), this chunk and the rest run here, in-process: a sweep never waits for a broker."""
+    from risk.services.sweep import sweep_chunk_run, sweep_fail, sweep_start
+
+    run, chunk_ids = sweep_start(full=full, trigger=trigger)
+    try:
+        for position, chunk_id in enumerate(chunk_ids):
+            if not publish(sweep_chunk, chunk_id):
+                log.warning("sweep %s: broker unreachable; running its chunks in-process", run.pk)
+                for rest in chunk_ids[position:]:
+                    sweep_chunk_run(rest)
+                break
+    except BaseException as exc:
+        sweep_fail(run.pk, f"{type(exc).__name__}: {exc}")
+        raise
+    log.info("sweep %s: %s chunks", run.pk, len(chunk_ids))
     return run.pk
 
 
-@shared_task(name="risk.tasks.sweep_chunk", acks_late=True)
-def sweep_chunk(run_id: int, patient_ids: list[int], as_of: str | None = None) -> dict:
+def publish(task, *args, **kwargs) -> bool:
+    """Send a task to the broker; False (logged) if it could not be sent. Never runs it here."""
+    if settings.CELERY_TASK_ALWAYS_EAGER or broker_circuit.is_open:
+        return False
+    try:
+        # No retries; connecting and each socket operation give up after settings.BROKER_TIMEOUT.
+        task.apply_async(args=args, kwargs=kwargs, retry=False)
+    except Exception as exc:  # kombu OperationalError, redis ConnectionError/TimeoutError, ...
+        broker_circuit.trip(exc)
+        log.warning("broker unreachable (%s); %s not sent", exc, task.name)
+        return False
+    return True
+
+
+@shared_task(
+    name="risk.tasks.sweep_chunk",
+    acks_late=True,
+    soft_time_limit=settings.IVIGTRACK_SWEEP_CHUNK_SOFT_TIME_LIMIT,
+    time_limit=settings.IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT,
+)
+def sweep_chunk(chunk_id: int) -> dict:
+    """One chunk of a sweep, by its SweepChunk id (its ledger row holds the patient ids)."""
     from risk.services.sweep import sweep_chunk_run
 
-    outcome = sweep_chunk_run(run_id, patient_ids, as_of=datetime.fromisoformat(as_of) if as_of else None)
+    outcome = sweep_chunk_run(chunk_id)
     return {"patients": outcome.patients, "errors": outcome.errors}
+
+
+@shared_task(name="risk.tasks.sweep_watchdog")
+def sweep_watchdog() -> int:
+    """Beat, every 5 minutes: runs whose chunks stopped moving become `stale` and their unfinished
+    chunks are sent again (a chunk that finished meanwhile ignores the copy). Returns how many."""
+    from risk.services.sweep import stale_runs, sweep_chunk_run
+
+    sent = 0
+    for run_id, chunk_ids in stale_runs():
+        log.warning("sweep %s is stale: sending %s unfinished chunks again", run_id, len(chunk_ids))
+        for chunk_id in chunk_ids:
+            if not publish(sweep_chunk, chunk_id):
+                sweep_chunk_run(chunk_id)
+            sent += 1
+    return sent
 
 
 @shared_task(

@@ -13,8 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 # Dates outside this window are typing mistakes (and keep date arithmetic far from overflow).
-EARLIEST_DATE = date(1900, 1, 1)
-LATEST_DATE = date(2100, 12, 31)
+from ivigtrack.validation import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE  # noqa: F401
 
 
 def parse_uuid(value) -> uuid.UUID | None:
@@ -91,7 +90,7 @@ class PatientRef(serializers.Field):
 
 def _check_date(value: date) -> None:
     if not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise serializers.ValidationError(f"Must be between {EARLIEST_DATE} and {LATEST_DATE}.")
+        raise serializers.ValidationError(DATE_RANGE_MESSAGE)
 
 
 class PlausibleDateField(serializers.DateField):

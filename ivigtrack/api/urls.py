@@ -23,6 +23,7 @@ from patients.api import (
 from patients.site_api import SiteViewSet
 from risk.api import AssessmentViewSet, FlagStatsViewSet, FlagViewSet, PatientViewSet, SymptomReportViewSet
 from risk.api_haematology import HaematologyReviewViewSet
+from risk.api_sweeps import SweepViewSet
 
 router = DefaultRouter()
 router.register("patients", PatientViewSet, basename="patient")
@@ -41,6 +42,7 @@ router.register("flags", FlagViewSet, basename="flag")
 router.register("flag-stats", FlagStatsViewSet, basename="flag-stats")
 router.register("haematology-reviews", HaematologyReviewViewSet, basename="haematology-review")
 router.register("sites", SiteViewSet, basename="site")
+router.register("sweeps", SweepViewSet, basename="sweep")
 
 
 app_name = "api"

@@ -10,14 +10,15 @@ from django.http import Http404
 from django.urls import URLPattern, URLResolver
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from ivigtrack.accounts.zones import activate_for_user
 from ivigtrack.api.fields import parse_uuid
+from ivigtrack.api.parsers import JSONParser
 from ivigtrack.api.permissions import RolePermission
 from ivigtrack.audit.services import audit_staff_read
+from ivigtrack.idempotency.api import IdempotentViewMixin
 
 
 class Conflict(exceptions.APIException):
@@ -35,7 +36,7 @@ class ApiAutoSchema(AutoSchema):
         return [basename] if basename else super().get_tags()
 
 
-class ApiViewSet(GenericViewSet):
+class ApiViewSet(IdempotentViewMixin, GenericViewSet):
     """Scoped reads by public UUID, service writes, staff reads audited.
 
     Subclasses set ``serializer_class`` (one per resource: it parses the request and shapes

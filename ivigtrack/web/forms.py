@@ -10,6 +10,9 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
+from django.utils.html import format_html
+
+from ivigtrack.duplicates import DuplicateRecord, record_link
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -62,6 +65,11 @@ def now_local_input() -> str:
 def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
     """Put a service's ValidationError on the form: each message on its field when the form
     has that field, otherwise at the top of the form (named, so it is still clear)."""
+    if isinstance(exc, DuplicateRecord):
+        url = record_link(exc.existing)
+        message = exc.messages[0]
+        form.add_error(None, format_html('{} <a href="{}">Open it</a>.', message, url) if url else message)
+        return
     if not hasattr(exc, "error_dict"):
         form.add_error(None, exc)
         return

@@ -26,7 +26,9 @@ from risk.services.sweep import sweep_inline
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 ROOT = Path(__file__).resolve().parents[2]
-BROKER = "redis://127.0.0.1:6379/15"
+# Redis database 15 unless IVIGTRACK_TEST_BROKER_URL says otherwise (two checkouts running these
+# tests at once on one machine must not share a queue: their workers would take each other's tasks).
+BROKER = os.environ.get("IVIGTRACK_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
 
 
 def use_broker(app, url: str) -> None:
@@ -52,16 +54,25 @@ def broker(settings):
     redis.Redis.from_url(BROKER).flushdb()
 
 
-def celery_env(chunk: int = 1000, settings: str = "tests.integration.celery_settings") -> dict:
+def celery_env(
+    chunk: int = 1000, settings: str = "tests.integration.celery_settings", visibility: int = 30, **extra: str
+) -> dict:
     db = connection.settings_dict
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": settings,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_BROKER_URL": BROKER,
-        "CELERY_VISIBILITY_TIMEOUT": "5",
+        "CELERY_VISIBILITY_TIMEOUT": str(visibility),
+        # Unacknowledged messages older than the visibility timeout are put back within a second
+        # (a test that kills a worker sets a short timeout; the others keep it above any task's
+        # run time on a loaded machine, or a slow task would be handed out twice).
+        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+        # The visibility timeout must be longer than a chunk's hard time limit (settings.py).
+        "IVIGTRACK_SWEEP_CHUNK_TIME_LIMIT": str(visibility - 1),
         "IVIGTRACK_SWEEP_CHUNK": str(chunk),
         "PYTHONPATH": str(ROOT),
+        **extra,
     }
 
 
@@ -83,11 +94,11 @@ def start_beat(schedule_dir: Path) -> subprocess.Popen:
     return start_celery("beat", "-l", "warning", "-s", str(schedule_dir / "celerybeat-schedule"), env=env)
 
 
-def start_worker(chunk: int = 1000) -> subprocess.Popen:
+def start_worker(chunk: int = 1000, **env) -> subprocess.Popen:
     return start_celery(
         *("worker", "-l", "warning", "--concurrency", "1", "--pool", "prefork"),
         *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-        env=celery_env(chunk),
+        env=celery_env(chunk, **env),
     )
 
 
@@ -192,19 +203,21 @@ def test_beat_sends_the_sweeps_that_the_worker_runs(broker, tmp_path):
 
 def test_beat_schedule_is_the_clinic_schedule(settings):
     """What beat runs in production, and when (UTC): the sweeps hourly at :05 and nightly at
-    02:30, the routine digest at 07:00, CHECKIN-MISSED hourly at :20, the patients' reminders at
-    08:00; each expires before the next would be sent."""
+    02:30, the sweep watchdog every 5 minutes, the routine digest at 07:00, CHECKIN-MISSED hourly
+    at :20, the patients' reminders at 08:00; each expires before the next would be sent."""
     schedule = settings.CELERY_BEAT_SCHEDULE
     when = {name: (str(entry["schedule"]), entry["task"], entry.get("kwargs", {})) for name, entry in schedule.items()}
     assert when == {
         "review-sweep-hourly": ("<crontab: 5 * * * * (m/h/dM/MY/d)>", "risk.tasks.sweep", {"full": False}),
         "review-sweep-nightly": ("<crontab: 30 2 * * * (m/h/dM/MY/d)>", "risk.tasks.sweep", {"full": True}),
+        "sweep-watchdog": ("300.0", "risk.tasks.sweep_watchdog", {}),
         "routine-digest-daily": ("<crontab: 0 7 * * * (m/h/dM/MY/d)>", "risk.tasks.send_routine_digest", {}),
         "checkins-hourly": ("<crontab: 20 * * * * (m/h/dM/MY/d)>", "risk.tasks.checkins", {}),
         "patient-reminders-daily": ("<crontab: 0 8 * * * (m/h/dM/MY/d)>", "risk.tasks.reminders", {}),
     }
     assert schedule["checkins-hourly"]["options"]["expires"] < 3600
     assert schedule["review-sweep-hourly"]["options"]["expires"] < 3600
+    assert schedule["sweep-watchdog"]["options"]["expires"] < 300
 
 
 def test_broker_down_the_write_still_succeeds(settings, make_user):

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from risk.models import Notification, SweepRun
+from risk.models import Notification, SweepChunk, SweepRun
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -19,7 +19,8 @@ def test_shows_runs_and_notifications(nina_client, patient_pat, make_flag):
     now = timezone.now()
     SweepRun.objects.create(
         started_at=now - timedelta(minutes=10), finished_at=now - timedelta(minutes=10) + timedelta(seconds=4.2),
-        trigger="beat", full=True, chunks_total=2, chunks_done=2, patients=123, assessments_changed=7,
+        trigger="beat", full=True, status="finished", chunks_total=2, chunks_done=2, patients=123,
+        assessments_changed=7,
         flags_raised=5, flags_escalated=1, flags_resolved=3, errors=1,
         error_detail=[{"patient_id": 42, "error": "ValueError: bad weight"}],
     )  # fmt: skip
@@ -67,3 +68,18 @@ def test_clinician_runs_a_sweep_now(carol_client, patient_pat):
 def test_nurse_cannot_run_a_sweep(nina_client):
     assert nina_client.post(reverse("staff:sweep_run")).status_code == 403
     assert not SweepRun.objects.exists()
+
+
+def test_chunk_ledger_stale_and_failed_runs_are_shown(nina_client):
+    now = timezone.now()
+    stale = SweepRun.objects.create(started_at=now - timedelta(hours=1), status="stale", chunks_total=2,
+                                    chunks_done=1, requeued=1)  # fmt: skip
+    SweepChunk.objects.create(run=stale, index=0, status="done", attempts=1, patients=20, updated_at=now)
+    SweepChunk.objects.create(run=stale, index=1, status="failed", attempts=3, updated_at=now,
+                              error="OperationalError after 3 attempts: server closed the connection")  # fmt: skip
+    SweepRun.objects.create(started_at=now, status="failed", failure="KeyboardInterrupt: ", chunks_total=3)
+    content = nina_client.get(reverse("staff:sweep_status")).content.decode()
+    for text in ("stale", "were sent again (1)", "Chunks of this run", ">done<", ">failed<",
+                 "OperationalError after 3 attempts", "KeyboardInterrupt"):  # fmt: skip
+        assert text in content, text
+    assert "hx-trigger" not in content  # nothing is running

@@ -82,7 +82,8 @@ def test_patient_logs_own_infusion_without_naming_themself(pat_api, patient_pat,
     infusion = Infusion.objects.get(public_id=response.json()["id"])
     assert infusion.source == "patient" and infusion.recorded_by == patient_pat.user
     # naming themself is fine too; a sent "source" is ignored (the server sets it)
-    body.update(patient=str(patient_pat.public_id), source="staff")
+    # (another start time: the same patient, product and minute would be a duplicate, a 409)
+    body.update(patient=str(patient_pat.public_id), source="staff", started_at="2024-06-02T10:00:00Z")
     again = pat_api.post("/api/v1/infusions/", body, format="json")
     assert again.status_code == 201 and again.json()["source"] == "patient"
     # but corrections are the clinic's
