@@ -75,11 +75,12 @@ def at_risk_patient(frozen, clinician_carol):
     return patient
 
 
-def record(patient, actor, **fields):
+def record(patient, actor, *, hours_ago: int = 2, **fields):
     product = Product.objects.get(name="Gamunex-C 10%")
     return infusion_services.infusion_record(
-        actor=actor, patient=patient, product=product, started_at=CLOCK - timedelta(hours=2), dose_grams=38, **fields
-    )
+        actor=actor, patient=patient, product=product, started_at=CLOCK - timedelta(hours=hours_ago), dose_grams=38,
+        **fields,
+    )  # fmt: skip
 
 
 def test_rate_above_the_at_risk_cap_without_a_reason_raises_rate_above_cap(at_risk_patient, nurse_nina):
@@ -95,7 +96,8 @@ def test_rate_above_the_at_risk_cap_without_a_reason_raises_rate_above_cap(at_ri
 
 def test_with_a_reason_or_within_the_cap_no_flag(at_risk_patient, nurse_nina):
     record(at_risk_patient, nurse_nina, max_rate_mg_kg_min=5, rate_reason="Haematology agreed 5 mg/kg/min")
-    record(at_risk_patient, nurse_nina, max_rate_ml_h=190)  # 190 mL/h at 96 kg of 10% = 3.30 mg/kg/min
+    # 190 mL/h at 96 kg of 10% = 3.30 mg/kg/min (another day's infusion: the same minute would be a duplicate)
+    record(at_risk_patient, nurse_nina, hours_ago=26, max_rate_ml_h=190)
     assert not ReviewFlag.objects.filter(patient=at_risk_patient, kind="infusion_precaution").exists()
 
 

@@ -27,9 +27,11 @@ import pytest
 from django.core.cache import cache as django_cache
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from infusions.models import Drug
+from risk.models import SweepRun
 from tests import factories
 from tests.conftest import records_of
 
@@ -89,6 +91,7 @@ ROUTES: dict[str, Route] = {
     "login": Route(read=EVERYONE, public=True),
     "logout": Route(read=EVERYONE, methods=POST, public=True),
     "healthz": Route(read=EVERYONE, public=True),
+    "readyz": Route(read=EVERYONE, public=True),
     "favicon": Route(read=EVERYONE, public=True, get_ok=301),  # to the static icon
     # --- accounts: second factor (staff who need one; anyone else is sent home), the session's
     # expiry for the "Stay signed in" warning, invitations and password reset (public, by link)
@@ -194,6 +197,8 @@ ROUTES: dict[str, Route] = {
     "api:haematology-review-detail": api("haematology-reviews", write=CLINICIANS),
     "api:drug-list": api(),
     "api:drug-detail": api("drugs"),
+    "api:sweep-list": api(read=STAFF),
+    "api:sweep-detail": api("sweeps", read=STAFF),
     "api:site-list": api(read=STAFF),
     "api:site-detail": api("sites", read=STAFF),
     # --- FHIR R4 (read-only)
@@ -211,7 +216,7 @@ ROUTES: dict[str, Route] = {
     "fhir:ClinicalImpression-search": api("haematology-reviews"),
     "fhir:ClinicalImpression-read": api("haematology-reviews"),
 }
-SHARED_OBJECTS = {"products", "drugs"}  # the catalogues: the same row whoever asks
+SHARED_OBJECTS = {"products", "drugs", "sweeps"}  # the catalogues: the same row whoever asks
 
 
 # --- the routes, from the URL conf and the schema ------------------------------------------------
@@ -297,10 +302,12 @@ def world(patient_pat, patient_quinn, patient_fred, clinician_carol, clinician_f
         OTHER: records_of(patient_quinn, clinician_carol, product),
         FAR: records_of(patient_fred, clinician_finn, product),
     }
+    sweep = SweepRun.objects.create(trigger="manual", status="finished", started_at=timezone.now())
     for owner in OBJECTS:
         records[owner]["sites"] = records[owner]["patients"].site
         records[owner]["products"] = product
         records[owner]["drugs"] = Drug.objects.get(name="apixaban")
+        records[owner]["sweeps"] = sweep
     users = {PAT: patient_pat.user, FAR_NURSE: nurse_fay, NURSE: nurse_nina, CLIN: clinician_carol, ROOT: admin_user}
     return {"records": records, "users": users}
 
@@ -337,7 +344,7 @@ def url_for(name: str, target) -> tuple[str, dict, bool]:
 
     url = reverse(name, kwargs=kwargs)
     query = {}
-    if target is not None and not kwargs and ROUTES[name].obj not in (None, "patients", "sites", "products", "drugs"):
+    if target is not None and not kwargs and ROUTES[name].obj not in (None, "patients", *SHARED_OBJECTS, "sites"):
         query = {"patient": str(target["patients"].public_id)}
     return url, query, bool(kwargs or query)
 
