@@ -28,6 +28,7 @@ from ivigtrack.api.permissions import role_of
 from ivigtrack.api.viewsets import ApiViewSet, CreateMixin, ListRetrieveMixin, UpdateMixin
 
 from . import labs as lab_catalogue
+from .labs import lab_egfr
 from . import services
 from . import symptoms as symptom_catalogue
 from .models import (
@@ -397,8 +398,28 @@ class LabResultSerializer(ApiModelSerializer):
     value = serializers.FloatField(min_value=-1e9, max_value=1e9)
     unit = serializers.CharField(max_length=16, required=False, allow_blank=True, allow_null=True)
     reference_high = serializers.FloatField(
-        min_value=1e-9, max_value=1e9, required=False, allow_null=True, help_text="The lab's upper limit."
+        min_value=1e-9,
+        max_value=1e9,
+        required=False,
+        allow_null=True,
+        help_text="The lab's upper limit, in the value's unit (or reference_unit) on input; canonical on output.",
     )
+    reference_low = serializers.FloatField(
+        min_value=0,
+        max_value=1e9,
+        required=False,
+        allow_null=True,
+        help_text="The lab's lower limit, in the same unit as reference_high.",
+    )
+    reference_unit = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        write_only=True,
+        help_text="Unit of the reference limits when it differs from the value's; an unknown unit is refused.",
+    )
+    egfr = serializers.SerializerMethodField(help_text="Creatinine only: eGFR (CKD-EPI 2021), mL/min/1.73 m2.")
 
     class Meta:
         model = LabResult
@@ -413,6 +434,9 @@ class LabResultSerializer(ApiModelSerializer):
             "entered_unit",
             "collected_at",
             "reference_high",
+            "reference_low",
+            "reference_unit",
+            "egfr",
             "needs_verification",
             "verification_reason",
             "verified_at",
@@ -428,6 +452,9 @@ class LabResultSerializer(ApiModelSerializer):
 
     def get_loinc(self, obj) -> str:
         return lab_catalogue.LABS[obj.test].loinc
+
+    def get_egfr(self, obj) -> dict | None:
+        return lab_egfr(obj)
 
 
 class LabVerifySerializer(serializers.Serializer):

@@ -357,7 +357,8 @@ class LabResult(ClinicalModel):
     entered_value = models.FloatField(null=True, blank=True)
     entered_unit = models.CharField(max_length=16, blank=True)
     collected_at = models.DateTimeField()
-    reference_high = models.FloatField(null=True, blank=True)
+    reference_high = models.FloatField(null=True, blank=True)  # canonical unit, like value
+    reference_low = models.FloatField(null=True, blank=True)  # canonical unit, like value
     needs_verification = models.BooleanField(default=False)
     verification_reason = models.CharField(max_length=200, blank=True)
     verified_by = models.ForeignKey(
@@ -388,6 +389,11 @@ class LabResult(ClinicalModel):
                 condition=Q(reference_high__isnull=True) | Q(reference_high__gt=0),
                 name="lab_reference_high_positive",
                 violation_error_message="The reference upper limit must be positive.",
+            ),
+            models.CheckConstraint(
+                condition=Q(reference_low__isnull=True) | Q(reference_low__gte=0),
+                name="lab_reference_low_not_negative",
+                violation_error_message="The reference lower limit cannot be negative.",
             ),
         ]
 

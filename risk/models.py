@@ -75,6 +75,7 @@ class FlagKind(models.TextChoices):
     CLOTTING_STUDIES = "clotting_studies", "Clotting studies"
     VISCOSITY_CHECK = "viscosity_check", "Viscosity check"
     PRE_IVIG_LABS = "pre_ivig_labs", "Pre-IVIG labs"
+    RENAL_CHECK = "renal_check", "Renal check"
     DATA_QUALITY = "data_quality", "Data quality"
 
 

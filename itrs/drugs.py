@@ -1,0 +1,67 @@
+"""Which anticoagulant a medication course is, by drug name, until the drug dictionary lands.
+
+The ITRS-v1 lab rules need three classes: heparins (the HIT wording of HEM-URGENT), vitamin K
+antagonists and direct oral anticoagulants (the ISTH PT item is not scored on them, the PT being
+prolonged by the drug). Courses store a free-text drug name today; `drug_class` matches it,
+case-insensitively, against the generic and brand names below (first word, so "warfarin sodium"
+and "Eliquis 5 mg" match). This is the one place to swap for the dictionary's class later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from itrs.types import MedSnap
+
+VKA = "vka"
+DOAC = "doac"
+HEPARIN = "heparin"  # unfractionated and low-molecular-weight heparins
+
+_NAMES: dict[str, frozenset[str]] = {
+    VKA: frozenset({"warfarin", "coumadin", "jantoven", "marevan", "acenocoumarol", "sintrom", "phenprocoumon",
+                    "marcumar", "fluindione", "phenindione"}),
+    DOAC: frozenset({"apixaban", "eliquis", "rivaroxaban", "xarelto", "edoxaban", "lixiana", "savaysa",
+                     "dabigatran", "pradaxa", "pradax", "betrixaban"}),
+    HEPARIN: frozenset({"heparin", "ufh", "enoxaparin", "clexane", "lovenox", "dalteparin", "fragmin",
+                        "tinzaparin", "innohep", "nadroparin", "fraxiparine", "certoparin", "bemiparin",
+                        "reviparin", "lmwh"}),
+}
+
+
+def drug_class(name: str) -> str | None:
+    """``vka``, ``doac``, ``heparin`` or None for a drug name (generic or brand)."""
+    words = name.lower().replace("-", " ").replace("/", " ").split()
+    if not words:
+        return None
+    first = words[0].strip(".,;()")
+    for cls, names in _NAMES.items():
+        if first in names or (cls == HEPARIN and first.endswith("heparin")):
+            return cls
+    return None
+
+
+def courses_of(meds: Iterable[MedSnap], cls: str) -> list[MedSnap]:
+    return [m for m in meds if drug_class(m.drug) == cls]
+
+
+def running_on(meds: Iterable[MedSnap], day: date) -> list[MedSnap]:
+    """Courses started on or before ``day`` and not ended before it."""
+    return [m for m in meds if m.start_date <= day and (m.end_date is None or m.end_date >= day)]
+
+
+def ran_within(meds: Iterable[MedSnap], first: date, last: date) -> list[MedSnap]:
+    """Courses that ran on at least one day from ``first`` to ``last`` (inclusive)."""
+    return [m for m in meds if m.start_date <= last and (m.end_date is None or m.end_date >= first)]
+
+
+CLASS_WORDS = {VKA: "a vitamin K antagonist", DOAC: "a direct oral anticoagulant", HEPARIN: "a heparin"}
+
+
+def pt_confounder(current_anticoagulants: Iterable[MedSnap]) -> str:
+    """"warfarin (a vitamin K antagonist)" for the first current VKA or DOAC course, else ''."""
+    for med in current_anticoagulants:
+        cls = drug_class(med.drug)
+        if cls in (VKA, DOAC):
+            return f"{med.drug} ({CLASS_WORDS[cls]})"
+    return ""
