@@ -46,7 +46,7 @@ def unit_error_signature(test: str, value: float, previous: float | None) -> tup
     ratio = value / previous
     for factor, words in UNIT_ERROR_SIGNATURES.get(test, ()):
         for target in (factor, 1 / factor):
-            if abs(ratio / target - 1) <= SIGNATURE_TOLERANCE:
+            if abs(ratio / target - 1) <= SIGNATURE_TOLERANCE + 1e-9:  # 15% itself is inside
                 return target, words
     return None
 
