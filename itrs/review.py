@@ -280,6 +280,7 @@ SYMPTOM_WORDS = {
     "neck_face_arm_swelling": "swelling of the neck, face or arm",
     "severe_headache": "severe headache",
     "blurred_vision": "blurred vision",
+    "reduced_urine_output": "passing much less urine than usual",
     "other": "other symptoms",
 }
 
