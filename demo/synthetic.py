@@ -346,6 +346,7 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
                         "",
                         "",
                         p.weight_kg,
+                        "",
                     )
                 )
             if not interval:
@@ -448,6 +449,7 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
             "reactions",
             "note",
             "weight_kg_used",
+            "iga_override_reason",
         ],
         infusions,
     )

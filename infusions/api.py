@@ -225,6 +225,7 @@ class InfusionSerializer(ApiModelSerializer):
             "source",
             "reactions",
             "note",
+            "iga_override_reason",
             "created_at",
             "updated_at",
         ]

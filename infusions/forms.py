@@ -64,8 +64,10 @@ class InfusionForm(ServiceForm):
             "hydration_given",
             "reactions",
             "note",
+            "iga_override_reason",
         ]
         labels = {
+            "iga_override_reason": "Given without an IgA result because",
             "dose_grams": "Dose (g)",
             "max_rate_mg_kg_min": "Maximum rate reached (mg/kg/min)",
             "max_rate_ml_h": "Or the pump rate (mL/h)",
@@ -76,6 +78,9 @@ class InfusionForm(ServiceForm):
             "reactions": forms.Textarea(attrs={"rows": 2}),
             "note": forms.Textarea(attrs={"rows": 2}),
             "hydration_given": forms.NullBooleanSelect,
+        }
+        help_texts = {
+            "iga_override_reason": "Only for a first infusion with no IgA on file (required then).",
         }
 
     def __init__(self, *args, patient: Patient, **kwargs):

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from patients.models import Patient
+from patients.models import LabResult, Patient
 from patients.services import apply_changes, latest_plausible_instant, save_clinical
 
 from .models import (
@@ -65,6 +65,7 @@ INFUSION_FIELDS = {
     "hydration_given",
     "reactions",
     "note",
+    "iga_override_reason",
 }
 
 
@@ -81,8 +82,31 @@ def _check_infusion(infusion: Infusion) -> None:
         errors["vascular_access"] = ["This device belongs to another patient."]
     if infusion.product_id and not infusion.product.active:
         errors["product"] = ["This product is no longer in use."]
+    if _needs_iga_override(infusion):
+        errors["iga_override_reason"] = [
+            "No IgA result is on file for this patient's first infusion: record the IgA first, or give the "
+            "reason it is given without one (IgA deficiency with anti-IgA antibodies can cause severe "
+            "reactions; risk/README.md, IgA)."
+        ]
     if errors:
         raise ValidationError(errors)
+
+
+def _needs_iga_override(infusion: Infusion) -> bool:
+    """The first-infusion IgA gate (ITRS-v1 [R77]): the patient's first administered infusion
+    with no IgA result on file needs ``iga_override_reason``."""
+    if infusion.status != Infusion.Status.ADMINISTERED or (infusion.iga_override_reason or "").strip():
+        return False
+    if infusion.source == Infusion.Source.PATIENT:
+        # a patient logging a home infusion cannot make the clinical decision; PRE-IVIG stays
+        # open and says the infusion was given without the labs
+        return False
+    earlier = Infusion.objects.filter(patient_id=infusion.patient_id, status=Infusion.Status.ADMINISTERED)
+    if infusion.pk is not None:
+        earlier = earlier.exclude(pk=infusion.pk)
+    if earlier.exists():
+        return False
+    return not LabResult.objects.filter(patient_id=infusion.patient_id, test="iga").exists()
 
 
 @transaction.atomic
@@ -105,7 +129,11 @@ def infusion_record(*, actor, patient: Patient, source: str = "staff", **fields)
         infusion,
         actor=actor,
         action="infusion.record",
-        detail={"status": infusion.status, "source": source},
+        detail={
+            "status": infusion.status,
+            "source": source,
+            **({"iga_override_reason": infusion.iga_override_reason} if infusion.iga_override_reason else {}),
+        },
     )
 
 

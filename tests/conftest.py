@@ -229,6 +229,7 @@ def quinn_records(patient_quinn, clinician_carol, product):
             product=product,
             started_at=datetime(2024, 6, 1, 10, tzinfo=UTC),
             dose_grams="32",
+            iga_override_reason="IgA requested, result awaited",  # the first-infusion IgA gate
         ),
         "medications": infusion_services.medication_record(
             actor=actor, patient=patient_quinn, category="diuretic", drug="furosemide", start_date=date(2024, 1, 1)

@@ -60,6 +60,7 @@ def history(patient_pat, clinician_carol, product):
             dose_grams="28",
             max_rate_mg_kg_min="3.0",
             lot_number=f"LOT-{k}",
+            iga_override_reason="" if k else "IgA requested, result awaited",  # first-infusion IgA gate
         )
     infusion_record(
         actor=clinician_carol,
