@@ -72,11 +72,11 @@ def test_platelets_250_to_40_enter_the_rules_at_once_as_hem_urgent(clinic):
     assert "clotting_studies" not in flags_of(clinic, pid)  # no CLOT-VERIFY
 
 
-def test_a_creatinine_88_fold_is_held_as_a_unit_error(clinic):
+def test_a_d_dimer_doubling_is_held_as_an_feu_ddu_unit_error(clinic):
     pid = patient(clinic, "L02")
-    lab(clinic, pid, "creatinine", 0.9, at(date(2025, 2, 20)))
-    held = lab(clinic, pid, "creatinine", 80, at(date(2025, 2, 28)))  # 80 "mg/dL": umol/L entered without unit
-    assert held["needs_verification"] is True and "unit mix-up" in held["verification_reason"]
+    lab(clinic, pid, "d_dimer", 1.0, at(date(2025, 2, 20)))
+    held = lab(clinic, pid, "d_dimer", 2.1, at(date(2025, 2, 28)))  # x2.1: FEU vs DDU within 15%
+    assert held["needs_verification"] is True and "unit mix-up (FEU vs DDU)" in held["verification_reason"]
     sweep()
     verify = flags_of(clinic, pid)["clotting_studies"]
     assert (verify["rule"], verify["priority"]) == ("CLOT-VERIFY", "routine")
