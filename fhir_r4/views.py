@@ -265,7 +265,10 @@ def observation_resource(lab) -> dict:
 
 
 EGFR_LOINC = "98979-8"
-EGFR_DISPLAY = "Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum, Plasma or Blood by Creatinine-based formula (CKD-EPI 2021)"
+EGFR_DISPLAY = (
+    "Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum, Plasma or Blood "
+    "by Creatinine-based formula (CKD-EPI 2021)"
+)
 
 
 @dataclass(frozen=True)

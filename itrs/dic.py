@@ -167,7 +167,9 @@ def assess_dic(labs: Iterable[LabSnap], as_of: datetime, *, pt_confounder: str =
         for t in DIC_TESTS
         if t in detail
     ]
-    times = [datetime.fromisoformat(detail[t]["collected_at"]) for t in DIC_TESTS if "collected_at" in detail.get(t, {})]
+    times = [
+        datetime.fromisoformat(detail[t]["collected_at"]) for t in DIC_TESTS if "collected_at" in detail.get(t, {})
+    ]
     latest_at = max(times) if times else None
     provisional = " (provisional: PT not scored)" if skip else ""
     if full is not None:

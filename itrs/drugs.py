@@ -19,13 +19,54 @@ DOAC = "doac"
 HEPARIN = "heparin"  # unfractionated and low-molecular-weight heparins
 
 _NAMES: dict[str, frozenset[str]] = {
-    VKA: frozenset({"warfarin", "coumadin", "jantoven", "marevan", "acenocoumarol", "sintrom", "phenprocoumon",
-                    "marcumar", "fluindione", "phenindione"}),
-    DOAC: frozenset({"apixaban", "eliquis", "rivaroxaban", "xarelto", "edoxaban", "lixiana", "savaysa",
-                     "dabigatran", "pradaxa", "pradax", "betrixaban"}),
-    HEPARIN: frozenset({"heparin", "ufh", "enoxaparin", "clexane", "lovenox", "dalteparin", "fragmin",
-                        "tinzaparin", "innohep", "nadroparin", "fraxiparine", "certoparin", "bemiparin",
-                        "reviparin", "lmwh"}),
+    VKA: frozenset(
+        {
+            "warfarin",
+            "coumadin",
+            "jantoven",
+            "marevan",
+            "acenocoumarol",
+            "sintrom",
+            "phenprocoumon",
+            "marcumar",
+            "fluindione",
+            "phenindione",
+        }
+    ),
+    DOAC: frozenset(
+        {
+            "apixaban",
+            "eliquis",
+            "rivaroxaban",
+            "xarelto",
+            "edoxaban",
+            "lixiana",
+            "savaysa",
+            "dabigatran",
+            "pradaxa",
+            "pradax",
+            "betrixaban",
+        }
+    ),
+    HEPARIN: frozenset(
+        {
+            "heparin",
+            "ufh",
+            "enoxaparin",
+            "clexane",
+            "lovenox",
+            "dalteparin",
+            "fragmin",
+            "tinzaparin",
+            "innohep",
+            "nadroparin",
+            "fraxiparine",
+            "certoparin",
+            "bemiparin",
+            "reviparin",
+            "lmwh",
+        }
+    ),
 }
 
 
@@ -59,7 +100,7 @@ CLASS_WORDS = {VKA: "a vitamin K antagonist", DOAC: "a direct oral anticoagulant
 
 
 def pt_confounder(current_anticoagulants: Iterable[MedSnap]) -> str:
-    """"warfarin (a vitamin K antagonist)" for the first current VKA or DOAC course, else ''."""
+    """ "warfarin (a vitamin K antagonist)" for the first current VKA or DOAC course, else ''."""
     for med in current_anticoagulants:
         cls = drug_class(med.drug)
         if cls in (VKA, DOAC):

@@ -33,8 +33,8 @@ from itrs.dic import (
     assess_dic,
 )
 from itrs.drugs import pt_confounder
-from itrs.renal import renal_recommendations
 from itrs.facts import Facts, read_facts, rounded
+from itrs.renal import renal_recommendations
 from itrs.secondary import secondary_scores
 from itrs.types import (
     EventSnap,

@@ -81,7 +81,7 @@ def previous_of(labs: Iterable[LabSnap], lab: LabSnap, days: int = SIGNATURE_LOO
 
 
 def change_words(labs: Iterable[LabSnap], lab: LabSnap) -> str:
-    """"changed from X on DATE to Y" when ``lab`` is at least LARGE_CHANGE_FACTOR-fold away from
+    """ "changed from X on DATE to Y" when ``lab`` is at least LARGE_CHANGE_FACTOR-fold away from
     the previous verified value of its test in the 30 days before, else ''. Such a change enters the rules at once
     (v1); these words put it in the evidence so a reader sees the jump."""
     prev = previous_of(labs, lab)

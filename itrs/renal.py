@@ -42,7 +42,7 @@ SUCROSE_PRODUCTS: frozenset[str] = frozenset({"carimune nf"})
 
 
 def product_key(name: str) -> str:
-    """"Gamunex-C 10%" -> "gamunex-c"; "Octagam 5%" -> "octagam"."""
+    """ "Gamunex-C 10%" -> "gamunex-c"; "Octagam 5%" -> "octagam"."""
     words = [w for w in name.lower().split() if not w.rstrip("%").replace(".", "").isdigit()]
     return " ".join(words)
 
@@ -231,8 +231,7 @@ def renal_recommendations(f, regimen) -> list[dict]:
         recs.append(
             {
                 "code": "RENAL-RATE-CAP",
-                "text": f"{product} label for renal-risk patients: infuse {sign} {mg:g} mg/kg/min{how} "
-                "[R4][R8][R9].",
+                "text": f"{product} label for renal-risk patients: infuse {sign} {mg:g} mg/kg/min{how} [R4][R8][R9].",
                 "max_mg_kg_min": mg,
                 "strict": strict,
                 "ml_h": ml_h,

@@ -63,7 +63,7 @@ def _midnight(day, as_of: datetime) -> datetime:
 
 
 def anticoagulant_failure(ctx, event) -> str:
-    """", while on therapeutic anticoagulation (apixaban since DATE): anticoagulant failure" when
+    """ ", while on therapeutic anticoagulation (apixaban since DATE): anticoagulant failure" when
     a therapeutic or extended course was running on the day the event was diagnosed [R61]."""
     running = [
         m
@@ -105,11 +105,14 @@ def platelet_clauses(ctx) -> tuple[list[str], list[str], dict]:
                     f"{ITP_LOW_WITH_EVENT:g} in ITP with a new thrombosis"
                 )
                 facts.append(_lab_fact(latest))
-                evidence["platelets"] = {"value": latest.value, "collected_at": latest.collected_at.isoformat(), "itp": True}
+                evidence["platelets"] = {
+                    "value": latest.value,
+                    "collected_at": latest.collected_at.isoformat(),
+                    "itp": True,
+                }
         else:
-            clauses.append(
-                f"platelets {latest.value:g} x10^9/L on {_d(latest.collected_at)}{changed_text}, below {s.platelet_low:g}"
-            )
+            when = _d(latest.collected_at)
+            clauses.append(f"platelets {latest.value:g} x10^9/L on {when}{changed_text}, below {s.platelet_low:g}")
             facts.append(_lab_fact(latest))
             evidence["platelets"] = {"value": latest.value, "collected_at": latest.collected_at.isoformat()}
     fall = platelet_fall(ctx.verified, ctx.as_of, s.platelet_peak_days)
@@ -288,7 +291,11 @@ def renal_pre_course(ctx) -> Finding | None:
         "before the course [R4][R10]"
     )
     due = max(ctx.as_of, _midnight(first - timedelta(days=1), ctx.as_of))
-    evidence = {"renal_risk": reasons, "course_starts_on": first.isoformat(), "last_creatinine_at": last and last.collected_at.isoformat()}
+    evidence = {
+        "renal_risk": reasons,
+        "course_starts_on": first.isoformat(),
+        "last_creatinine_at": last and last.collected_at.isoformat(),
+    }
     return Finding(
         "RENAL-PRE-COURSE",
         reason,

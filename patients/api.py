@@ -28,9 +28,9 @@ from ivigtrack.api.permissions import role_of
 from ivigtrack.api.viewsets import ApiViewSet, CreateMixin, ListRetrieveMixin, UpdateMixin
 
 from . import labs as lab_catalogue
-from .labs import lab_egfr
 from . import services
 from . import symptoms as symptom_catalogue
+from .labs import lab_egfr
 from .models import (
     HEIGHT_RANGE_CM,
     WEIGHT_RANGE_KG,

@@ -224,9 +224,6 @@ def _who_and_when(flag: ReviewFlag) -> str:
     return flag.status
 
 
-
-
-
 @transaction.atomic
 def flag_acknowledge(*, flag: ReviewFlag, actor, note: str = "") -> ReviewFlag:
     _require_staff(actor)

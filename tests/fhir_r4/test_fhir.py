@@ -186,3 +186,25 @@ def test_fhir_json_whatever_the_accept_header(carol_api, patient_pat):
     response = carol_api.get(f"/fhir/Patient/{patient_pat.public_id}", HTTP_ACCEPT="application/json")
     assert response["Content-Type"].startswith("application/fhir+json")
     assert date.fromisoformat(response.json()["birthDate"]) == date(1970, 5, 1)
+
+
+def test_a_creatinine_observation_carries_its_egfr_as_a_component_and_a_note(carol_api, patient_pat, clinician_carol):
+    patient_pat.date_of_birth = date(1975, 3, 1)
+    patient_pat.sex = "female"
+    patient_pat.save(update_fields=["date_of_birth", "sex"])
+    lab_record(
+        actor=clinician_carol,
+        patient=patient_pat,
+        test="creatinine",
+        value=88.4,
+        unit="umol/L",
+        collected_at=datetime(2025, 3, 1, 8, tzinfo=UTC),
+    )
+    data = searchset(carol_api.get("/fhir/Observation", {"patient": f"Patient/{patient_pat.public_id}"}))
+    (obs,) = [e["resource"] for e in data["entry"]]
+    assert obs["valueQuantity"]["value"] == pytest.approx(1.0)
+    # woman aged 50, creatinine 1.0 mg/dL: CKD-EPI 2021 = 68.6 by hand (tests/itrs/test_v1_renal_iga.py)
+    (component,) = obs["component"]
+    assert component["code"]["coding"][0]["code"] == "98979-8"
+    assert component["valueQuantity"]["value"] == 69
+    assert "eGFR 69 mL/min/1.73 m2 (CKD-EPI 2021)" in obs["note"][0]["text"]

@@ -79,5 +79,3 @@ def run(snapshot=None, res=None, history=None, as_of=AS_OF, settings=None):
 
 def rule_of(flags: dict, kind: str) -> str | None:
     return flags[kind].rule if kind in flags else None
-
-

@@ -122,7 +122,9 @@ def test_itp_count_of_40_raises_no_hem_urgent(clinic):
 
 def test_a_d_dimer_uln_in_ng_ml_is_converted_and_scores(clinic):
     pid = patient(clinic, "D01")
-    clinic.post(clinic.carol, "conditions", {"patient": pid, "code": "acute_infection_or_sepsis", "onset_date": "2025-02-27"})
+    clinic.post(
+        clinic.carol, "conditions", {"patient": pid, "code": "acute_infection_or_sepsis", "onset_date": "2025-02-27"}
+    )
     when = at(date(2025, 3, 1), 7)
     dd = lab(clinic, pid, "d_dimer", 2600, when, unit="ng/mL FEU", reference_high=500)
     assert dd["value"] == pytest.approx(2.6) and dd["reference_high"] == pytest.approx(0.5)
@@ -161,7 +163,13 @@ def test_bad_reference_limits_are_a_400_naming_the_field_and_nothing_is_written(
     pid = patient(clinic, "D03")
     response = clinic.nina.post(
         "/api/v1/labs/",
-        {"patient": pid, "test": "d_dimer", "value": 2600 if "unit" in extra else 2.6, "collected_at": at(date(2025, 2, 28)), **extra},
+        {
+            "patient": pid,
+            "test": "d_dimer",
+            "value": 2600 if "unit" in extra else 2.6,
+            "collected_at": at(date(2025, 2, 28)),
+            **extra,
+        },
         format="json",
     )
     assert response.status_code == 400 and field in str(response.json()), response.json()
