@@ -172,21 +172,28 @@ class LabForm(ServiceForm):
 
 # --- symptoms ------------------------------------------------------------------------------
 
+# The same three groups, worded for who reads them: the patient on the portal, or staff
+# recording what a patient reports (who must act, not be told to call for help themselves).
 SYMPTOM_GROUPS = [
     ("emergency", "Call emergency services now if you have any of these", symptom_catalogue.EMERGENCY),
     ("urgent", "Seek care today if you have any of these", symptom_catalogue.URGENT),
     ("routine", "Anything else", symptom_catalogue.ROUTINE),
 ]
+STAFF_SYMPTOM_HEADINGS = {
+    "emergency": "Emergency: the patient needs emergency care now",
+    "urgent": "Urgent: same-day assessment",
+    "routine": "Other symptoms",
+}
 
 
-def symptom_checklist(selected) -> list[dict]:
+def symptom_checklist(selected, *, for_staff: bool = False) -> list[dict]:
     """The checklist grouped by urgency, for templates that render each checkbox themselves
     (each carries data-triage so a small script can reveal the emergency advice at once)."""
     chosen = set(selected or [])
     return [
         {
             "triage": triage,
-            "heading": heading,
+            "heading": STAFF_SYMPTOM_HEADINGS[triage] if for_staff else heading,
             "items": [{"code": code, "label": label, "checked": code in chosen} for code, label in items.items()],
         }
         for triage, heading, items in SYMPTOM_GROUPS
@@ -215,3 +222,7 @@ class SymptomReportForm(Form):
 class StaffSymptomReportForm(SymptomReportForm):
     reported_at = datetime_field("Symptoms reported at", required=False, help_text="Defaults to now.")
     note = forms.CharField(label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def checklist(self) -> list[dict]:
+        selected = self.data.getlist("symptoms") if self.is_bound else self.initial.get("symptoms", [])
+        return symptom_checklist(selected, for_staff=True)
