@@ -249,7 +249,7 @@ class Infusion(ClinicalModel):
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.STAFF)
     reactions = models.TextField(blank=True)
     note = models.TextField(blank=True)
-    # Why the patient's first infusion was given with no IgA result on file (itrs-v1 IgA gate,
+    # Why the patient's first infusion was given with no IgA result on file (ITRS-v1 IgA gate,
     # risk/README.md "IgA"); required then, audited with the infusion.
     iga_override_reason = models.CharField(max_length=300, blank=True)
     recorded_by = models.ForeignKey(
