@@ -14,6 +14,7 @@ R = "<uuid:record_id>/"
 urlpatterns = [
     # worklist and flags
     path("", risk_views.worklist, name="worklist"),
+    path("flags/acknowledge/", risk_views.flags_acknowledge_bulk, name="flags_acknowledge_bulk"),
     path("flags/<uuid:flag_id>/acknowledge/", risk_views.flag_acknowledge, name="flag_acknowledge"),
     path("flags/<uuid:flag_id>/snooze/", risk_views.flag_snooze, name="flag_snooze"),
     path("flags/<uuid:flag_id>/unsnooze/", risk_views.flag_unsnooze, name="flag_unsnooze"),

@@ -346,6 +346,23 @@ class FlagAcknowledgeSerializer(serializers.Serializer):
     note = serializers.CharField(**NOTE)
 
 
+class FlagBulkAcknowledgeSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        allow_empty=False,
+        max_length=flag_services.BULK_ACKNOWLEDGE_MAX,
+        help_text=f"Flag ids, at most {flag_services.BULK_ACKNOWLEDGE_MAX}. Ids you may not see are ignored.",
+    )
+    note = serializers.CharField(**NOTE)
+
+
+class FlagBulkAcknowledgeResultSerializer(serializers.Serializer):
+    acknowledged = FlagSerializer(many=True)
+    skipped = serializers.ListField(
+        child=serializers.UUIDField(), help_text="Already acknowledged, snoozed or resolved: left as they are."
+    )
+
+
 class FlagSnoozeSerializer(serializers.Serializer):
     until = PlausibleDateTimeField(
         help_text="When the flag comes back (future, at most snooze_max_days, 28 by default; not for emergencies)."
@@ -375,7 +392,13 @@ class FlagViewSet(ListRetrieveMixin, ApiViewSet):
     resource = "flag"
     serializer_class = FlagSerializer
     patient_read = False
-    action_roles = {"acknowledge": STAFF, "snooze": STAFF, "unsnooze": STAFF, "resolve": STAFF}
+    action_roles = {
+        "acknowledge": STAFF,
+        "acknowledge_many": STAFF,
+        "snooze": STAFF,
+        "unsnooze": STAFF,
+        "resolve": STAFF,
+    }
     filterset_class = patient_filterset(
         "FlagFilterSet",
         ReviewFlag,
@@ -406,6 +429,30 @@ class FlagViewSet(ListRetrieveMixin, ApiViewSet):
     def acknowledge(self, request, id=None):
         """Someone is on it (open flags only)."""
         return self._change(request, flag_services.flag_acknowledge, FlagAcknowledgeSerializer)
+
+    @extend_schema(
+        operation_id="v1_flags_acknowledge_many",
+        request=FlagBulkAcknowledgeSerializer,
+        responses={200: FlagBulkAcknowledgeResultSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="acknowledge")
+    def acknowledge_many(self, request):
+        """Acknowledge several open flags at once (one audit row per flag); those someone else
+        changed first are returned in ``skipped``."""
+        parsed = FlagBulkAcknowledgeSerializer(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        flags = selectors.flag_scope(request.user).filter(public_id__in=parsed.validated_data["ids"])
+        done, skipped = flag_services.flags_acknowledge_many(
+            flags=flags, actor=request.user, note=parsed.validated_data["note"]
+        )
+        acknowledged = self.get_queryset().filter(pk__in=[flag.pk for flag in done])
+        context = self.get_serializer_context()
+        return Response(
+            {
+                "acknowledged": FlagSerializer(acknowledged, many=True, context=context).data,
+                "skipped": [flag.public_id for flag in skipped],
+            }
+        )
 
     @extend_schema(request=FlagSnoozeSerializer, responses={200: FlagSerializer, 409: None})
     @action(detail=True, methods=["post"])

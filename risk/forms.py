@@ -3,6 +3,7 @@ alert governance page's period."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from django import forms
@@ -33,8 +34,31 @@ class PatientSearchForm(Form):
 
 
 class WorklistFilterForm(Form):
+    q = forms.CharField(label="Patient", required=False, max_length=100, help_text="Name or MRN")
+    sort = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        choices=[("priority", "Most urgent first"), ("due", "Soonest due"), ("raised", "Newest raised")],
+    )
     kind = forms.ChoiceField(label="Kind", required=False, choices=[("", "All kinds"), *FlagKind.choices])
     priority = forms.ChoiceField(label="Priority", required=False, choices=[("", "All priorities"), *Priority.choices])
+
+
+class PublicIdsField(forms.MultipleChoiceField):
+    """Ids ticked on a page. Each must be a UUID; which of them the user may act on is for the
+    view to decide (it looks them up in what the user may see)."""
+
+    def valid_value(self, value) -> bool:
+        try:
+            uuid.UUID(str(value))
+        except ValueError:
+            return False
+        return True
+
+
+class BulkAcknowledgeForm(Form):
+    ids = PublicIdsField(error_messages={"required": "Tick at least one flag."})
+    note = forms.CharField(label="Note", required=False, max_length=1000)
 
 
 class AcknowledgeForm(Form):

@@ -31,7 +31,6 @@ from infusions.models import Regimen
 from infusions.selectors import next_planned_course
 from ivigtrack.audit.services import audit_record
 from ivigtrack.web.decorators import clinician_required, staff_required
-from ivigtrack.web.paging import window_page
 from patients.labs import with_egfr
 from patients.pages import patient_url, staff_patient, with_symptom_labels
 
@@ -39,6 +38,7 @@ from . import charts, stats, tasks
 from .forms import (
     AcknowledgeForm,
     AlertPeriodForm,
+    BulkAcknowledgeForm,
     PatientSearchForm,
     ResolveForm,
     SnoozeForm,
@@ -55,8 +55,8 @@ from .selectors import (
     open_flag_counts,
     patients_with_risk,
     recent_sweeps,
+    worklist_by_patient,
 )
-from .selectors import worklist as worklist_flags
 from .services import assessment as assessment_services
 from .services import flags as flag_services
 
@@ -79,44 +79,59 @@ def _url_maker(name: str):
     return lambda public_id: f"{head}{public_id}{tail}"
 
 
-def with_row_links(flags, *, show_patient: bool) -> list[ReviewFlag]:
-    """The flags, each with the URLs its row links to (see risk/jinja2/risk/flag_rows.html)."""
+def with_row_links(flags, *, context: str) -> list[ReviewFlag]:
+    """The flags, each with the URLs its row links to (see risk/jinja2/risk/flag_rows.html).
+    `context` is where the rows are shown, "worklist" or "patient": the no-JavaScript action
+    forms return there."""
     flags = list(flags)
-    acknowledge, snooze, unsnooze, resolve, patient = (
+    acknowledge, snooze, unsnooze, resolve = (
         _url_maker(name)
-        for name in (
-            "staff:flag_acknowledge",
-            "staff:flag_snooze",
-            "staff:flag_unsnooze",
-            "staff:flag_resolve",
-            "staff:patient_detail",
-        )
+        for name in ("staff:flag_acknowledge", "staff:flag_snooze", "staff:flag_unsnooze", "staff:flag_resolve")
     )
-    query = "" if show_patient else "?context=patient"  # the action's form returns to the patient page
+    query = "?context=patient" if context == "patient" else ""
     for flag in flags:
         flag.acknowledge_url = acknowledge(flag.public_id)
         flag.unsnooze_url = unsnooze(flag.public_id)
         flag.snooze_url = snooze(flag.public_id) + query
         flag.resolve_url = resolve(flag.public_id) + query
-        if show_patient:
-            flag.patient_url = patient(flag.patient.public_id)
     return flags
 
 
 def flag_rows(
-    request: HttpRequest, flags, *, show_patient: bool, now=None, row_message: str = "", row_error: str = ""
+    request: HttpRequest, flags, *, context: str, now=None, row_message: str = "", row_error: str = ""
 ) -> str:
-    """The table rows of these flags (risk/jinja2/risk/flag_rows.html), ready to put in a page."""
-    context = {
-        "flags": with_row_links(flags, show_patient=show_patient),
-        "now": now or timezone.now(),
-        "show_patient": show_patient,
-        "can_act": request.user.is_clinician,
-        "row_message": row_message,
-        "row_error": row_error,
-    }
-    html = render_to_string("risk/flag_rows.html", context, request=request, using="jinja2")
+    """The table rows of these flags (risk/jinja2/risk/flag_rows.html), ready to put in a page.
+    On the worklist each open flag has a box to tick for bulk acknowledge."""
+    html = render_to_string(
+        "risk/flag_rows.html",
+        {
+            "flags": with_row_links(flags, context=context),
+            "now": now or timezone.now(),
+            "selectable": context == "worklist",
+            "can_act": request.user.is_clinician,
+            "row_message": row_message,
+            "row_error": row_error,
+        },
+        request=request,
+        using="jinja2",
+    )
     return mark_safe(html)  # Jinja2 escaped every value (autoescape is on)
+
+
+def worklist_rows(request: HttpRequest, page, *, now) -> str:
+    """The worklist's row groups: per patient a heading row, then their open flags' rows."""
+    patient = _url_maker("staff:patient_detail")
+    groups = [
+        {
+            "patient": group.patient,
+            "patient_url": patient(group.patient.public_id),
+            "rows": flag_rows(request, group.flags, context="worklist", now=now),
+            "count": len(group.flags),
+        }
+        for group in page.groups
+    ]
+    html = render_to_string("risk/worklist_groups.html", {"groups": groups}, request=request, using="jinja2")
+    return mark_safe(html)
 
 
 # --- worklist ------------------------------------------------------------------------------
@@ -125,8 +140,16 @@ def flag_rows(
 def _worklist_context(request: HttpRequest) -> dict:
     form = WorklistFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    flags = worklist_flags(request.user, kind=filters.get("kind") or None, priority=filters.get("priority") or None)
-    page = window_page(flags, request.GET.get("page"), WORKLIST_PAGE)
+    page = worklist_by_patient(
+        request.user,
+        q=filters.get("q") or "",
+        kind=filters.get("kind") or None,
+        priority=filters.get("priority") or None,
+        sort=filters.get("sort") or "priority",
+        page=request.GET.get("page"),
+        per_page=WORKLIST_PAGE,
+        cap=OPEN_COUNT_CAP,
+    )
     now = timezone.now()
     counts = open_flag_counts(request.user, cap=OPEN_COUNT_CAP)
     query = request.GET.copy()
@@ -134,12 +157,14 @@ def _worklist_context(request: HttpRequest) -> dict:
     return {
         "filter_form": form,
         "page": page,
+        "filtered": any(filters.get(name) for name in ("q", "kind", "priority")),
         "query": query.urlencode(),
         "counts": [(p, label, counts[p]) for p, label in ReviewFlag.Priority.choices],
         "count_cap": OPEN_COUNT_CAP,
-        "rows": flag_rows(request, page.object_list, show_patient=True, now=now),
+        "rows": worklist_rows(request, page, now=now),
         "now": now,
         "action_context": "worklist",
+        "bulk_max": flag_services.BULK_ACKNOWLEDGE_MAX,
     }
 
 
@@ -158,8 +183,8 @@ def worklist(request: HttpRequest) -> HttpResponse:
 def _flag_response(request: HttpRequest, flag: ReviewFlag, *, message: str = "", error: str = "") -> HttpResponse:
     """htmx: the updated row, carrying the outcome. Otherwise: a message and back (PRG)."""
     if request.htmx:
-        show_patient = request.POST.get("context") != "patient"
-        return HttpResponse(flag_rows(request, [flag], show_patient=show_patient, row_message=message, row_error=error))
+        context = "patient" if request.POST.get("context") == "patient" else "worklist"
+        return HttpResponse(flag_rows(request, [flag], context=context, row_message=message, row_error=error))
     if error:
         messages.error(request, error)
     else:
@@ -235,6 +260,34 @@ def flag_acknowledge(request: HttpRequest, flag_id) -> HttpResponse:
         ),
         "Acknowledged.",
     )
+
+
+@require_POST
+@staff_required
+def flags_acknowledge_bulk(request: HttpRequest) -> HttpResponse:
+    """The worklist's "Acknowledge selected": every ticked flag that is still open, one audit row
+    each; back to the worklist (with its filters) saying how many, and which were skipped."""
+    form = BulkAcknowledgeForm(request.POST)
+    back = request.POST.get("next", "")
+    if not back.startswith("/staff/") or not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("staff:worklist")
+    if not form.is_valid():
+        problems = form.errors.get("ids") or form.errors.get("note") or ["Nothing acknowledged."]
+        messages.error(request, " ".join(problems))
+        return redirect(back)
+    flags = flag_scope(request.user).filter(public_id__in=form.cleaned_data["ids"])
+    try:
+        done, skipped = flag_services.flags_acknowledge_many(
+            flags=flags, actor=request.user, note=form.cleaned_data["note"]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    text = f"Acknowledged {len(done)} flag{'s' if len(done) != 1 else ''}."
+    if skipped:
+        text += f" {len(skipped)} already acknowledged, snoozed or resolved by someone else: left as they are."
+    messages.success(request, text)
+    return redirect(back)
 
 
 @never_cache
@@ -375,7 +428,7 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         "secondary": list((assessment.secondary or {}).values()) if assessment else [],
         "history": patient.assessments.only("assessed_at", "score", "tier", "provisional", "ruleset")[:20],
         "open_flags": open_flags,
-        "open_flag_rows": flag_rows(request, open_flags, show_patient=False),
+        "open_flag_rows": flag_rows(request, open_flags, context="patient"),
         "past_flags": flags.filter(status="resolved").order_by("-resolved_at")[:20],
         "suppressions": live_suppressions(patient, timezone.now()),
         "regimens": regimens,

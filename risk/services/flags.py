@@ -24,7 +24,7 @@ from itrs import review
 from itrs.types import SymptomSnap
 from ivigtrack import bulk
 from ivigtrack.audit.models import AuditEvent
-from ivigtrack.audit.services import audit_bulk, audit_record
+from ivigtrack.audit.services import audit_bulk, audit_event, audit_record
 from patients.models import Patient
 from risk import tasks
 from risk.histories import OpenFlag
@@ -237,6 +237,40 @@ def flag_acknowledge(*, flag: ReviewFlag, actor, note: str = "") -> ReviewFlag:
     )
     audit_record(actor=actor, action="flag.acknowledge", obj=flag, detail={"note": note})
     return flag
+
+
+# A bulk acknowledge covers what one person can have ticked on a worklist: a few pages at most.
+BULK_ACKNOWLEDGE_MAX = 200
+
+
+@transaction.atomic
+def flags_acknowledge_many(*, flags, actor, note: str = "") -> tuple[list[ReviewFlag], list[ReviewFlag]]:
+    """Acknowledge every open flag of ``flags`` (a queryset the caller has scoped to what the
+    actor may see) in one transaction, one audit row per flag. Flags someone else changed first
+    (acknowledged, snoozed, resolved) are left as they are and returned as skipped.
+
+    Returns (acknowledged, skipped)."""
+    _require_staff(actor)
+    chosen = list(flags.select_for_update(of=("self",)).order_by("id")[: BULK_ACKNOWLEDGE_MAX + 1])
+    if len(chosen) > BULK_ACKNOWLEDGE_MAX:
+        raise ValidationError(f"At most {BULK_ACKNOWLEDGE_MAX} flags at once.", code="too_many")
+    done = [flag for flag in chosen if flag.status == "open"]
+    skipped = [flag for flag in chosen if flag.status != "open"]
+    now = timezone.now()
+    changes = {"status": "acknowledged", "acknowledged_by": actor, "acknowledged_at": now}
+    if note:
+        changes["note"] = note
+    ReviewFlag.objects.filter(pk__in=[flag.pk for flag in done]).update(**changes)
+    audit_bulk(
+        [
+            audit_event(actor=actor, action="flag.acknowledge", obj=flag, detail={"note": note, "bulk": len(done)})
+            for flag in done
+        ]
+    )
+    for flag in done:
+        for name, value in changes.items():
+            setattr(flag, name, value)
+    return done, skipped
 
 
 @transaction.atomic

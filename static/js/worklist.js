@@ -8,13 +8,18 @@
     return document.getElementById("flag-dialog");
   }
 
+  // The refresh waits while someone is in the middle of something: a dialog open, boxes ticked
+  // for "Acknowledge selected" (a swap would untick them), or typing in any field of the page.
   function busy(list) {
     var open = dialog();
     if (open && open.open) {
       return true;
     }
+    if (list.querySelector("input[name=ids]:checked")) {
+      return true;
+    }
     var active = document.activeElement;
-    return Boolean(active && list.contains(active) && active.matches("input, select, textarea"));
+    return Boolean(active && active.matches("input:not([type=checkbox]):not([type=hidden]), select, textarea"));
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {

@@ -30,6 +30,7 @@ BLOCKING = {"serious", "critical"}
 # Routes that are not pages a person reads: images, downloads, POST-only actions.
 NOT_PAGES = {
     "staff:flag_acknowledge": "POST only (the row's button)",
+    "staff:flags_acknowledge_bulk": "POST only (the worklist's Acknowledge selected)",
     "staff:flag_unsnooze": "POST only",
     "staff:patient_reassess": "POST only",
     "staff:patient_chart": "an SVG image inside the patient page",

@@ -49,7 +49,7 @@ def test_nurse_acknowledges_a_flag_and_reads_the_chart(open_page, nurse_nina, pa
     assert flag.status == "acknowledged" and flag.acknowledged_by == nurse_nina
     nurse.screenshot("staff-worklist-acknowledged", full_page=False)
 
-    page.locator(f"#flag-{flag.public_id}").get_by_role("link", name="Doe, Pat").click()
+    page.locator(f"#patient-{patient_pat.public_id}").get_by_role("link", name="Doe, Pat").click()
     expect(page.locator("#risk-h")).to_contain_text("Clot risk")
     assert _image_loaded(page, "#charts img[src$='timeline.svg']")
     assert _image_loaded(page, "#charts img[src$='score.svg']")
@@ -158,7 +158,7 @@ def test_patient_on_a_phone_logs_an_infusion_and_reports_chest_pain(open_page, p
     # The clinic sees it at once: a nurse opens the worklist in a second browser context.
     nurse = open_page("nurse")
     log_in(nurse, "nina")
-    row = nurse.page.locator("tr.flag-row.priority-emergency", has_text="Doe, Pat")
+    row = nurse.page.locator(f"#patient-{patient_pat.public_id} tr.flag-row.priority-emergency")
     expect(row).to_be_visible()
     expect(row).to_contain_text("chest pain")
     nurse.screenshot("staff-worklist-emergency", full_page=False)

@@ -131,3 +131,40 @@ def test_assessments_newest_first_read_only_and_own_for_patients(
     assert carol_api.post("/api/v1/assessments/", {}, format="json").status_code == 405
     assert carol_api.delete(f"/api/v1/assessments/{second.public_id}/").status_code == 405
     assert RiskAssessment.objects.count() == 2
+
+
+# --- bulk acknowledge --------------------------------------------------------------------------
+
+
+def test_bulk_acknowledge_through_the_api(
+    nina_api, nurse_nina, patient_pat, patient_quinn, django_assert_max_num_queries
+):
+    one = make_flag(patient_pat)
+    two = make_flag(patient_quinn, kind="hematology_review", rule="HEM-URGENT")
+    done = make_flag(patient_quinn, kind="clotting_studies", rule="CLOT-EVENT", status="resolved",
+                     resolution="completed", resolved_at=timezone.now())  # fmt: skip
+    ids = [str(one.public_id), str(two.public_id), str(done.public_id)]
+    response = nina_api.post("/api/v1/flags/acknowledge/", {"ids": ids, "note": "seen"}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert sorted(f["id"] for f in body["acknowledged"]) == sorted(ids[:2])
+    assert all(f["status"] == "acknowledged" and f["acknowledged_by"] == "nina" for f in body["acknowledged"])
+    assert body["skipped"] == [str(done.public_id)]
+    assert AuditEvent.objects.filter(action="flag.acknowledge", actor=nurse_nina).count() == 2
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [({}, "ids"), ({"ids": []}, "ids"), ({"ids": ["x"]}, "ids"), ({"ids": "abc"}, "ids")],
+)
+def test_bulk_acknowledge_bad_input_is_400_naming_the_field(nina_api, patient_pat, payload, field):
+    flag = make_flag(patient_pat)
+    response = nina_api.post("/api/v1/flags/acknowledge/", payload, format="json")
+    assert response.status_code == 400 and field in response.json()
+    flag.refresh_from_db()
+    assert flag.status == "open"
+
+
+def test_bulk_acknowledge_is_for_staff(pat_api, patient_pat):
+    flag = make_flag(patient_pat)
+    assert pat_api.post("/api/v1/flags/acknowledge/", {"ids": [str(flag.public_id)]}, format="json").status_code == 403

@@ -1,5 +1,6 @@
-"""The worklist: open flags, most urgent first; acknowledge, snooze and resolve in place
-(htmx posts return the updated row); a clear message when two staff act at once."""
+"""The worklist: one group of rows per patient with all their open flags, patients most urgent
+first; search, sort, filters, a capped total, bulk acknowledge; acknowledge, snooze and resolve in
+place (htmx posts return the updated row); a clear message when two staff act at once."""
 
 from __future__ import annotations
 
@@ -32,12 +33,15 @@ def test_lists_open_flags_most_urgent_first(nina_client, patient_pat, patient_qu
     response = nina_client.get(reverse("staff:worklist"))
     assert response.status_code == 200
     content = response.content
-    positions = _order(content, "emergency-one", "urgent-one", "routine-soon", "routine-late")
+    # Quinn first (an emergency), with all of Quinn's open flags; then Pat (urgent) with Pat's
+    positions = _order(content, "Roe, Quinn", "emergency-one", "routine-soon", "Doe, Pat", "urgent-one", "routine-late")
     assert positions == sorted(positions)
+    assert content.count(b'class="patient-group"') == 2
     assert b"resolved-one" not in content
-    assert b"Roe, Quinn" in content and b"MRN-QUINN" in content
+    assert b"MRN-QUINN" in content and b"2 open flags" in content
+    assert b"Patients 1\xe2\x80\x932 of 2" in content
     assert "2\xa0hours ago".encode() in content  # age of the flag (timesince uses a no-break space)
-    assert b'hx-trigger="every 30s"' in content
+    assert b'hx-trigger="every 30s, refresh"' in content
     assert response["Cache-Control"].startswith("max-age=0")
 
 
@@ -232,10 +236,12 @@ def test_worklist_query_count_is_constant(nina_client, make_user, make_flag, cou
             sex="male", diagnosis="cidp",
         )  # fmt: skip
         make_flag(patient)
-    # session, user, capped open counts (one per priority: 3), the page of flags, session save (3)
-    with django_assert_max_num_queries(9):
+    # session, user, capped open counts (one per priority: 3), the patients of the page, their
+    # flags, the capped total of patients, session save (3)
+    with django_assert_max_num_queries(11):
         response = nina_client.get(reverse("staff:worklist"))
     assert response.content.count(b'class="flag-row') == count
+    assert response.content.count(b'class="patient-group"') == count
 
 
 # --- one shared action form and one dialog per page ----------------------------------------
@@ -245,13 +251,13 @@ def test_rows_share_one_action_form(carol_client, patient_pat, patient_quinn, ma
     flags = [make_flag(patient_pat), make_flag(patient_quinn, kind="symptom_alert", rule="SYM-URGENT")]
     body = carol_client.get(reverse("staff:worklist")).content.decode()
     assert body.count('id="flag-actions"') == 1 and body.count('id="flag-dialog"') == 1
-    table = body[body.index('<table class="table flags">') : body.index("</table>")]
+    table = body[body.index('<table class="table flags grouped">') : body.index("</table>")]
     assert "<form" not in table and "csrfmiddlewaretoken" not in table  # no per-row forms or tokens
     for flag in flags:
         url = reverse("staff:flag_acknowledge", args=[flag.public_id])
-        assert f'form="flag-actions" formaction="{url}" hx-post="{url}"' in table
+        assert f'id="ack-{flag.public_id}" form="flag-actions" formaction="{url}" hx-post="{url}"' in table
         snooze = reverse("staff:flag_snooze", args=[flag.public_id])
-        assert f'href="{snooze}" hx-get="{snooze}" hx-target="#flag-dialog-body" hx-swap="innerHTML"' in table
+        assert f'id="snooze-{flag.public_id}" href="{snooze}" hx-get="{snooze}" hx-target="#flag-dialog-body"' in table
 
 
 def test_the_shared_form_acknowledges_without_javascript(nina_client, patient_pat, make_flag):
@@ -334,22 +340,132 @@ def test_counts_are_exact_up_to_the_cap(nina_client, patient_pat, patient_quinn,
     assert all(reason in body for reason in ("one", "two", "three"))  # the cap is on the count, not the list
 
 
-def test_pages_go_on_while_there_are_flags(nina_client, patient_pat, make_flag, monkeypatch):
+def test_pages_go_on_while_there_are_patients(nina_client, make_user, make_flag, monkeypatch):
+    from datetime import date
+
     import risk.views
 
     monkeypatch.setattr(risk.views, "WORKLIST_PAGE", 2)
     now = timezone.now()
-    kinds = ["clotting_studies", "hematology_review", "viscosity_check", "pre_ivig_labs", "data_quality"]
-    for i, kind in enumerate(kinds):
-        make_flag(patient_pat, kind=kind, reason=f"[reason {i}]", due_at=now + timedelta(days=i))
+    for i in range(5):
+        patient = patient_services.patient_create(
+            actor=None, mrn=f"PG{i}", given_name="G", family_name=f"Page{i}", date_of_birth=date(1970, 1, 1),
+            sex="male", diagnosis="cidp",
+        )  # fmt: skip
+        make_flag(patient, reason=f"[reason {i}]", due_at=now + timedelta(days=i))
+        make_flag(
+            patient, kind="data_quality", rule="WEIGHT-STALE", reason=f"[second {i}]", due_at=now + timedelta(days=9)
+        )
     url = reverse("staff:worklist")
     first = nina_client.get(url).content.decode()
-    assert "[reason 0]" in first and "[reason 1]" in first and "[reason 2]" not in first
-    assert "Page 1" in first and 'rel="next"' in first and 'rel="prev"' not in first
+    assert "[reason 0]" in first and "[second 0]" in first and "[reason 1]" in first and "[reason 2]" not in first
+    assert "Patients 1–2 of 5" in first and 'rel="next"' in first and 'rel="prev"' not in first
     last = nina_client.get(url, {"page": 3}).content.decode()
-    assert "[reason 4]" in last and "[reason 3]" not in last and 'rel="prev"' in last and 'rel="next"' not in last
+    assert "[reason 4]" in last and "[second 4]" in last and "[reason 3]" not in last
+    assert "Patients 5–5 of 5" in last and 'rel="prev"' in last and 'rel="next"' not in last
     for beyond in ("9", "x", "-1"):  # past the end or not a page: the first page
         assert "[reason 0]" in nina_client.get(url, {"page": beyond}).content.decode()
+
+
+def test_total_is_capped(nina_client, make_flag, monkeypatch):
+    from datetime import date
+
+    import risk.views
+
+    monkeypatch.setattr(risk.views, "OPEN_COUNT_CAP", 2)
+    for i in range(4):
+        patient = patient_services.patient_create(
+            actor=None, mrn=f"CAP{i}", given_name="C", family_name=f"Cap{i}", date_of_birth=date(1970, 1, 1),
+            sex="male", diagnosis="cidp",
+        )  # fmt: skip
+        make_flag(patient)
+    body = nina_client.get(reverse("staff:worklist")).content.decode()
+    assert "Patients 1–4 of 2+" in body
+
+
+def test_search_by_name_or_mrn(nina_client, patient_pat, patient_quinn, make_flag):
+    make_flag(patient_pat, reason="pat-flag")
+    make_flag(patient_quinn, reason="quinn-flag")
+    by_name = nina_client.get(reverse("staff:worklist"), {"q": "roe"}).content.decode()
+    assert "quinn-flag" in by_name and "pat-flag" not in by_name
+    assert "Patients 1–1 of 1 matching" in by_name
+    by_mrn = nina_client.get(reverse("staff:worklist"), {"q": "mrn-pat"}).content.decode()
+    assert "pat-flag" in by_mrn and "quinn-flag" not in by_mrn
+    both_words = nina_client.get(reverse("staff:worklist"), {"q": "Pat Doe"}).content.decode()
+    assert "pat-flag" in both_words and "quinn-flag" not in both_words
+
+
+def test_sort_by_due_and_by_raised(nina_client, patient_pat, patient_quinn, make_flag):
+    now = timezone.now()
+    make_flag(patient_pat, kind="symptom_alert", rule="SYM-URGENT", priority="urgent", reason="pat-urgent",
+              due_at=now + timedelta(days=3), raised_at=now - timedelta(days=5))  # fmt: skip
+    make_flag(
+        patient_quinn, reason="quinn-routine", due_at=now + timedelta(hours=1), raised_at=now - timedelta(hours=1)
+    )
+    url = reverse("staff:worklist")
+    by_priority = nina_client.get(url).content
+    assert _order(by_priority, "pat-urgent", "quinn-routine") == sorted(
+        _order(by_priority, "pat-urgent", "quinn-routine")
+    )
+    for sort in ("due", "raised"):
+        body = nina_client.get(url, {"sort": sort}).content
+        assert body.index(b"quinn-routine") < body.index(b"pat-urgent"), sort
+
+
+def test_worklist_shows_only_what_the_user_may_see(pat_client, client):
+    assert pat_client.get(reverse("staff:worklist")).status_code == 403
+    assert client.get(reverse("staff:worklist"))["Location"].startswith(reverse("login"))
+
+
+# --- bulk acknowledge ------------------------------------------------------------------------------
+
+
+def test_bulk_acknowledge_each_flag_audited(nina_client, nurse_nina, patient_pat, patient_quinn, make_flag):
+    from ivigtrack.audit.models import AuditEvent
+
+    one, two = make_flag(patient_pat), make_flag(patient_quinn, kind="symptom_alert", rule="SYM-URGENT")
+    page = nina_client.get(reverse("staff:worklist")).content.decode()
+    assert f'name="ids" value="{one.public_id}" form="bulk-acknowledge"' in page
+    response = nina_client.post(
+        reverse("staff:flags_acknowledge_bulk"),
+        {"ids": [str(one.public_id), str(two.public_id)], "note": "on it", "next": "/staff/?kind=symptom_alert"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/staff/?kind=symptom_alert"
+    for flag in (one, two):
+        flag.refresh_from_db()
+        assert (flag.status, flag.acknowledged_by, flag.note) == ("acknowledged", nurse_nina, "on it")
+    events = AuditEvent.objects.filter(action="flag.acknowledge")
+    assert sorted(e.object_id for e in events) == sorted([str(one.public_id), str(two.public_id)])
+    assert {e.patient_id for e in events} == {patient_pat.pk, patient_quinn.pk}
+    follow = nina_client.get(response["Location"]).content.decode()
+    assert "Acknowledged 2 flags." in follow
+
+
+def test_bulk_acknowledge_skips_what_changed_and_refuses_nothing_ticked(
+    nina_client, patient_pat, patient_quinn, make_flag
+):
+    open_flag = make_flag(patient_pat)
+    done = make_flag(patient_quinn, status="resolved", resolution="completed", resolved_at=timezone.now())
+    response = nina_client.post(
+        reverse("staff:flags_acknowledge_bulk"), {"ids": [str(open_flag.public_id), str(done.public_id)]}, follow=True
+    )
+    body = response.content.decode()
+    assert "Acknowledged 1 flag." in body and "1 already acknowledged, snoozed or resolved" in body
+    done.refresh_from_db()
+    assert done.status == "resolved"
+    empty = nina_client.post(reverse("staff:flags_acknowledge_bulk"), {"ids": []}, follow=True).content.decode()
+    assert "Tick at least one flag." in empty
+    bad = nina_client.post(reverse("staff:flags_acknowledge_bulk"), {"ids": ["not-an-id"]}, follow=True)
+    assert bad.status_code == 200 and "not one of the available choices" in bad.content.decode()
+
+
+def test_bulk_acknowledge_cannot_reach_past_scope_or_leave_the_site(nina_client, pat_client, patient_pat, make_flag):
+    flag = make_flag(patient_pat)
+    assert pat_client.post(reverse("staff:flags_acknowledge_bulk"), {"ids": [str(flag.public_id)]}).status_code == 403
+    response = nina_client.post(
+        reverse("staff:flags_acknowledge_bulk"), {"ids": [str(flag.public_id)], "next": "https://evil.example/"}
+    )
+    assert response["Location"] == reverse("staff:worklist")
 
 
 def test_open_counts_stop_reading_past_the_cap(nurse_nina, patient_pat, patient_quinn, make_flag):
