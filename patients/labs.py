@@ -151,11 +151,3 @@ def lab_egfr(lab) -> dict | None:
         "equation": "CKD-EPI 2021 (creatinine, race-free)",
         "text": egfr_words(lab.value, age, patient.sex),
     }
-
-
-def with_egfr(labs) -> list:
-    """The labs as a list, each creatinine with ``egfr`` set (`lab_egfr`), for pages."""
-    rows = list(labs)
-    for lab in rows:
-        lab.egfr = lab_egfr(lab)
-    return rows

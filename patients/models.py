@@ -8,9 +8,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from itrs import bodysize
 from ivigtrack.models_base import ClinicalModel, choices_constraint
+
+from .labs import lab_egfr
 
 
 class Sex(models.TextChoices):
@@ -399,6 +402,11 @@ class LabResult(ClinicalModel):
 
     def __str__(self) -> str:
         return f"{self.get_test_display()} {self.value:g} {self.unit} ({self.collected_at:%Y-%m-%d})"
+
+    @cached_property
+    def egfr(self) -> dict | None:
+        """A creatinine's eGFR (CKD-EPI 2021; `patients.labs.lab_egfr`), None for other tests."""
+        return lab_egfr(self)
 
 
 class Triage(models.TextChoices):

@@ -31,7 +31,6 @@ from infusions.models import Regimen
 from infusions.selectors import next_planned_course
 from ivigtrack.audit.services import audit_record
 from ivigtrack.web.decorators import clinician_required, staff_required
-from patients.labs import with_egfr
 from patients.pages import patient_url, staff_patient, with_symptom_labels
 
 from . import charts, stats, tasks
@@ -440,7 +439,7 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         "conditions": patient.conditions.all(),
         "accesses": patient.vascular_accesses.all(),
         "events": patient.thrombosis_events.select_related("vascular_access"),
-        "labs": with_egfr(patient.labs.all()[:60]),
+        "labs": patient.labs.all()[:60],
         "reports": with_symptom_labels(patient.symptom_reports.all()[:20]),
         "weights": patient.weights.all()[:10],
         "weight_age": weight_age,
