@@ -52,7 +52,7 @@ def log(message: str) -> None:
 # --- report ---------------------------------------------------------------------------------------
 
 
-def build_rows(args, sweeps, floor_runs, reassess, pages, memory_10k, governance=None) -> list[Row]:
+def build_rows(args, sweeps, floor_runs, reassess, pages, memory_10k, governance=None, comparison=None) -> list[Row]:
     rows: list[Row] = []
     floor = median(floor_runs)
     n = args.patients
@@ -192,6 +192,8 @@ def build_rows(args, sweeps, floor_runs, reassess, pages, memory_10k, governance
             )
     if governance:
         rows.extend(_governance_rows(governance))
+    if comparison:
+        rows.append(_compare_row(comparison))
     if sweeps:
         peak = max(sweeps["memory"])
         rows.append(
@@ -223,6 +225,25 @@ def build_rows(args, sweeps, floor_runs, reassess, pages, memory_10k, governance
                 )
             )
     return rows
+
+
+def _compare_row(c: dict) -> Row:
+    """compare_rulesets ITRS-v0 ITRS-v1 against a steady-state sweep of the same patients."""
+    value, floor = median(c["times"]["compare"]), median(c["times"]["steady"])
+    ratio = value / floor if floor else None
+    return Row(
+        "ruleset comparison ITRS-v0 vs ITRS-v1, every active patient",
+        value,
+        "s",
+        floor,
+        ratio,
+        "≤ 1.5× a steady-state sweep",
+        bool(ratio is not None and ratio <= 1.5),
+        spread(c["times"]["compare"]),
+        c["times"]["compare"],
+        f"{c['patients']} patients, {c['chunks']} chunks, {c['queries']} queries; "
+        f"{c['tier_changes']} change tier; floor = in-process steady sweep ({spread(c['times']['steady'])})",
+    )
 
 
 def _governance_rows(g: dict) -> list[Row]:

@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import dbsetup  # noqa: E402
+from bench.compare import measure_compare  # noqa: E402
 from bench.dbsetup import close_db  # noqa: E402
 from bench.governance import measure_governance  # noqa: E402
 from bench.pages import PAGE_TARGETS, measure_pages, staff_credentials  # noqa: E402
@@ -72,7 +73,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=None, help="seconds per load run (default 10, quick 3)")
     parser.add_argument("--gunicorn-workers", type=int, default=2 * NPROC + 1)
     parser.add_argument("--samples", type=int, default=None, help="patients re-assessed (default 50, quick 20)")
-    parser.add_argument("--only", default="sweep,reassess,pages,governance,memory", help="comma list of parts to run")
+    parser.add_argument(
+        "--only", default="sweep,reassess,pages,governance,compare,memory", help="comma list of parts to run"
+    )
     args = parser.parse_args(argv)
     repeat = args.repeat or (3 if args.quick else 5)
     load_repeat = args.repeat or (2 if args.quick else 5)
@@ -90,7 +93,7 @@ def main(argv=None) -> int:
     purge_broker()
 
     floor_runs: list[float] = []
-    sweeps = reassess = pages = governance = memory_10k = None
+    sweeps = reassess = pages = governance = comparison = memory_10k = None
     if "sweep" in only:
         log(f"sweeps: {args.workers} worker process(es), chunks of {args.chunk}")
         sweeps = measure_sweeps(url, repeat, args.workers, args.chunk, floor_runs)
@@ -119,12 +122,21 @@ def main(argv=None) -> int:
         governance = measure_governance(repeat * 7, session_key, token)
         log(f"  {governance['flags']} flags; page median {median(governance['times']['page']):.1f} ms")
         close_db()
+    if "compare" in only:
+        log("ruleset comparison ITRS-v0 vs ITRS-v1 against a steady-state sweep, in process")
+        comparison = measure_compare(repeat, args.chunk)
+        log(
+            f"  compare median {median(comparison['times']['compare']):.2f} s, "
+            f"steady sweep {median(comparison['times']['steady']):.2f} s; {comparison['queries']} queries"
+        )
+        log(comparison["table"])
+        close_db()
     if "memory" in only and sweeps and not args.quick and args.patients != 10_000:
         log("sweep memory at 10,000 patients (ivigtrack_bench_10000)")
         memory_10k = sweep_memory_at(10_000, args.workers, args.chunk, args.seed)
     purge_broker()
 
-    rows = build_rows(args, sweeps, floor_runs, reassess, pages, memory_10k, governance)
+    rows = build_rows(args, sweeps, floor_runs, reassess, pages, memory_10k, governance, comparison)
     header = (
         f"ivigtrack benchmarks: {args.patients} patients, nproc {NPROC}, {platform.python_implementation()} "
         f"{platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {time.monotonic() - started:.0f} s"

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from infusions.models import Infusion, MedicationCourse, Product, Regimen
+from infusions.models import Drug, Infusion, MedicationCourse, Product, Regimen
 from ivigtrack.bulk import copy_rows
 from patients.models import Condition, LabResult, Patient, ThrombosisEvent, VascularAccess, WeightMeasurement
 
@@ -236,7 +236,7 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
                     now,
                     p.pk,
                     "estrogen",
-                    "oral HRT",
+                    "estradiol (oral HRT)",
                     None,
                     None,
                     "oral",
@@ -403,7 +403,7 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
             "updated_at",
             "patient_id",
             "category",
-            "drug",
+            "drug_name",
             "dose_mg_per_day",
             "prednisolone_eq_mg_per_day",
             "route",
@@ -411,8 +411,12 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
             "start_date",
             "end_date",
             "note",
+            "drug_id",
+            "dose",
+            "dose_unit",
+            "indication",
         ],
-        meds,
+        _coded(meds),
     )
     copy_rows(
         LabResult,
@@ -454,6 +458,18 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
         infusions,
     )
     return len(people)
+
+
+def _coded(meds: list[tuple]) -> list[tuple]:
+    """The synthetic courses linked to the drug dictionary (the dose as given in mg; an
+    anticoagulant treats a VTE)."""
+    drug_ids = dict(Drug.objects.values_list("name", "pk"))
+    rows = []
+    for row in meds:
+        category, name, dose = row[4], row[5], row[6]
+        indication = "vte_treatment" if category == "anticoagulant" else ""
+        rows.append((*row, drug_ids[name], dose, "mg" if dose is not None else "", indication))
+    return rows
 
 
 def _lab(patient_id: int, test: str, value: float, unit: str, at: datetime, now: datetime) -> tuple:

@@ -5,6 +5,9 @@
 - ``Flag?patient=`` (review flags; staff only, as in the REST API)
 - ``MedicationAdministration?patient=`` (one per administered infusion, ATC J06BA02)
 - ``Observation?patient=`` (labs, LOINC-coded, UCUM quantities)
+- ``ClinicalImpression?patient=`` (recorded haematology reviews: a clinician's assessment and
+  plan, not an act on the patient, so ClinicalImpression rather than Procedure; the plans are
+  its findings, the flag it completed its supporting information)
 - ``metadata`` (CapabilityStatement)
 
 Every search type is also readable by id (``{Type}/{id}``), so a Bundle's ``fullUrl`` resolves.
@@ -40,7 +43,7 @@ from ivigtrack.audit.services import audit_staff_read
 from patients.labs import LABS, lab_egfr
 from patients.models import LabResult
 from patients.selectors import patient_scope, scoped
-from risk.selectors import assessment_scope, flag_scope
+from risk.selectors import assessment_scope, flag_scope, haematology_review_scope
 
 FHIR_JSON = "application/fhir+json"
 FHIR_VERSION = "4.0.1"
@@ -57,6 +60,11 @@ FLAG_PRIORITY_EXTENSION = "http://hl7.org/fhir/StructureDefinition/flag-priority
 FLAG_PRIORITY_CODES = "http://hl7.org/fhir/flag-priority-code"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 SNOMED = "http://snomed.info/sct"
+PLAN_SYSTEMS = {
+    "anticoagulation_plan": "urn:ivigtrack:anticoagulation-plan",
+    "ivig_plan": "urn:ivigtrack:ivig-plan",
+    "thrombophilia_testing": "urn:ivigtrack:thrombophilia-testing",
+}
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
@@ -271,6 +279,46 @@ EGFR_DISPLAY = (
 )
 
 
+def clinical_impression_resource(review) -> dict:
+    """A recorded haematology review: who assessed, when, and the three decisions as findings."""
+    findings = [
+        {
+            "itemCodeableConcept": {
+                "coding": [
+                    {
+                        "system": system,
+                        "code": getattr(review, name),
+                        "display": getattr(review, f"get_{name}_display")(),
+                    }
+                ],
+                "text": f"{review._meta.get_field(name).verbose_name}: {getattr(review, f'get_{name}_display')()}",
+            }
+        }
+        for name, system in PLAN_SYSTEMS.items()
+    ]
+    resource = {
+        "resourceType": "ClinicalImpression",
+        "id": str(review.public_id),
+        "status": "completed",
+        "code": {"text": "Haematology review"},
+        "description": "Haematology review of anticoagulation, IVIG plan and thrombophilia testing",
+        "subject": _ref(review.patient),
+        "effectiveDateTime": _iso(review.reviewed_on),
+        "date": _iso(review.created_at),
+        "assessor": {"display": review.reviewer_label},
+        "summary": "; ".join(f["itemCodeableConcept"]["text"] for f in findings),
+        "finding": findings,
+        "note": [{"text": review.note}] if review.note else [],
+    }
+    if review.next_review_on:
+        resource["extension"] = [
+            {"url": "urn:ivigtrack:next-review-on", "valueDate": _iso(review.next_review_on)},
+        ]
+    if review.flag_id:
+        resource["supportingInfo"] = [{"reference": f"Flag/{review.flag.public_id}", "display": review.flag.rule}]
+    return _drop_empty(resource)
+
+
 @dataclass(frozen=True)
 class FhirType:
     name: str
@@ -308,6 +356,7 @@ TYPES = {
         FhirType("Flag", _flags, flag_resource, patient_read=False),
         FhirType("MedicationAdministration", _administrations, medication_administration_resource),
         FhirType("Observation", _observations, observation_resource),
+        FhirType("ClinicalImpression", haematology_review_scope, clinical_impression_resource),
     )
 }
 

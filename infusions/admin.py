@@ -2,7 +2,21 @@ from django.contrib import admin
 
 from ivigtrack.audit.admin_mixins import AuditedAdmin
 
-from .models import Infusion, MedicationCourse, Product, Regimen
+from .models import Drug, Infusion, MedicationCourse, Product, Regimen
+
+
+@admin.register(Drug)
+class DrugAdmin(admin.ModelAdmin):
+    """The drug dictionary: extend it here (medication courses pick from it). A drug in use is
+    retired with `active`, never deleted (courses keep it)."""
+
+    list_display = ("name", "category", "drug_class", "atc_code", "prednisolone_factor", "default_unit", "active")
+    list_filter = ("category", "drug_class", "active")
+    search_fields = ("name", "search_text", "atc_code")
+    readonly_fields = ("search_text",)
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or not obj.courses.exists()
 
 
 @admin.register(Product)
@@ -59,13 +73,16 @@ class MedicationCourseAdmin(AuditedAdmin):
     list_display = (
         "patient",
         "category",
-        "drug",
-        "dose_mg_per_day",
+        "drug_name",
+        "dose",
+        "dose_unit",
+        "route",
         "intensity",
+        "indication",
         "start_date",
         "end_date",
     )
-    list_filter = ("category", "intensity")
-    search_fields = ("patient__mrn", "patient__family_name", "drug")
-    raw_id_fields = ("patient",)
-    readonly_fields = ("prednisolone_eq_mg_per_day",)
+    list_filter = ("category", "intensity", "indication", "route")
+    search_fields = ("patient__mrn", "patient__family_name", "drug_name")
+    raw_id_fields = ("patient", "drug", "event")
+    readonly_fields = ("prednisolone_eq_mg_per_day", "dose_mg_per_day")

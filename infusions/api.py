@@ -21,12 +21,19 @@ from ivigtrack.api.fields import ApiModelSerializer, NumberDecimalField, PublicI
 from ivigtrack.api.filters import filterset
 from ivigtrack.api.permissions import role_of
 from ivigtrack.api.viewsets import ApiViewSet, CreateMixin, ListRetrieveMixin, UpdateMixin
-from patients.api import own_or_given_patient, patient_filterset, patient_ref, vascular_access_scope
+from patients.api import (
+    own_or_given_patient,
+    patient_filterset,
+    patient_ref,
+    thrombosis_event_scope,
+    vascular_access_scope,
+)
 from patients.models import Diagnosis
 from patients.services import apply_changes, save_clinical
 
 from . import selectors, services
-from .models import Infusion, MedicationCourse, Product, Regimen
+from .medicines import medication_scoring
+from .models import DRUG_CATEGORIES, Drug, Infusion, MedicationCourse, Product, Regimen
 
 RATE = {"min_value": Decimal("0.01"), "max_value": Decimal("20")}
 
@@ -278,33 +285,140 @@ class InfusionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
 # --- medications -----------------------------------------------------------------------------------
 
 
+class DrugSerializer(ApiModelSerializer):
+    """A dictionary entry: what a medication course's ``drug`` names."""
+
+    id = PublicIdField()
+
+    class Meta:
+        model = Drug
+        fields = [
+            "id",
+            "name",
+            "synonyms",
+            "category",
+            "drug_class",
+            "atc_code",
+            "prednisolone_factor",
+            "default_unit",
+            "active",
+        ]
+
+
+class DrugFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", help_text="Part of a name or a brand (synonym), any case.")
+    category = django_filters.ChoiceFilter(choices=DRUG_CATEGORIES)
+
+    class Meta:
+        model = Drug
+        fields = ["q", "category"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(search_text__contains=" ".join(value.split()).casefold())
+
+
+class DrugViewSet(ListRetrieveMixin, ApiViewSet):
+    """The drug dictionary (read-only here; the admin extends it). ``?q=`` searches names and
+    brands, ``?category=`` filters."""
+
+    resource = "drug"
+    serializer_class = DrugSerializer
+    patient_read = True
+    filterset_class = DrugFilterSet
+
+    def get_queryset(self):
+        return Drug.objects.filter(active=True).order_by("name", "id")
+
+    def audit_read(self, **kwargs):  # the dictionary holds no patient data
+        return None
+
+
 class MedicationSerializer(ApiModelSerializer):
-    """A medication course that changes clot risk (steroids convert to prednisolone equivalents)."""
+    """A medication course that changes clot risk, its drug from the dictionary (``drugs/``).
+
+    ``drug`` takes a dictionary id, or a name or brand (any case); an unknown name is a 400 that
+    lists the closest names. ``category`` follows from the drug: send it only as ``other`` to
+    record free text (it scores nothing and is flagged for coding). Give ``dose`` with
+    ``dose_unit`` (``mg`` or ``microgram``; default the drug's usual unit), or v1's
+    ``dose_mg_per_day``. ``scored`` and ``scored_because`` say what the current ruleset makes
+    of the course.
+    """
 
     id = PublicIdField()
     patient = patient_ref()
+    drug = serializers.CharField(
+        max_length=80, help_text="A drug id from drugs/, or a name or brand name (case-insensitive)."
+    )
+    drug_id = serializers.SerializerMethodField()
+    category = serializers.ChoiceField(
+        choices=MedicationCourse.Category.choices,
+        required=False,
+        help_text="Follows from the drug; send other only to record a drug outside the dictionary.",
+    )
+    drug_class = serializers.SerializerMethodField()
+    dose = NumberDecimalField(
+        max_digits=10, decimal_places=3, min_value=Decimal("0.001"), required=False, allow_null=True
+    )
+    dose_mg_per_day = NumberDecimalField(
+        max_digits=12, decimal_places=6, min_value=Decimal("0.000001"), required=False, allow_null=True
+    )
+    dose_unit = serializers.ChoiceField(
+        choices=MedicationCourse.DoseUnit.choices,
+        required=False,
+        allow_blank=True,
+        help_text="mg or microgram; default the drug's usual unit (drugs/ default_unit).",
+    )
+    route = serializers.ChoiceField(choices=MedicationCourse.Route.choices)
+    event = ScopedRef(thrombosis_event_scope, "thrombosis event", required=False, allow_null=True)
+    scored = serializers.SerializerMethodField()
+    scored_because = serializers.SerializerMethodField()
 
     class Meta:
         model = MedicationCourse
         fields = [
             "id",
             "patient",
-            "category",
             "drug",
+            "drug_id",
+            "category",
+            "drug_class",
+            "dose",
+            "dose_unit",
             "dose_mg_per_day",
             "prednisolone_eq_mg_per_day",
             "route",
             "intensity",
+            "indication",
+            "event",
             "start_date",
             "end_date",
             "note",
+            "scored",
+            "scored_because",
             "created_at",
             "updated_at",
         ]
         extra_kwargs = {
-            "dose_mg_per_day": {"min_value": Decimal("0.01")},
             "intensity": {"help_text": "Anticoagulants only: prophylactic, therapeutic or extended."},
+            "indication": {"help_text": "Anticoagulants only; default vte_treatment."},
         }
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["drug"] = instance.drug_name
+        return data
+
+    def get_drug_id(self, obj) -> str | None:
+        return str(obj.drug.public_id) if obj.drug_id else None
+
+    def get_drug_class(self, obj) -> str:
+        return obj.drug.drug_class if obj.drug_id else ""
+
+    def get_scored(self, obj) -> bool:
+        return medication_scoring(obj)[0]
+
+    def get_scored_because(self, obj) -> str:
+        return medication_scoring(obj)[1]
 
 
 class MedicationViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
@@ -319,7 +433,7 @@ class MedicationViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet)
     )
 
     def get_queryset(self):
-        return api_medication_scope(self.request.user)
+        return api_medication_scope(self.request.user).select_related("drug")
 
     def perform_create(self, data):
         return services.medication_record(actor=self.request.user, **data)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django import forms
 
 from ivigtrack.web.forms import Form, ServiceForm, date_field, datetime_field
-from patients.models import Patient
+from patients.models import Patient, ThrombosisEvent
 
-from .models import PREDNISOLONE_EQUIVALENT, Infusion, MedicationCourse, Regimen
+from .models import Infusion, MedicationCourse, Regimen
 from .selectors import product_list
 from .services import REGIMEN_FIELDS
 
@@ -105,18 +105,69 @@ class InfusionForm(ServiceForm):
 
 
 class MedicationForm(ServiceForm):
+    """A course picked from the drug dictionary: type a name or a brand; the browser offers the
+    dictionary (a datalist, no JavaScript needed) and an unknown name comes back with the
+    closest names. "Free text" records a drug outside the dictionary: it scores nothing."""
+
+    drug = forms.CharField(
+        label="Drug",
+        max_length=80,
+        widget=forms.TextInput(attrs={"list": "drug-dictionary", "autocomplete": "off"}),
+        help_text="Generic or brand name, e.g. apixaban, Eliquis, prednisolone, Microgynon.",
+    )
+    free_text = forms.BooleanField(
+        label="Not in the dictionary: record as free text (it scores nothing and is flagged for coding)",
+        required=False,
+    )
     start_date = date_field("Start date")
     end_date = date_field("End date", required=False, help_text="Leave empty while it continues.")
 
     class Meta:
         model = MedicationCourse
-        fields = ["category", "drug", "dose_mg_per_day", "route", "intensity", "start_date", "end_date", "note"]
-        labels = {"dose_mg_per_day": "Dose (mg per day)", "intensity": "Intensity (anticoagulants only)"}
-        help_texts = {"drug": "For steroids one of: " + ", ".join(PREDNISOLONE_EQUIVALENT) + "."}
-        widgets = {
-            "drug": forms.TextInput(attrs={"list": "steroid-drugs", "autocomplete": "off"}),
-            "note": forms.Textarea(attrs={"rows": 2}),
+        fields = [
+            "drug",
+            "dose",
+            "dose_unit",
+            "route",
+            "intensity",
+            "indication",
+            "event",
+            "start_date",
+            "end_date",
+            "note",
+        ]
+        labels = {
+            "dose": "Dose per day",
+            "dose_unit": "Unit",
+            "intensity": "Intensity (anticoagulants only)",
+            "indication": "Why anticoagulated (anticoagulants only)",
+            "event": "Thrombosis it treats (anticoagulants, optional)",
         }
+        help_texts = {
+            "dose": "Up to 3 decimals, e.g. 0.035 mg, or 35 in micrograms.",
+            "dose_unit": "Leave empty for the drug's usual unit.",
+        }
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, patient: Patient | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["route"].required = True
+        self.fields["dose_unit"].choices = [("", "The drug's usual unit"), *MedicationCourse.DoseUnit.choices]
+        self.fields["indication"].help_text = "Default: treatment of VTE."
+        events = patient.thrombosis_events.all() if patient is not None else ThrombosisEvent.objects.none()
+        self.fields["event"].queryset = events
+        self.fields["event"].required = False
+        if self.instance.pk:
+            self.initial["drug"] = self.instance.drug_name
+            self.initial["free_text"] = self.instance.category == MedicationCourse.Category.OTHER
+
+    def clean(self):
+        data = super().clean()
+        if data.pop("free_text", False):
+            data["category"] = MedicationCourse.Category.OTHER
+        elif self.instance.pk:
+            data["category"] = ""  # follows from the drug
+        return data
 
 
 class PortalInfusionForm(Form):

@@ -302,11 +302,13 @@ class Infusion(ClinicalModel):
 
 
 class MedicationCategory(models.TextChoices):
-    STEROID = "steroid", "Systemic glucocorticoid"
-    ESTROGEN = "estrogen", "Estrogen-containing therapy"
+    STEROID = "steroid", "Glucocorticoid"
+    ESTROGEN = "estrogen", "Estrogen or hormonal therapy"
     ANTICOAGULANT = "anticoagulant", "Anticoagulant"
     ANTIPLATELET = "antiplatelet", "Antiplatelet"
     DIURETIC = "diuretic", "Diuretic"
+    THROMBOGENIC = "thrombogenic", "Other thrombogenic drug (SERM, IMiD)"
+    OTHER = "other", "Other (free text, needs coding)"
 
 
 class Intensity(models.TextChoices):
@@ -315,20 +317,124 @@ class Intensity(models.TextChoices):
     EXTENDED = "extended", "Extended phase"
 
 
+DRUG_CATEGORIES = [c for c in MedicationCategory.choices if c[0] != "other"]
+
+
+class DoseUnit(models.TextChoices):
+    MG = "mg", "mg"
+    MICROGRAM = "microgram", "microgram (µg)"
+
+
+class Route(models.TextChoices):
+    ORAL = "oral", "Oral"
+    INTRAVENOUS = "intravenous", "Intravenous"
+    INTRAMUSCULAR = "intramuscular", "Intramuscular"
+    SUBCUTANEOUS = "subcutaneous", "Subcutaneous"
+    TRANSDERMAL = "transdermal", "Transdermal (patch, gel)"
+    VAGINAL = "vaginal", "Vaginal"
+    INHALED = "inhaled", "Inhaled"
+    TOPICAL = "topical", "Topical (skin, eye, ear)"
+    INTRA_ARTICULAR = "intra_articular", "Intra-articular"
+    RECTAL = "rectal", "Rectal"
+
+
+class AnticoagulantIndication(models.TextChoices):
+    VTE_TREATMENT = "vte_treatment", "Treatment of venous thromboembolism"
+    VTE_PROPHYLAXIS = "vte_prophylaxis", "VTE prophylaxis"
+    ATRIAL_FIBRILLATION = "atrial_fibrillation", "Atrial fibrillation"
+    MECHANICAL_VALVE = "mechanical_valve", "Mechanical heart valve"
+    OTHER = "other", "Other"
+
+
+class Drug(ClinicalModel):
+    """The dictionary that medication courses pick from (docs/records.md, Medicines).
+
+    Seeded by a migration, extended in the admin. ``drug_class`` decides what scores
+    (risk/README.md, P7 and P8); ``prednisolone_factor`` is mg of prednisolone per mg of the drug.
+    """
+
+    name = models.CharField(max_length=80, unique=True)
+    synonyms = models.JSONField(default=list, blank=True, help_text="Brand and other names, a list of strings.")
+    category = models.CharField(max_length=16, choices=DRUG_CATEGORIES)
+    drug_class = models.CharField(max_length=40, help_text="e.g. doac, lmwh, combined_hormonal_contraceptive.")
+    atc_code = models.CharField(max_length=10, blank=True)
+    prednisolone_factor = models.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Glucocorticoids: mg of prednisolone equivalent to 1 mg of this drug (BNF).",
+    )
+    default_unit = models.CharField(max_length=10, choices=DoseUnit.choices, default=DoseUnit.MG)
+    search_text = models.TextField(blank=True, editable=False)  # name and synonyms, lower case
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            choices_constraint(
+                "category", [c[0] for c in DRUG_CATEGORIES], name="drug_category_valid", message="Unknown category."
+            ),
+            choices_constraint("default_unit", DoseUnit, name="drug_unit_valid", message="Unknown unit."),
+            models.CheckConstraint(
+                condition=Q(prednisolone_factor__isnull=True) | Q(prednisolone_factor__gt=0),
+                name="drug_prednisolone_factor_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.search_text = drug_search_text(self.name, self.synonyms)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
+
+
+def drug_search_text(name: str, synonyms) -> str:
+    return "\n".join([name, *(synonyms or [])]).casefold()
+
+
 class MedicationCourse(ClinicalModel):
     Category = MedicationCategory
 
     Intensity = Intensity
 
+    Route = Route
+
+    DoseUnit = DoseUnit
+
+    Indication = AnticoagulantIndication
+
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="medications")
     category = models.CharField(max_length=16, choices=Category.choices)
-    drug = models.CharField(max_length=60)
-    dose_mg_per_day = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
-    prednisolone_eq_mg_per_day = models.DecimalField(
-        max_digits=7, decimal_places=2, null=True, blank=True, editable=False
+    drug = models.ForeignKey(
+        Drug,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="courses",
+        help_text="Empty only for a free-text course (category other).",
     )
-    route = models.CharField(max_length=20, blank=True)
+    drug_name = models.CharField(max_length=80, help_text="The dictionary name, or the free text as recorded.")
+    dose = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    dose_unit = models.CharField(max_length=10, choices=DoseUnit.choices, blank=True)
+    dose_mg_per_day = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    prednisolone_eq_mg_per_day = models.DecimalField(
+        max_digits=9, decimal_places=2, null=True, blank=True, editable=False
+    )
+    route = models.CharField(max_length=20, choices=Route.choices, blank=True)
     intensity = models.CharField(max_length=14, choices=Intensity.choices, blank=True)
+    indication = models.CharField(max_length=20, choices=AnticoagulantIndication.choices, blank=True)
+    event = models.ForeignKey(
+        "patients.ThrombosisEvent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="treatments",
+        help_text="Anticoagulants: the thrombosis this course treats (optional).",
+    )
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
     note = models.TextField(blank=True)
@@ -354,20 +460,35 @@ class MedicationCourse(ClinicalModel):
                 name="medication_intensity_only_anticoagulant",
                 violation_error_message="Intensity applies to anticoagulants only.",
             ),
+            models.CheckConstraint(
+                condition=Q(indication="") | Q(category="anticoagulant"),
+                name="medication_indication_only_anticoagulant",
+                violation_error_message="Indication applies to anticoagulants only.",
+            ),
+            choices_constraint("route", [*Route.values, ""], name="medication_route_valid", message="Unknown route."),
+            models.CheckConstraint(
+                condition=Q(drug__isnull=False) | Q(category="other"),
+                name="medication_coded_unless_other",
+                violation_error_message="Pick the drug from the dictionary.",
+            ),
+            choices_constraint(
+                "indication",
+                [*AnticoagulantIndication.values, ""],
+                name="medication_indication_valid",
+                message="Unknown indication.",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.drug} ({self.get_category_display()}) from {self.start_date}"
+        return f"{self.drug_name} ({self.get_category_display()}) from {self.start_date}"
 
+    @property
+    def needs_coding(self) -> bool:
+        return self.drug_id is None
 
-# Prednisolone-equivalent factors (mg prednisolone per mg of the drug), standard
-# glucocorticoid equivalence: 5 mg prednisolone = 5 mg prednisone = 4 mg methylprednisolone
-# = 0.75 mg dexamethasone = 20 mg hydrocortisone = 6 mg deflazacort.
-PREDNISOLONE_EQUIVALENT = {
-    "prednisolone": 1.0,
-    "prednisone": 1.0,
-    "methylprednisolone": 1.25,
-    "dexamethasone": 5 / 0.75,
-    "hydrocortisone": 0.25,
-    "deflazacort": 5 / 6,
-}
+    @property
+    def dose_label(self) -> str:
+        if self.dose is None:
+            return ""
+        unit = "µg" if self.dose_unit == DoseUnit.MICROGRAM else "mg"
+        return f"{float(self.dose):g} {unit}/day"

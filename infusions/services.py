@@ -10,8 +10,9 @@ from django.db import transaction
 from patients.models import LabResult, Patient
 from patients.services import apply_changes, latest_plausible_instant, save_clinical
 
+from . import drugs as drug_lookup
 from .models import (
-    PREDNISOLONE_EQUIVALENT,
+    Drug,
     Infusion,
     MedicationCourse,
     Regimen,
@@ -163,30 +164,123 @@ def infusion_delete(*, actor, infusion: Infusion) -> None:
 MEDICATION_FIELDS = {
     "category",
     "drug",
+    "dose",
+    "dose_unit",
     "dose_mg_per_day",
     "route",
     "intensity",
+    "indication",
+    "event",
     "start_date",
     "end_date",
     "note",
 }
 
+# What the service derives; a course's update writes them when they change.
+_DERIVED = (
+    "category",
+    "drug",
+    "drug_name",
+    "indication",
+    "dose",
+    "dose_unit",
+    "dose_mg_per_day",
+    "prednisolone_eq_mg_per_day",
+)
+MICROGRAMS_PER_MG = Decimal(1000)
+THOUSANDTH = Decimal("0.001")
+ANTICOAGULANT = MedicationCourse.Category.ANTICOAGULANT
+OTHER = MedicationCourse.Category.OTHER
 
-def prednisolone_equivalent(drug: str, dose_mg_per_day) -> Decimal | None:
-    factor = PREDNISOLONE_EQUIVALENT.get((drug or "").strip().lower())
-    if factor is None or dose_mg_per_day is None:
+
+def prednisolone_equivalent(drug: Drug | None, dose_mg_per_day) -> Decimal | None:
+    """mg/day of prednisolone the course equals (BNF equivalence; risk/README.md, P8)."""
+    if drug is None or drug.prednisolone_factor is None or dose_mg_per_day is None:
         return None
-    return (Decimal(str(dose_mg_per_day)) * Decimal(str(factor))).quantize(Decimal("0.01"))
+    return (Decimal(str(dose_mg_per_day)) * drug.prednisolone_factor).quantize(Decimal("0.01"))
 
 
-def _check_medication(course: MedicationCourse) -> None:
+def _decimal(value) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def _code_drug(course: MedicationCourse, value, category, errors: dict) -> None:
+    """Set drug, drug_name and category from what was given (a dictionary drug, or free text
+    when the category is `other`)."""
+    if category == OTHER:
+        text = value.name if isinstance(value, Drug) else " ".join(str(value or "").split())
+        if not text:
+            errors["drug"] = ["Name the drug."]
+            return
+        course.drug, course.drug_name, course.category = None, text[:80], OTHER
+        return
+    try:
+        drug = drug_lookup.resolve(value)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        return
+    if category and category != drug.category:
+        errors["category"] = [
+            f"{drug.name} is in the dictionary as {drug.get_category_display().lower()}: leave the category "
+            "empty (it follows from the drug), or choose other to record free text."
+        ]
+        return
+    course.drug, course.drug_name, course.category = drug, drug.name, drug.category
+
+
+def _set_dose(course: MedicationCourse, fields: dict, errors: dict) -> None:
+    """`dose` with `dose_unit` (mg or microgram), or v1's `dose_mg_per_day`; both kept in step."""
+    given = {k for k in ("dose", "dose_unit", "dose_mg_per_day") if k in fields}
+    if not given:
+        return
+    dose, unit = _decimal(fields.get("dose", course.dose)), fields.get("dose_unit") or ""
+    mg = _decimal(fields.get("dose_mg_per_day"))
+    if "dose" not in fields and "dose_mg_per_day" in fields:  # the v1 field alone
+        dose, unit = mg, ("mg" if mg is not None else "")
+        if mg is not None and mg != mg.quantize(THOUSANDTH):  # finer than 1 µg in mg: keep it in µg
+            dose, unit = mg * MICROGRAMS_PER_MG, "microgram"
+    if dose is None:
+        if "dose_unit" in fields and fields["dose_unit"] and "dose" not in fields and course.dose is None:
+            errors["dose"] = ["Give the dose for this unit."]
+        course.dose, course.dose_unit, course.dose_mg_per_day = None, "", None
+        return
+    if dose <= 0:
+        errors["dose"] = ["The dose must be more than 0."]
+        return
+    if dose != dose.quantize(THOUSANDTH):
+        errors["dose"] = ["Give the dose with at most 3 decimals (or in micrograms)."]
+        return
+    unit = unit or course.dose_unit or (course.drug.default_unit if course.drug_id else "mg")
+    if unit not in MedicationCourse.DoseUnit.values:
+        errors["dose_unit"] = ["Unknown unit: mg or microgram."]
+        return
+    in_mg = dose / MICROGRAMS_PER_MG if unit == "microgram" else dose
+    if mg is not None and "dose" in fields and mg != in_mg:
+        errors["dose_mg_per_day"] = [
+            f"{dose:g} {unit} is {in_mg:g} mg, not {mg:g}: give dose with dose_unit, or dose_mg_per_day."
+        ]
+        return
+    course.dose, course.dose_unit, course.dose_mg_per_day = dose.quantize(THOUSANDTH), unit, in_mg
+
+
+def _check_medication(course: MedicationCourse, *, adding: bool) -> None:
     errors = {}
-    if course.category == MedicationCourse.Category.ANTICOAGULANT and not course.intensity:
-        errors["intensity"] = ["Say whether the anticoagulant is prophylactic, therapeutic or extended."]
-    if course.category == MedicationCourse.Category.STEROID:
-        known = ", ".join(PREDNISOLONE_EQUIVALENT)
-        if (course.drug or "").strip().lower() not in PREDNISOLONE_EQUIVALENT:
-            errors["drug"] = [f"Unknown glucocorticoid; choose one of: {known}."]
+    if not course.route and (adding or course.drug_id):
+        errors["route"] = ["Choose the route (oral, intravenous, transdermal, inhaled, topical…)."]
+    if course.category == ANTICOAGULANT:
+        if not course.intensity:
+            errors["intensity"] = ["Say whether the anticoagulant is prophylactic, therapeutic or extended."]
+        if not course.indication:
+            course.indication = MedicationCourse.Indication.VTE_TREATMENT
+    else:
+        if course.intensity:
+            errors["intensity"] = ["Intensity applies to anticoagulants only."]
+        if course.indication:
+            errors["indication"] = ["An indication is recorded for anticoagulants only."]
+        if course.event_id:
+            errors["event"] = ["Only an anticoagulant course treats a thrombosis."]
+    if course.event_id and course.event.patient_id != course.patient_id:
+        errors["event"] = ["This thrombosis belongs to another patient."]
     if errors:
         raise ValidationError(errors)
     course.prednisolone_eq_mg_per_day = (
@@ -196,24 +290,46 @@ def _check_medication(course: MedicationCourse) -> None:
     )
 
 
+def _prepare(course: MedicationCourse, fields: dict, *, adding: bool) -> None:
+    errors: dict[str, list[str]] = {}
+    if adding or "drug" in fields or "category" in fields:
+        category = fields.get("category", "" if adding else None)
+        if category is None:  # an update naming only the drug: a free-text course stays free text
+            category = OTHER if course.category == OTHER else ""
+        _code_drug(course, fields.get("drug", course.drug or course.drug_name), category, errors)
+    _set_dose(course, fields, errors)
+    if errors:
+        raise ValidationError(errors)
+    _check_medication(course, adding=adding)
+
+
 @transaction.atomic
 def medication_record(*, actor, patient: Patient, **fields) -> MedicationCourse:
+    """Record a course: the drug from the dictionary (a name, a synonym or an id; category
+    `other` records free text, which scores nothing), the dose in mg or micrograms, the route."""
     unknown = set(fields) - MEDICATION_FIELDS
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
-    course = MedicationCourse(patient=patient, **fields)
-    _check_medication(course)
-    return save_clinical(course, actor=actor, action="medication.record")
+    plain = {k: v for k, v in fields.items() if k not in ("drug", "category", "dose", "dose_unit", "dose_mg_per_day")}
+    course = MedicationCourse(patient=patient, **plain)
+    _prepare(course, fields, adding=True)
+    return save_clinical(course, actor=actor, action="medication.record", detail={"drug": course.drug_name})
 
 
 @transaction.atomic
 def medication_update(*, actor, course: MedicationCourse, **fields) -> MedicationCourse:
-    changes = apply_changes(course, fields, MEDICATION_FIELDS)
-    derived_before = course.prednisolone_eq_mg_per_day
-    _check_medication(course)
+    unknown = set(fields) - MEDICATION_FIELDS
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+    before = {name: getattr(course, name) for name in _DERIVED}
+    plain = {k: v for k, v in fields.items() if k not in ("drug", "category", "dose", "dose_unit", "dose_mg_per_day")}
+    changes = apply_changes(course, plain, MEDICATION_FIELDS)
+    _prepare(course, fields, adding=False)
     written = list(changes)
-    if course.prednisolone_eq_mg_per_day != derived_before:
-        written.append("prednisolone_eq_mg_per_day")
+    for name, old in before.items():
+        if getattr(course, name) != old:
+            changes.setdefault(name, [str(old), str(getattr(course, name))])
+            written.append(name)
     return save_clinical(
         course, actor=actor, action="medication.update", detail={"changes": changes}, update_fields=written
     )

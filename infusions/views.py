@@ -17,8 +17,9 @@ from ivigtrack.web.views import bound, clinician_form_view, staff_form_view
 from patients.pages import no_record, patient_record_form, portal_patient, staff_patient, with_symptom_labels
 
 from . import services
+from .drugs import dictionary_datalist
 from .forms import InfusionForm, MedicationForm, PortalInfusionForm, RegimenForm
-from .models import PREDNISOLONE_EQUIVALENT, Infusion, Regimen
+from .models import Infusion, Regimen
 from .selectors import next_planned_course
 
 # --- regimens (clinicians only) ------------------------------------------------------------
@@ -107,7 +108,7 @@ def infusion_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
 @staff_form_view
 def medication_add(request: HttpRequest, patient_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
-    form = MedicationForm(bound(request), initial={"start_date": timezone.localdate()})
+    form = MedicationForm(bound(request), patient=patient, initial={"start_date": timezone.localdate()})
     return patient_record_form(
         request,
         patient=patient,
@@ -115,7 +116,7 @@ def medication_add(request: HttpRequest, patient_id) -> HttpResponse:
         save=lambda data: services.medication_record(actor=request.user, patient=patient, **data),
         title="Add medication",
         success_message="Medication saved.",
-        extra={"datalist_id": "steroid-drugs", "datalist": list(PREDNISOLONE_EQUIVALENT)},
+        extra={"datalist_id": "drug-dictionary", "datalist": dictionary_datalist()},
     )
 
 
@@ -123,7 +124,7 @@ def medication_add(request: HttpRequest, patient_id) -> HttpResponse:
 def medication_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse:
     patient = staff_patient(request, patient_id)
     course = get_object_or_404(patient.medications, public_id=record_id)
-    form = MedicationForm(bound(request), instance=course)
+    form = MedicationForm(bound(request), patient=patient, instance=course)
     return patient_record_form(
         request,
         patient=patient,
@@ -131,7 +132,7 @@ def medication_edit(request: HttpRequest, patient_id, record_id) -> HttpResponse
         save=lambda data: services.medication_update(actor=request.user, course=course, **data),
         title="Edit medication",
         success_message="Medication saved.",
-        extra={"datalist_id": "steroid-drugs", "datalist": list(PREDNISOLONE_EQUIVALENT)},
+        extra={"datalist_id": "drug-dictionary", "datalist": dictionary_datalist()},
     )
 
 

@@ -6,3 +6,5 @@ anything does): every function reads plain snapshots and an instant, so the rule
 without a database and read without knowing the web app. `risk/README.md` lists every factor,
 its points and its source for clinicians.
 """
+
+from itrs import rulesets as rulesets  # noqa: E402  registers every ruleset version (itrs/rulesets.py)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 CM_PER_INCH = 2.54
+ADULT_AGE = 18  # adult bands and gates from 18 (risk/README.md, Children)
 
 
 def age_years(date_of_birth: date, on: date) -> int:

@@ -1,9 +1,11 @@
-"""ITRS-v0: the IVIG thrombosis risk score of risk/README.md, as a pure function.
+"""The IVIG thrombosis risk score of risk/README.md as a pure function: the ITRS-v0 items, and
+the `Ruleset` that strings them together.
 
 ``assess(snapshot, as_of)`` reads only the snapshot and the instant: no Django, no settings,
 no clock. The same inputs give the same result. Points, tiers, overrides and the operational
-definitions are listed for clinicians in ``risk/README.md``; keep both in step, and change
-``RULESET`` whenever a weight or a definition changes (old assessments keep their version).
+definitions are listed for clinicians in ``risk/README.md``; keep both in step. A change of
+weight or definition is a new ruleset (old assessments keep their version): `itrs.rulesets`
+registers them, and `itrs.v1` is ITRS-v0 with its changed definitions replaced.
 
 Dates: ``as_of`` and every datetime are read in UTC (naive ones as UTC); "today" is the UTC
 calendar date of ``as_of``, and an infusion's day is the UTC date it started.
@@ -15,7 +17,9 @@ missing inputs could still move the tier.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -48,8 +52,10 @@ from itrs.types import (
 # The body-size and rate helpers live in itrs.bodysize (the Patient model uses them too);
 # they are re-exported here so the engine's arithmetic has one home.
 __all__ = [
+    "ITRS_V0",
     "RULESET",
     "Facts",
+    "Ruleset",
     "adjusted_body_weight",
     "age_years",
     "assess",
@@ -61,7 +67,7 @@ __all__ = [
     "tier_for_score",
 ]
 
-RULESET = "ITRS-v1"
+RULESET = "ITRS-v1"  # the current ruleset's name; the versions are registered in itrs/rulesets.py
 
 MODERATE_FROM = 4
 HIGH_FROM = 7
@@ -190,14 +196,14 @@ class _Draft:
     recommendations: list[dict] = field(default_factory=list)
     dic: object = None  # itrs.dic.DicAssessment when the ISTH score applies
 
-    def add(self, code: str, label: str, points: int, *, fda: bool = False) -> None:
+    def add(self, code: str, label: str, points: int, *, fda: bool = False, evidence: str | None = None) -> None:
         self.factors.append(
             Factor(
                 code=code,
                 label=label,
                 component=_component(code),
                 points=points,
-                evidence=EVIDENCE[code],
+                evidence=EVIDENCE[code] if evidence is None else evidence,
                 fda_listed=fda,
             )
         )
@@ -299,6 +305,9 @@ def _hypercoagulable_conditions(f: Facts, d: _Draft) -> None:
     if reasons:
         d.add("P6", "Hyperviscosity risk: " + "; ".join(reasons), 2, fda=True)
 
+
+def _estrogen(f: Facts, d: _Draft) -> None:
+    """P7 (ITRS-v0): any current estrogen-category course, or pregnancy / post-partum."""
     estrogen = f.active_meds("estrogen")
     if estrogen or f.has("pregnancy_postpartum"):
         what = [f"estrogen ({', '.join(sorted({m.drug for m in estrogen}))})"] if estrogen else []
@@ -350,7 +359,11 @@ def _stasis(f: Facts, d: _Draft) -> None:
         d.add("S1", "Confined to bed or chair >=72 h", 3, fda=True)
     elif f.has("reduced_mobility"):
         d.add("S1", "Reduced mobility", 1)
+    _surgery_and_fluids(f, d)
 
+
+def _admission(f: Facts, d: _Draft) -> None:
+    """S2 (ITRS-v0): a current admission of any length, or a stay of >=3 days ended <=30 days ago."""
     stays, undated = [], False
     for c in f.conditions:
         if c.code != "hospital_admission":
@@ -368,6 +381,8 @@ def _stasis(f: Facts, d: _Draft) -> None:
     elif undated:
         d.block(["admission date"], "S2 hospital stay >=3 days", "S2", 2)
 
+
+def _surgery_and_fluids(f: Facts, d: _Draft) -> None:
     surgery = f.onset_within("major_surgery_or_trauma", RECENT_DAYS)
     if surgery:
         d.add("S3", f"Major surgery or trauma on {max(c.onset_date for c in surgery)}", 2)
@@ -409,12 +424,13 @@ def _product_key(product_id: int, name: str) -> object:
     return product_id or name.strip().casefold()
 
 
-def _courses(infusions: tuple[InfusionSnap, ...]) -> list[list[InfusionSnap]]:
+def _courses(infusions: tuple[InfusionSnap, ...], gap_days: int = COURSE_GAP_DAYS) -> list[list[InfusionSnap]]:
+    """Runs of infusions, each starting at most ``gap_days`` after the previous one."""
     courses: list[list[InfusionSnap]] = []
     previous: date | None = None
     for infusion in infusions:
         day = _day(infusion.started_at)
-        if previous is None or (day - previous).days > COURSE_GAP_DAYS:
+        if previous is None or (day - previous).days > gap_days:
             courses.append([])
         courses[-1].append(infusion)
         previous = day
@@ -459,8 +475,10 @@ class _Index:
     previous: tuple[InfusionSnap, ...]  # the administered course before it, if any
 
 
-def _index_course(f: Facts, regimen: RegimenSnap | None, next_start: date | None) -> _Index | None:
-    courses = _courses(f.infusions)
+def _index_course(
+    f: Facts, regimen: RegimenSnap | None, next_start: date | None, gap_days: int = COURSE_GAP_DAYS
+) -> _Index | None:
+    courses = _courses(f.infusions, gap_days)
     if courses and (f.today - _day(courses[-1][-1].started_at)).days <= RECENT_COURSE_DAYS:
         course = courses[-1]
         return _Index(
@@ -502,16 +520,26 @@ def _dosing_weight(f: Facts, regimen: RegimenSnap | None) -> tuple[float | None,
     return None, f"{kind} weight", missing or ["height"]
 
 
-def _treatment(f: Facts, d: _Draft) -> RegimenSnap | None:
+def _treatment(
+    f: Facts,
+    d: _Draft,
+    *,
+    gap_days: int = COURSE_GAP_DAYS,
+    dosing_weight=None,
+    t3_given=None,
+) -> RegimenSnap | None:
+    """T1-T5. A ruleset may give its own course gap, dosing weight and given-course T3."""
+    dosing_weight = dosing_weight or _dosing_weight
+    t3_given = t3_given or _t3_given
     regimen, next_start = _pick_regimen(f)
-    index = _index_course(f, regimen, next_start)
+    index = _index_course(f, regimen, next_start, gap_days)
     if regimen is not None and regimen.interval_days is not None:
         if regimen.interval_days <= SHORT_INTERVAL_DAYS:
             d.add("T5", f"Maintenance every {regimen.interval_days} days (<=14)", 1)
     if index is None:
         d.notes.append("No IVIG course in the last 14 days and none planned: T1-T4 not assessed.")
         return regimen
-    kg, kg_words, kg_missing = _dosing_weight(f, regimen)
+    kg, kg_words, kg_missing = dosing_weight(f, regimen)
     if index.given:
         days = sorted({_day(i.started_at) for i in index.infusions})
         grams = sum(i.dose_grams for i in index.infusions)
@@ -523,7 +551,8 @@ def _treatment(f: Facts, d: _Draft) -> RegimenSnap | None:
         d.notes.append(f"T items assessed on the next planned course of {index.product_words} from {index.first_day}.")
     _t1(f, d, index)
     if index.given:
-        _t2_t3_given(d, index, regimen, kg, kg_words, kg_missing)
+        _t2_given(d, index, regimen, kg, kg_words, kg_missing)
+        t3_given(f, d, index, regimen, kg, kg_words, kg_missing)
     else:
         _t2_t3_planned(d, regimen, kg, kg_words, kg_missing)
     _t4(f, d, index, regimen)
@@ -556,7 +585,7 @@ def _grams_by_day(infusions: tuple[InfusionSnap, ...]) -> dict[date, float]:
     return dict(by_day)
 
 
-def _t2_t3_given(
+def _t2_given(
     d: _Draft, index: _Index, regimen: RegimenSnap | None, kg: float | None, kg_words: str, kg_missing: list[str]
 ) -> None:
     by_day = _grams_by_day(index.infusions)
@@ -571,7 +600,18 @@ def _t2_t3_given(
     elif kg is None:
         d.block(kg_missing, "T2 g/kg per day", "T2", 1)
 
-    window_total, window_first, window_last = _best_window(by_day)
+
+def _t3_given(
+    f: Facts,
+    d: _Draft,
+    index: _Index,
+    regimen: RegimenSnap | None,
+    kg: float | None,
+    kg_words: str,
+    kg_missing: list[str],
+) -> None:
+    """T3 (ITRS-v0): the largest 7-day total within the index course, else the order."""
+    window_total, window_first, window_last = _best_window(_grams_by_day(index.infusions))
     span = (window_last - window_first).days + 1
     if kg is not None and window_total / kg >= HIGH_COURSE_G_PER_KG - EPS:
         d.add(
@@ -932,24 +972,88 @@ def _could_change_tier(d: _Draft, score: int, t_sum: int, tier: str) -> bool:
     return tier_for_score(best) != tier
 
 
-def assess(snapshot: PatientSnapshot, as_of: datetime, *, explain: bool = True) -> RiskResult:
-    """Score ``snapshot`` as it stood at ``as_of`` with ITRS-v0 (risk/README.md).
+@dataclass(frozen=True)
+class Ruleset:
+    """One version of the score: how facts are read, the factor items in order, the treatment
+    items, the overrides and the advice. `itrs.rulesets` registers the versions; a new version
+    replaces only the steps whose definition changed (ITRS-v1 in `itrs.v1`)."""
+
+    name: str
+    read_facts: Callable[[PatientSnapshot, datetime], Facts]
+    items: tuple[Callable[[Facts, _Draft], None], ...]
+    treatment: Callable[[Facts, _Draft], RegimenSnap | None]
+    overrides: Callable[[Facts, _Draft], tuple[list[dict], int | None]]
+    recommendations: Callable[[Facts, _Draft, RegimenSnap | None], list[dict]]
+    summary: str = ""
+
+    def replace(self, **changes) -> Ruleset:
+        return dataclasses.replace(self, **changes)
+
+    def assess(self, snapshot: PatientSnapshot, as_of: datetime, *, explain: bool = True) -> RiskResult:
+        return _assess(self, snapshot, as_of, explain)
+
+
+V0_ITEMS = (
+    _age,
+    _prior_thrombosis,
+    _hypercoagulable_conditions,
+    _estrogen,
+    _steroids,
+    _body_size,
+    _cardiovascular,
+    _stasis,
+    _admission,
+    _vessel,
+)
+
+ITRS_V0 = Ruleset(
+    name="ITRS-v0",
+    read_facts=read_facts,
+    items=V0_ITEMS,
+    treatment=_treatment,
+    overrides=_overrides,
+    recommendations=_recommendations,
+    summary="The first published definitions (risk/README.md, ITRS-v0 column).",
+)
+
+
+# Every ruleset the app can score with, by name: filled by `itrs.rulesets` (which the package
+# imports first, so it is complete whenever `itrs` is imported). Kept here so this module never
+# imports the versions built on it.
+_REGISTRY: dict[str, Ruleset] = {}
+
+
+def register(ruleset: Ruleset) -> Ruleset:
+    _REGISTRY[ruleset.name] = ruleset
+    return ruleset
+
+
+def registered() -> dict[str, Ruleset]:
+    return dict(_REGISTRY)
+
+
+register(ITRS_V0)
+
+
+def assess(
+    snapshot: PatientSnapshot, as_of: datetime, *, explain: bool = True, ruleset: Ruleset | None = None
+) -> RiskResult:
+    """Score ``snapshot`` as it stood at ``as_of`` with ``ruleset`` (default: the current one,
+    ``RULESET``; risk/README.md).
 
     ``explain=False`` leaves out the recommendations and the secondary scores: for the risk at
     each past infusion, which keeps only the score, tier, provisional flag and factors (a third
     of a first sweep's scoring time went on advice nobody reads there).
     """
-    f = read_facts(snapshot, as_of)
+    return _assess(ruleset or _REGISTRY[RULESET], snapshot, as_of, explain)
+
+
+def _assess(rules: Ruleset, snapshot: PatientSnapshot, as_of: datetime, explain: bool) -> RiskResult:
+    f = rules.read_facts(snapshot, as_of)
     d = _Draft()
-    _age(f, d)
-    _prior_thrombosis(f, d)
-    _hypercoagulable_conditions(f, d)
-    _steroids(f, d)
-    _body_size(f, d)
-    _cardiovascular(f, d)
-    _stasis(f, d)
-    _vessel(f, d)
-    regimen = _treatment(f, d)  # after the factors above: T4 needs the FDA-listed ones
+    for item in rules.items:
+        item(f, d)
+    regimen = rules.treatment(f, d)  # after the factors above: T4 needs the FDA-listed ones
     t_sum = _apply_cap(d)
 
     order = {code: i for i, code in enumerate(EVIDENCE)}
@@ -959,16 +1063,16 @@ def assess(snapshot: PatientSnapshot, as_of: datetime, *, explain: bool = True) 
     for x in factors:
         components[x.component] += x.points
 
-    overrides, dic_score = _overrides(f, d)
+    overrides, dic_score = rules.overrides(f, d)
     if f.active_meds("antiplatelet") or any(m.intensity == "prophylactic" for m in f.active_meds("anticoagulant")):
         d.notes.append(
             "Aspirin or prophylactic anticoagulation is recorded but does not lower the score "
             "(no validated effect for IVIG) [R28]."
         )
     tier = "high" if overrides else tier_for_score(score)
-    recommendations = _recommendations(f, d, regimen) if explain else ()
+    recommendations = rules.recommendations(f, d, regimen) if explain else ()
     return RiskResult(
-        ruleset=RULESET,
+        ruleset=rules.name,
         as_of=as_of,
         score=score,
         tier=tier,

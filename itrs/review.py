@@ -26,7 +26,12 @@ hematology_review  HEM-ROUTINE     routine    no completed review in `hem_routin
                                               (nor since the tier last rose) and tier high,
                                               thrombophilia, hyperviscosity state or prior VTE
                                               with IVIG planned; 3-month therapeutic and yearly
-                                              extended anticoagulation reviews
+                                              extended anticoagulation reviews; the next
+                                              review a recorded plan asks for
+hematology_review  HEM-CRT         routine    `crt_after_removal_days` after the removal of a
+                                              line linked to a thrombosis, anticoagulated
+hematology_review  HEM-PLAN        routine    a new IVIG regimen after a VTE treated in the
+                                              last `plan_change_vte_days`, no review since
 clotting_studies   CLOT-DAILY      urgent     ISTH score (or known items) >= `dic_score_threshold`
 clotting_studies   CLOT-EVENT      urgent     urgent/emergency symptom report or thrombosis with
                                               no complete panel collected since
@@ -111,6 +116,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
+from itrs import haematology
 from itrs import review_safety as safety
 from itrs.types import (
     FlagHistory,
@@ -129,6 +135,8 @@ RULES: list[tuple[str, str, str]] = [
     ("symptom_alert", "SYM-URGENT", "urgent"),
     ("hematology_review", "HEM-URGENT", "urgent"),
     ("hematology_review", "HEM-ROUTINE", "routine"),
+    ("hematology_review", "HEM-CRT", "routine"),
+    ("hematology_review", "HEM-PLAN", "routine"),
     ("clotting_studies", "CLOT-DAILY", "urgent"),
     ("clotting_studies", "CLOT-EVENT", "urgent"),
     ("clotting_studies", "CLOT-VERIFY", "routine"),
@@ -141,12 +149,16 @@ RULES: list[tuple[str, str, str]] = [
     ("renal_check", "RENAL-PRE-COURSE", "routine"),
     ("data_quality", "WEIGHT-MISSING", "routine"),
     ("data_quality", "WEIGHT-STALE", "routine"),
+    ("data_quality", "MED-UNCODED", "routine"),
 ]
 
 #: flag kinds in table order (symptom_alert first; `evaluate` never returns it).
 KINDS: tuple[str, ...] = tuple(dict.fromkeys(kind for kind, _, _ in RULES))
 
 _RULE_PRIORITY = {rule: priority for _, rule, priority in RULES}
+
+#: anticoagulant indications that get the 3-month and 12-monthly VTE anticoagulation reviews
+#: ("" = a course recorded before indications were, treated as VTE treatment)
 _RULE_KIND = {rule: kind for kind, rule, _ in RULES}
 
 
@@ -194,6 +206,8 @@ class ReviewSettings:
     - ``suppress_days`` (180): how long a "not indicated" or "declined" keeps a rule quiet
       when nothing new or worse happens.
     - ``snooze_max_days`` (28): the longest snooze staff may set.
+    - ``crt_after_removal_days`` (90): HEM-CRT this long after a thrombosed line was removed.
+    - ``plan_change_vte_days`` (365): HEM-PLAN for a new IVIG regimen after a VTE treated this recently.
     """
 
     hem_recent_event_days: int = 90
@@ -222,6 +236,8 @@ class ReviewSettings:
     snooze_max_days: int = 28
     working_day_ends: str = "18:00"
     same_day_min_hours: int = 4
+    crt_after_removal_days: int = 90
+    plan_change_vte_days: int = 365
 
     def __post_init__(self):
         time.fromisoformat(self.working_day_ends)  # a typo in IVIGTRACK_REVIEW fails at once, loudly
@@ -541,7 +557,7 @@ class _Context:
 
     @cached_property
     def prior_vte(self):
-        return [e for e in self.events if e.status == "confirmed" and e.venous]
+        return [e for e in self.events if e.status == "confirmed" and e.vte]  # not a retinal vein occlusion
 
     @cached_property
     def full_anticoagulation(self):
@@ -624,10 +640,19 @@ def _hem_urgent(ctx: _Context) -> FlagSpec | None:
     )
     facts = [_event_fact(e) for e in unreviewed]
     if unreviewed:
-        items = [
-            f"{_event_words(e)} on {e.diagnosed_on.isoformat()}{safety.anticoagulant_failure(ctx, e)}"
-            for e in unreviewed
-        ]
+        items = []
+        for e in unreviewed:
+            words = f"{_event_words(e)} on {e.diagnosed_on.isoformat()}"
+            course = haematology.full_dose_at(ctx.snapshot.medications, e.diagnosed_on)
+            if course is not None:  # CHEST 2021: a thrombosis on full-dose anticoagulation
+                words += (
+                    f" while on {course.intensity} anticoagulation ({course.drug} since "
+                    f"{course.start_date.isoformat()}): anticoagulant failure"
+                )
+                evidence.setdefault("anticoagulant_failure", []).append(
+                    {"event": e.diagnosed_on.isoformat(), "drug": course.drug, "since": course.start_date.isoformat()}
+                )
+            items.append(words)
         clauses.append(", ".join(items) + " and no haematology review since")
         evidence["events"] = [_event_evidence(e) for e in unreviewed]
 
@@ -688,7 +713,26 @@ def _hem_routine(ctx: _Context) -> FlagSpec | None:
             evidence["triggers"] = triggers
 
     anticoag: list[dict] = []
+    reviews = ctx.history.haematology_reviews
+    plan = haematology.plan_review_due(
+        reviews,
+        ctx.events,
+        ctx.anticoagulants,
+        ctx.today,
+        primary_days=s.therapeutic_anticoag_review_days,
+        extended_days=s.extended_anticoag_review_days,
+    )
+    if plan is not None and plan.due_on <= ctx.today:
+        words = haematology.PLAN_WORDS.get(plan.review.anticoagulation_plan, plan.review.anticoagulation_plan)
+        clauses.append(
+            f"the haematology review of {plan.review.reviewed_on.isoformat()} (plan: {words}) has its next "
+            f"review due on {plan.due_on.isoformat()} ({plan.because})"
+        )
+        anticoag.append({"plan": plan.review.anticoagulation_plan, "review_due_on": plan.due_on.isoformat()})
+        facts.append(f"plan {plan.review.anticoagulation_plan} {plan.review.reviewed_on.isoformat()}")
     for med in sorted(ctx.anticoagulants, key=lambda m: m.start_date):
+        if not haematology.is_vte_treatment(med) or haematology.plan_governs(reviews, med):
+            continue  # a review recorded since the course started says when it is next reviewed
         item = {"drug": med.drug, "intensity": med.intensity, "start_date": med.start_date.isoformat()}
         fact = f"anticoagulation {med.intensity} {med.start_date.isoformat()} {med.drug}"
         if med.intensity == "therapeutic":
@@ -701,20 +745,75 @@ def _hem_routine(ctx: _Context) -> FlagSpec | None:
                 )
                 anticoag.append({**item, "review_due_on": review_due.isoformat()})
                 facts.append(fact)
-        elif med.intensity == "extended":
-            if review is None or review < ctx.as_of - timedelta(days=s.extended_anticoag_review_days):
-                clauses.append(
-                    f"extended anticoagulation ({med.drug}) since {med.start_date.isoformat()} "
-                    f"with no haematology review in the last {s.extended_anticoag_review_days} days"
-                )
-                anticoag.append(item)
-                facts.append(fact)
+        elif review is None or review < ctx.as_of - timedelta(days=s.extended_anticoag_review_days):
+            clauses.append(
+                f"extended anticoagulation ({med.drug}) since {med.start_date.isoformat()} "
+                f"with no haematology review in the last {s.extended_anticoag_review_days} days"
+            )
+            anticoag.append(item)
+            facts.append(fact)
     if anticoag:
         evidence["anticoagulation"] = anticoag
     if not clauses:
         return None
     reason = _sentence(clauses, f": haematology review due{ctx.before_next_course()}")
     return _spec(ctx, "HEM-ROUTINE", reason, evidence, facts)
+
+
+def _hem_crt(ctx: _Context) -> FlagSpec | None:
+    reviewed_on = ctx.review_on.date() if ctx.review_on is not None else None
+    due = haematology.crt_reviews_due(
+        ctx.events,
+        ctx.snapshot.medications,
+        ctx.today,
+        reviewed_on,
+        after_removal_days=ctx.settings.crt_after_removal_days,
+    )
+    if not due:
+        return None
+    clauses, items, facts = [], [], []
+    for event, due_on, course in due:
+        clauses.append(
+            f"catheter-related {EVENT_WORDS.get(event.kind, event.kind)} on {event.diagnosed_on.isoformat()}: "
+            f"the line was removed on {event.access_removed_on.isoformat()} and anticoagulation ({course.drug}) "
+            f"continues; its review was due on {due_on.isoformat()}, 3 months after removal"
+        )
+        items.append(
+            {**_event_evidence(event), "removed_on": event.access_removed_on.isoformat(), "due_on": due_on.isoformat()}
+        )
+        facts += [_event_fact(event), f"line removed {event.access_removed_on.isoformat()}"]
+    reason = _sentence(clauses, ": haematology review of the anticoagulation duration due")
+    return _spec(ctx, "HEM-CRT", reason, {"catheter_related": items}, facts)
+
+
+def _hem_plan(ctx: _Context) -> FlagSpec | None:
+    changes = haematology.plan_changes(
+        ctx.events,
+        ctx.snapshot.medications,
+        ctx.regimens,
+        ctx.today,
+        ctx.review_on,
+        treated_within_days=ctx.settings.plan_change_vte_days,
+    )
+    if not changes:
+        return None
+    clauses, items, facts = [], [], []
+    for regimen, event in changes:
+        every = f"every {regimen.interval_days} days" if regimen.interval_days else "a one-off course"
+        clauses.append(
+            f"a new IVIG regimen ({regimen.product_name}, {every}, from {regimen.start_date.isoformat()}) after the "
+            f"treated {EVENT_WORDS.get(event.kind, event.kind)} of {event.diagnosed_on.isoformat()}"
+        )
+        items.append(
+            {
+                "product": regimen.product_name,
+                "start_date": regimen.start_date.isoformat(),
+                "event": event.diagnosed_on.isoformat(),
+            }
+        )
+        facts += [_event_fact(event), f"course {regimen.start_date.isoformat()}"]
+    reason = _sentence(clauses, ": haematology review of the anticoagulation plan due" + ctx.before_next_course())
+    return _spec(ctx, "HEM-PLAN", reason, {"plan_changes": items}, facts)
 
 
 # --- clotting_studies ------------------------------------------------------------------------
@@ -949,6 +1048,24 @@ def _pre_ivig(ctx: _Context) -> FlagSpec | None:
     return _spec(ctx, "PRE-IVIG", reason, evidence, [f"missing {t}" for t in missing])
 
 
+def _uncoded_medicines(ctx: _Context) -> FlagSpec | None:
+    """MED-UNCODED: a current course recorded as free text (outside the drug dictionary)."""
+    names = sorted(
+        {
+            m.drug
+            for m in ctx.snapshot.medications
+            if m.category == "other" and m.start_date <= ctx.today and (m.end_date is None or m.end_date >= ctx.today)
+        }
+    )
+    if not names:
+        return None
+    reason = (
+        f"Medicine recorded as free text, not from the drug dictionary: {', '.join(names)}. "
+        "It scores nothing until it is coded: edit the course and pick the drug from the dictionary."
+    )
+    return _spec(ctx, "MED-UNCODED", reason, {"medicines": names}, [f"uncoded {n}" for n in names])
+
+
 def _weight(ctx: _Context) -> FlagSpec | None:
     s = ctx.settings
     snap = ctx.snapshot
@@ -974,7 +1091,7 @@ def _weight(ctx: _Context) -> FlagSpec | None:
 
 #: kind -> rule functions in table order; the first that returns a spec wins.
 _CHECKS = (
-    ("hematology_review", (_hem_urgent, _hem_routine)),
+    ("hematology_review", (_hem_urgent, _hem_routine, _hem_crt, _hem_plan)),
     (
         "clotting_studies",
         (_clot_daily, _clot_event, _clot_daily_repeat, _clot_verify, _clot_baseline, _clot_periodic),
@@ -982,7 +1099,7 @@ _CHECKS = (
     ("viscosity_check", (_viscosity,)),
     ("pre_ivig_labs", (_pre_ivig, _iga_low)),
     ("renal_check", (_renal_aki, _renal_pre_course)),
-    ("data_quality", (_weight,)),
+    ("data_quality", (_weight, _uncoded_medicines)),
 )
 
 
@@ -1078,6 +1195,13 @@ def _fact_words(fact: str) -> str:
         return f"{intensity} anticoagulation ({drug}) from {start}"
     if head == "course":
         return f"an IVIG course starting {rest}"
+    if head == "line":
+        return f"a line {rest}"
+    if head == "plan":
+        plan, on = rest.split(" ", 1)
+        return f"the haematology plan of {on} ({haematology.PLAN_WORDS.get(plan, plan)})"
+    if head == "uncoded":
+        return f"free-text medicine {rest}"
     if head == "missing":
         return f"{LAB_WORDS.get(rest, (rest,))[0]} missing"
     return fact
@@ -1170,7 +1294,12 @@ def _review_done(ctx: _Context, rule: str, since: datetime, trigger: str):
     if not ctx.reviewed_since(since):
         return None
     on = ctx.review_on.date().isoformat()
-    return f"a haematology review was recorded on {on}", [{"hematology_review_on": ctx.review_on.isoformat()}]
+    record = {"hematology_review_on": ctx.review_on.isoformat()}
+    reviews = ctx.history.haematology_reviews
+    if reviews:
+        latest = max(reviews, key=lambda r: (r.at, r.reviewed_on))
+        record.update(reviewed_on=latest.reviewed_on.isoformat(), anticoagulation_plan=latest.anticoagulation_plan)
+    return f"a haematology review was recorded on {on}", [record]
 
 
 def _viscosity_done(ctx: _Context, rule: str, since: datetime, trigger: str):
@@ -1208,6 +1337,8 @@ def _renal_done(ctx: _Context, rule: str, since: datetime, trigger: str):
 
 def _weight_done(ctx: _Context, rule: str, since: datetime, trigger: str):
     snap = ctx.snapshot
+    if rule == "MED-UNCODED":  # coded or stopped: the snapshot cannot tell which, so it lapses
+        return None
     if snap.weight_kg is None or snap.weight_measured_on is None or snap.weight_measured_on < since.date():
         return None
     on = snap.weight_measured_on.isoformat()
@@ -1245,6 +1376,8 @@ def _lapse_why(ctx: _Context, kind: str, rule: str) -> str:
     if decision is not None and decision.until > ctx.as_of:
         words = RESOLUTION_WORDS.get(decision.resolution, decision.resolution)
         return f"what raised it again no longer holds; it stays {words} until {decision.until.date().isoformat()}"
+    if rule == "MED-UNCODED":
+        return "no free-text medicine is current any more (coded from the dictionary, or stopped)"
     if rule in ("CLOT-BASELINE", "CLOT-PERIODIC", "HEM-ROUTINE") and ctx.result.tier == "low":
         return "the risk tier fell to low"
     if rule in ("CLOT-BASELINE", "CLOT-PERIODIC") and ctx.full_anticoagulation:

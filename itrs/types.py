@@ -33,10 +33,19 @@ class EventSnap:
     diagnosed_on: date
     provocation: str = "unknown"
     catheter_related: bool = False  # linked to a vascular access
+    # the linked vascular access, when there is one (HEM-CRT: 3 months after its removal)
+    access_kind: str = ""
+    access_vein: str = ""
+    access_removed_on: date | None = None
 
     @property
     def venous(self) -> bool:
         return self.kind not in ARTERIAL_EVENT_KINDS
+
+    @property
+    def vte(self) -> bool:
+        """A venous thromboembolism (ITRS-v1): venous, and not a retinal vein occlusion."""
+        return self.venous and self.kind != "retinal_vein"
 
 
 ARTERIAL_EVENT_KINDS = frozenset({"mi", "ischemic_stroke", "tia", "peripheral_arterial"})
@@ -54,13 +63,19 @@ class LabSnap:
 
 @dataclass(frozen=True)
 class MedSnap:
-    category: str  # steroid | estrogen | anticoagulant | antiplatelet | diuretic
-    drug: str
+    # steroid | estrogen | anticoagulant | antiplatelet | diuretic | thrombogenic | other (free text)
+    category: str
+    drug: str  # the dictionary name, or the free text of an uncoded course
     start_date: date
     end_date: date | None = None  # None = ongoing
     dose_mg_per_day: float | None = None
     prednisolone_eq_mg_per_day: float | None = None  # steroids only
     intensity: str = ""  # prophylactic | therapeutic | extended (anticoagulants)
+    # the dictionary class (doac, lmwh, combined_hormonal_contraceptive, transdermal_hrt, serm, imid,
+    # glucocorticoid...); "" for a free-text course or a snapshot stored before the dictionary
+    drug_class: str = ""
+    route: str = ""  # oral | intravenous | intramuscular | subcutaneous | transdermal | vaginal | ... ("" unknown)
+    indication: str = ""  # anticoagulants: vte_treatment | vte_prophylaxis | atrial_fibrillation | ...
 
 
 @dataclass(frozen=True)
@@ -79,6 +94,7 @@ class RegimenSnap:
     max_rate_mg_kg_min: float | None
     setting: str  # inpatient | outpatient | home
     product_id: int = 0
+    recorded_at: datetime | None = None  # when the regimen was entered (HEM-PLAN: a new plan)
 
 
 @dataclass(frozen=True)
@@ -136,15 +152,28 @@ class Suppression:
 
 
 @dataclass(frozen=True)
+class HaemReviewSnap:
+    """A recorded haematology review (risk.HaematologyReview): what the haematologist decided."""
+
+    reviewed_on: date
+    at: datetime  # when it happened, as closely as known: recorded that day, or the end of that day
+    anticoagulation_plan: str  # none | peri_infusion_prophylaxis | treatment_3_months | extended | indefinite
+    ivig_plan: str = "continue"  # continue | slow_rate | change_product | reduce_dose | switch_to_subcutaneous | stop
+    thrombophilia_testing: str = "not_indicated"  # not_indicated | requested | deferred_after_ivig
+    next_review_on: date | None = None  # overrides the plan's interval
+
+
+@dataclass(frozen=True)
 class FlagHistory:
     """What the review rules need to know about earlier flags of one patient."""
 
-    last_hematology_review_on: datetime | None = None  # last hematology_review resolved as completed by a person
+    last_hematology_review_on: datetime | None = None  # the latest recorded haematology review (`at`)
     tier_last_rose_at: datetime | None = None  # when the latest rise of tier was assessed
     last_viscosity_check_at: datetime | None = None
     # kind -> {"rule", "priority", "status", "snoozed_until", "raised_at", "trigger"}
     open_flags: dict = field(default_factory=dict)
     suppressions: dict = field(default_factory=dict)  # rule -> Suppression
+    haematology_reviews: tuple[HaemReviewSnap, ...] = ()  # oldest first
 
 
 @dataclass(frozen=True)

@@ -271,10 +271,12 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ivigtrack API",
-    "DESCRIPTION": "IVIG clot-risk tracker: records, explainable risk (ITRS-v0) and review flags. "
+    "DESCRIPTION": "IVIG clot-risk tracker: records, explainable risk (ITRS-v1) and review flags. "
     "Decision support, not diagnosis.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # a drug's default unit and a course's dose unit are one choice set (mg | microgram)
+    "ENUM_NAME_OVERRIDES": {"DoseUnitEnum": "infusions.models.DoseUnit"},
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

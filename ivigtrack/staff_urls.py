@@ -4,6 +4,7 @@ from django.urls import path
 
 from infusions import views as infusion_views
 from patients import views as patient_views
+from risk import governance_views, haematology_views, ruleset_views
 from risk import views as risk_views
 
 app_name = "staff"
@@ -26,6 +27,8 @@ urlpatterns = [
     path(P + "edit/", patient_views.patient_edit, name="patient_edit"),
     path(P + "assess/", risk_views.patient_reassess, name="patient_reassess"),
     path(P + "chart/<slug:kind>.svg", risk_views.patient_chart, name="patient_chart"),
+    path(P + "summary/", haematology_views.patient_summary, name="patient_summary"),
+    path(P + "haematology-reviews/new/", haematology_views.review_add, name="haematology_review_add"),
     path(P + "weights/new/", patient_views.weight_add, name="weight_add"),
     path(P + "conditions/new/", patient_views.condition_add, name="condition_add"),
     path(P + "conditions/" + R + "edit/", patient_views.condition_edit, name="condition_edit"),
@@ -34,6 +37,7 @@ urlpatterns = [
     path(P + "events/new/", patient_views.event_add, name="event_add"),
     path(P + "events/" + R + "edit/", patient_views.event_edit, name="event_edit"),
     path(P + "labs/new/", patient_views.lab_add, name="lab_add"),
+    path(P + "labs/panel/", patient_views.lab_panel_add, name="lab_panel_add"),
     path(P + "labs/" + R + "verify/", patient_views.lab_verify, name="lab_verify"),
     path(P + "symptoms/new/", patient_views.symptom_add, name="symptom_add"),
     path(P + "regimens/new/", infusion_views.regimen_add, name="regimen_add"),
@@ -46,7 +50,9 @@ urlpatterns = [
     path("sweeps/", risk_views.sweep_status, name="sweep_status"),
     path("sweeps/run/", risk_views.sweep_run, name="sweep_run"),
     # alert governance
-    path("alerts/", risk_views.alerts, name="alerts"),
-    path("alerts.csv", risk_views.alerts_csv, name="alerts_csv"),
-    path("alerts/chart.svg", risk_views.alerts_chart, name="alerts_chart"),
+    path("alerts/", governance_views.alerts, name="alerts"),
+    path("alerts.csv", governance_views.alerts_csv, name="alerts_csv"),
+    path("alerts/chart.svg", governance_views.alerts_chart, name="alerts_chart"),
+    # ruleset comparison
+    path("rulesets/", ruleset_views.rulesets_page, name="rulesets"),
 ]

@@ -32,8 +32,8 @@ from . import services
 from . import symptoms as symptom_catalogue
 from .labs import lab_egfr
 from .models import (
-    HEIGHT_RANGE_CM,
-    WEIGHT_RANGE_KG,
+    CHILD_HEIGHT_RANGE_CM,
+    CHILD_WEIGHT_RANGE_KG,
     Condition,
     LabResult,
     Patient,
@@ -110,10 +110,10 @@ def patient_filterset(name: str, model, filters: dict | None = None, *, date_fie
 # --- patients ----------------------------------------------------------------------------------
 
 _BODY = {
-    "height_cm": {"min_value": Decimal(HEIGHT_RANGE_CM[0]), "max_value": Decimal(HEIGHT_RANGE_CM[1])},
+    "height_cm": {"min_value": Decimal(CHILD_HEIGHT_RANGE_CM[0]), "max_value": Decimal(CHILD_HEIGHT_RANGE_CM[1])},
     "weight_kg": {
-        "min_value": Decimal(WEIGHT_RANGE_KG[0]),
-        "max_value": Decimal(WEIGHT_RANGE_KG[1]),
+        "min_value": Decimal(CHILD_WEIGHT_RANGE_KG[0]),
+        "max_value": Decimal(CHILD_WEIGHT_RANGE_KG[1]),
         "help_text": "Current weight. A new value is recorded in the weight history.",
     },
     "weight_measured_on": {"help_text": "When weight_kg was measured (default today)."},
@@ -404,13 +404,7 @@ class LabResultSerializer(ApiModelSerializer):
         allow_null=True,
         help_text="The lab's upper limit, in the value's unit (or reference_unit) on input; canonical on output.",
     )
-    reference_low = serializers.FloatField(
-        min_value=0,
-        max_value=1e9,
-        required=False,
-        allow_null=True,
-        help_text="The lab's lower limit, in the same unit as reference_high.",
-    )
+    reference_low = serializers.FloatField(min_value=0, max_value=1e9, required=False, allow_null=True)
     reference_unit = serializers.CharField(
         max_length=16,
         required=False,
@@ -457,6 +451,21 @@ class LabResultSerializer(ApiModelSerializer):
         return lab_egfr(obj)
 
 
+class LabPanelResultSerializer(serializers.Serializer):
+    test = serializers.ChoiceField(choices=LabResult._meta.get_field("test").choices)
+    value = serializers.FloatField(min_value=-1e9, max_value=1e9)
+    unit = serializers.CharField(max_length=16, required=False, allow_blank=True, allow_null=True)
+    reference_high = serializers.FloatField(min_value=1e-9, max_value=1e9, required=False, allow_null=True)
+
+
+class LabPanelSerializer(serializers.Serializer):
+    """Several results of one sample: stored together or not at all."""
+
+    patient = patient_ref()
+    collected_at = PlausibleDateTimeField()
+    results = LabPanelResultSerializer(many=True, allow_empty=False, max_length=len(lab_catalogue.LABS))
+
+
 class LabVerifySerializer(serializers.Serializer):
     confirmed = serializers.BooleanField(help_text="true: the value enters the rules; false: it is deleted.")
 
@@ -467,7 +476,7 @@ class LabResultViewSet(ListRetrieveMixin, CreateMixin, ApiViewSet):
     resource = "lab"
     serializer_class = LabResultSerializer
     patient_read = True
-    action_roles = {"verify": {"clinician", "nurse"}}
+    action_roles = {"verify": {"clinician", "nurse"}, "panel": {"clinician", "nurse"}}
     filterset_class = patient_filterset(
         "LabResultFilterSet",
         LabResult,
@@ -483,6 +492,33 @@ class LabResultViewSet(ListRetrieveMixin, CreateMixin, ApiViewSet):
 
     def perform_create(self, data):
         return services.lab_record(actor=self.request.user, **data)
+
+    @extend_schema(
+        request=LabPanelSerializer,
+        responses={201: LabResultSerializer(many=True)},
+        summary="Record a panel: several results of one sample, in one transaction",
+    )
+    @action(detail=False, methods=["post"])
+    def panel(self, request):
+        parsed = LabPanelSerializer(data=request.data, context=self.get_serializer_context())
+        parsed.is_valid(raise_exception=True)
+        data = parsed.validated_data
+        results = [{key: value for key, value in row.items() if value not in (None, "")} for row in data["results"]]
+        try:
+            labs = services.lab_panel_record(
+                actor=request.user, patient=data["patient"], collected_at=data["collected_at"], results=results
+            )
+        except DjangoValidationError as exc:
+            messages = exc.message_dict if hasattr(exc, "error_dict") else {"results": exc.messages}
+            top = {key: value for key, value in messages.items() if key in ("collected_at", "results", "patient")}
+            by_test = {key: value for key, value in messages.items() if key not in top}
+            if by_test:  # DRF's shape for a list: one entry per result, in the order sent
+                top["results"] = [
+                    {"value": by_test[result["test"]]} if result["test"] in by_test else {} for result in results
+                ]
+            raise serializers.ValidationError(top) from exc
+        saved = self.get_queryset().filter(pk__in=[lab.pk for lab in labs]).order_by("test")
+        return Response(LabResultSerializer(saved, many=True, context=self.get_serializer_context()).data, status=201)
 
     @extend_schema(
         request=LabVerifySerializer,

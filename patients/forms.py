@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from ivigtrack.web.forms import Form, ServiceForm, date_field, datetime_field, decimal_field
 
 from . import labs as lab_catalogue
 from . import symptoms as symptom_catalogue
 from .models import (
-    HEIGHT_RANGE_CM,
-    WEIGHT_RANGE_KG,
+    CHILD_HEIGHT_RANGE_CM,
+    CHILD_WEIGHT_RANGE_KG,
     Condition,
     LabResult,
     LabTest,
@@ -29,7 +30,7 @@ from .models import (
 
 
 class PatientForm(ServiceForm):
-    height_cm = decimal_field("Height (cm)", HEIGHT_RANGE_CM, required=False, unit="cm")
+    height_cm = decimal_field("Height (cm)", CHILD_HEIGHT_RANGE_CM, required=False, unit="cm")
     date_of_birth = date_field("Date of birth")
 
     class Meta:
@@ -59,7 +60,7 @@ class PatientForm(ServiceForm):
 
 
 class PatientCreateForm(PatientForm):
-    weight_kg = decimal_field("Weight (kg)", WEIGHT_RANGE_KG, required=False, unit="kg")
+    weight_kg = decimal_field("Weight (kg)", CHILD_WEIGHT_RANGE_KG, required=False, unit="kg")
     weight_measured_on = date_field("Weight measured on", required=False, help_text="Defaults to today.")
 
     class Meta(PatientForm.Meta):
@@ -73,7 +74,7 @@ class PatientCreateForm(PatientForm):
 
 
 class WeightForm(Form):
-    weight_kg = decimal_field("Weight (kg)", WEIGHT_RANGE_KG, required=True, unit="kg")
+    weight_kg = decimal_field("Weight (kg)", CHILD_WEIGHT_RANGE_KG, required=True, unit="kg")
     measured_on = date_field("Measured on")
 
 
@@ -168,6 +169,34 @@ class LabForm(ServiceForm):
     class Meta:
         model = LabResult
         fields = ["test", "value", "unit", "collected_at", "reference_high", "reference_low"]
+
+
+# One sample, several tests: the clotting panel (DESIGN's lab panel form). Values in the unit
+# shown; any field may be left empty.
+PANEL_TESTS = ["pt", "inr", "aptt", "fibrinogen", "platelets", "d_dimer"]
+
+
+class LabPanelForm(Form):
+    collected_at = datetime_field("Collected at")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for test in PANEL_TESTS:
+            spec = lab_catalogue.LABS[test]
+            self.fields[test] = forms.FloatField(label=f"{spec.display} ({spec.unit})", required=False)
+
+    def results(self) -> list[dict]:
+        return [
+            {"test": test, "value": self.cleaned_data[test]}
+            for test in PANEL_TESTS
+            if self.cleaned_data.get(test) is not None
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not self.results():
+            raise ValidationError("Enter at least one result.")
+        return cleaned
 
 
 # --- symptoms ------------------------------------------------------------------------------

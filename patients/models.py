@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -36,9 +37,30 @@ class Diagnosis(models.TextChoices):
     OTHER = "other", "Other"
 
 
-# Plausibility gates (docs/labs.md).
+# Plausibility gates (docs/labs.md): adults, and the wider ones under 18 (risk/README.md, Children).
+# The database holds the outer (children's) range; the age-dependent gate is in `clean`.
 WEIGHT_RANGE_KG = (25, 350)
 HEIGHT_RANGE_CM = (120, 230)
+CHILD_WEIGHT_RANGE_KG = (2, 350)
+CHILD_HEIGHT_RANGE_CM = (45, 230)
+
+
+def body_gates(date_of_birth: date | None, on: date) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(weight range kg, height range cm) for a person of that birth date on ``on``."""
+    if date_of_birth is not None and bodysize.age_years(date_of_birth, on) < bodysize.ADULT_AGE:
+        return CHILD_WEIGHT_RANGE_KG, CHILD_HEIGHT_RANGE_CM
+    return WEIGHT_RANGE_KG, HEIGHT_RANGE_CM
+
+
+def gate_errors(date_of_birth, on: date, *, weight_kg=None, height_cm=None) -> dict[str, list[str]]:
+    (w_low, w_high), (h_low, h_high) = body_gates(date_of_birth, on)
+    who = "under 18" if (w_low, w_high) == CHILD_WEIGHT_RANGE_KG else "an adult"
+    errors = {}
+    if weight_kg is not None and not w_low <= float(weight_kg) <= w_high:
+        errors["weight_kg"] = [f"Weight must be between {w_low} and {w_high} kg for {who}."]
+    if height_cm is not None and not h_low <= float(height_cm) <= h_high:
+        errors["height_cm"] = [f"Height must be between {h_low} and {h_high} cm for {who}."]
+    return errors
 
 
 class Patient(ClinicalModel):
@@ -76,15 +98,15 @@ class Patient(ClinicalModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(height_cm__isnull=True)
-                | Q(height_cm__gte=HEIGHT_RANGE_CM[0], height_cm__lte=HEIGHT_RANGE_CM[1]),
+                | Q(height_cm__gte=CHILD_HEIGHT_RANGE_CM[0], height_cm__lte=CHILD_HEIGHT_RANGE_CM[1]),
                 name="patient_height_plausible",
-                violation_error_message="Height must be between 120 and 230 cm.",
+                violation_error_message="Height must be between 45 and 230 cm.",
             ),
             models.CheckConstraint(
                 condition=Q(weight_kg__isnull=True)
-                | Q(weight_kg__gte=WEIGHT_RANGE_KG[0], weight_kg__lte=WEIGHT_RANGE_KG[1]),
+                | Q(weight_kg__gte=CHILD_WEIGHT_RANGE_KG[0], weight_kg__lte=CHILD_WEIGHT_RANGE_KG[1]),
                 name="patient_weight_plausible",
-                violation_error_message="Weight must be between 25 and 350 kg.",
+                violation_error_message="Weight must be between 2 and 350 kg.",
             ),
             models.CheckConstraint(
                 condition=Q(weight_kg__isnull=True) | Q(weight_measured_on__isnull=False),
@@ -99,6 +121,13 @@ class Patient(ClinicalModel):
 
     def __str__(self) -> str:
         return f"{self.family_name}, {self.given_name} ({self.mrn})"
+
+    def clean(self) -> None:
+        super().clean()
+        on = self.weight_measured_on or timezone.localdate()
+        errors = gate_errors(self.date_of_birth, on, weight_kg=self.weight_kg, height_cm=self.height_cm)
+        if errors:
+            raise ValidationError(errors)
 
     def age_on(self, on: date) -> int:
         return bodysize.age_years(self.date_of_birth, on)
@@ -144,11 +173,18 @@ class WeightMeasurement(ClinicalModel):
                 name="one_current_weight",
             ),
             models.CheckConstraint(
-                condition=Q(weight_kg__gte=WEIGHT_RANGE_KG[0], weight_kg__lte=WEIGHT_RANGE_KG[1]),
+                condition=Q(weight_kg__gte=CHILD_WEIGHT_RANGE_KG[0], weight_kg__lte=CHILD_WEIGHT_RANGE_KG[1]),
                 name="weight_plausible",
-                violation_error_message="Weight must be between 25 and 350 kg.",
+                violation_error_message="Weight must be between 2 and 350 kg.",
             ),
         ]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.patient_id and self.measured_on and self.weight_kg is not None:
+            errors = gate_errors(self.patient.date_of_birth, self.measured_on, weight_kg=self.weight_kg)
+            if errors:
+                raise ValidationError(errors)
 
 
 class ConditionCode(models.TextChoices):

@@ -392,6 +392,31 @@ def lab_record(
 
 
 @transaction.atomic
+def lab_panel_record(*, actor, patient: Patient, collected_at: datetime, results: list[dict]) -> list[LabResult]:
+    """Several results of one sample (a clotting panel), all stored or none: each result goes
+    through `lab_record` (units, plausibility, verification, audit); if any is refused, nothing
+    is written and the errors come back keyed by test, e.g. {"platelets": ["..."]}."""
+    if not results:
+        raise ValidationError({"results": ["Enter at least one result."]})
+    tests = [result["test"] for result in results]
+    if len(set(tests)) != len(tests):
+        raise ValidationError({"results": ["Each test at most once in a panel (one sample, one value per test)."]})
+    saved, errors = [], {}
+    for result in results:
+        try:
+            with transaction.atomic():
+                saved.append(lab_record(actor=actor, patient=patient, collected_at=collected_at, **result))
+        except ValidationError as exc:
+            messages = exc.message_dict if hasattr(exc, "error_dict") else {"value": exc.messages}
+            if "collected_at" in messages:
+                raise ValidationError({"collected_at": messages["collected_at"]}) from exc
+            errors[result["test"]] = [message for field_messages in messages.values() for message in field_messages]
+    if errors:
+        raise ValidationError(errors)
+    return saved
+
+
+@transaction.atomic
 def lab_verify(*, actor, lab: LabResult, confirmed: bool) -> LabResult | None:
     """Confirm a doubtful value (it then enters the rules) or reject it (it is deleted, audited)."""
     if not lab.needs_verification:

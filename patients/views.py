@@ -26,6 +26,7 @@ from . import services
 from .forms import (
     ConditionForm,
     LabForm,
+    LabPanelForm,
     PatientCreateForm,
     PatientForm,
     StaffSymptomReportForm,
@@ -201,6 +202,34 @@ def lab_add(request: HttpRequest, patient_id) -> HttpResponse:
         title="Add lab result",
         success_message="Lab result saved.",
         extra={"datalist_id": "lab-units", "datalist": lab_units()},
+    )
+
+
+@staff_form_view
+def lab_panel_add(request: HttpRequest, patient_id) -> HttpResponse:
+    """A clotting panel in one form: one collection time, any of the six tests; all stored or none."""
+    patient = staff_patient(request, patient_id)
+    form = LabPanelForm(bound(request), initial={"collected_at": now_local_input()})
+
+    def save(data):
+        labs = services.lab_panel_record(
+            actor=request.user, patient=patient, collected_at=data["collected_at"], results=form.results()
+        )
+        doubtful = [lab for lab in labs if lab.needs_verification]
+        for lab in doubtful:
+            messages.warning(
+                request, f"{lab.get_test_display()} stored, but it needs verification first: {lab.verification_reason}"
+            )
+        return labs
+
+    return patient_record_form(
+        request,
+        patient=patient,
+        form=form,
+        save=save,
+        title="Add a clotting panel",
+        intro="One sample: the time it was collected, then any of the results (leave the others empty).",
+        success_message="Panel saved.",
     )
 
 

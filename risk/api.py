@@ -28,7 +28,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.response import Response
 
-from ivigtrack.api.fields import ApiModelSerializer, PatientRef, PlausibleDateTimeField, PublicIdField
+from ivigtrack.api.fields import ApiModelSerializer, PatientRef, PlausibleDateTimeField, PublicIdField, ScopedRef
 from ivigtrack.api.viewsets import ApiAutoSchema, ApiViewSet, Conflict, ListRetrieveMixin
 from patients.api import (
     PatientBaseFilterSet,
@@ -377,6 +377,14 @@ class FlagSnoozeSerializer(serializers.Serializer):
 class FlagResolveSerializer(serializers.Serializer):
     resolution = serializers.ChoiceField(choices=STAFF_RESOLUTIONS)
     note = serializers.CharField(**NOTE, help_text="Required for not_indicated and declined.")
+    review = ScopedRef(
+        selectors.haematology_review_scope,
+        "haematology review",
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A HaematologyReview id: required to complete a hematology_review flag (400 without one).",
+    )
 
 
 class FlagUnsnoozeSerializer(serializers.Serializer):
@@ -414,7 +422,7 @@ class FlagViewSet(ListRetrieveMixin, ApiViewSet):
 
     def _change(self, request, service, parser, **extra):
         flag = self.get_object()
-        parsed = parser(data=request.data)
+        parsed = parser(data=request.data, context=self.get_serializer_context())
         parsed.is_valid(raise_exception=True)
         try:
             flag = service(flag=flag, actor=request.user, **parsed.validated_data, **extra)

@@ -35,6 +35,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from infusions.models import Infusion, MedicationCourse, Regimen  # noqa: E402
+from patients.lab_ranges import reference_mark  # noqa: E402
 from patients.models import LabResult, Patient, ThrombosisEvent, VascularAccess  # noqa: E402
 
 from .models import RiskAssessment  # noqa: E402
@@ -70,15 +71,15 @@ EVENT_SHORT = {
     "tia": "TIA",
     "peripheral_arterial": "Arterial",
 }
-# Clotting studies, top to bottom, with the typical adult range of docs/labs.md (display only;
-# a result's own upper reference limit wins when the lab gave one).
+# Clotting studies, top to bottom; each point is marked against patients.lab_ranges (the lab's
+# own limit when it gave one, else the typical adult range of docs/labs.md; display only).
 CLOTTING_TESTS = [
-    ("pt", "PT (s)", (11.0, 13.5)),
-    ("inr", "INR", (0.8, 1.2)),
-    ("aptt", "aPTT (s)", (25.0, 35.0)),
-    ("fibrinogen", "Fibrinogen (g/L)", (2.0, 4.0)),
-    ("d_dimer", "D-dimer (mg/L FEU)", (0.0, 0.5)),
-    ("platelets", "Platelets (10⁹/L)", (150.0, 400.0)),
+    ("pt", "PT (s)"),
+    ("inr", "INR"),
+    ("aptt", "aPTT (s)"),
+    ("fibrinogen", "Fibrinogen (g/L)"),
+    ("d_dimer", "D-dimer (mg/L FEU)"),
+    ("platelets", "Platelets (10⁹/L)"),
 ]
 TIER_BANDS = [("Low", 0, 3.5, "#e3f1e6"), ("Moderate", 3.5, 6.5, "#fbefd5"), ("High", 6.5, 99, "#f7dcdc")]
 
@@ -205,8 +206,8 @@ def timeline_data(patient: Patient, today: date) -> dict:
     for course in MedicationCourse.objects.filter(patient=patient, category__in=list(MED_LANES)).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=start)
     ):
-        dose = f" {float(course.dose_mg_per_day):g} mg" if course.dose_mg_per_day else ""
-        periods[MED_LANES[course.category]].append((course.start_date, course.end_date, f"{course.drug}{dose}"))
+        dose = f" {course.dose_label}" if course.dose is not None else ""
+        periods[MED_LANES[course.category]].append((course.start_date, course.end_date, f"{course.drug_name}{dose}"))
 
     events = list(
         ThrombosisEvent.objects.filter(patient=patient, diagnosed_on__gte=start).values_list(
@@ -215,7 +216,7 @@ def timeline_data(patient: Patient, today: date) -> dict:
     )
     labs = list(
         LabResult.objects.filter(
-            patient=patient, test__in=[t for t, _, _ in CLOTTING_TESTS], collected_at__gte=since
+            patient=patient, test__in=[t for t, _ in CLOTTING_TESTS], collected_at__gte=since
         ).values_list("test", "collected_at", "value", "reference_high", "needs_verification")
     )
     return {
@@ -337,17 +338,14 @@ def _draw_labs(ax, data: dict) -> None:
         "Clotting studies (filled red = outside the typical range or the lab's limit)",
         loc="left", fontsize=10, fontweight="bold", color=INK,
     )  # fmt: skip
-    y_of = {test: len(CLOTTING_TESTS) - 1 - i for i, (test, _, _) in enumerate(CLOTTING_TESTS)}
-    ranges = {test: bounds for test, _, bounds in CLOTTING_TESTS}
+    y_of = {test: len(CLOTTING_TESTS) - 1 - i for i, (test, _) in enumerate(CLOTTING_TESTS)}
     by_test = defaultdict(list)
     for test, collected_at, value, reference_high, doubtful in data["labs"]:
         by_test[test].append((timezone.localdate(collected_at), value, reference_high, doubtful))
     for test, rows in by_test.items():
-        low, high = ranges[test]
         crowded = len(rows) > 16
         for day, value, reference_high, doubtful in rows:
-            upper = reference_high or high
-            abnormal = value > upper or (test != "d_dimer" and value < low)
+            abnormal = bool(reference_mark(test, value, high=reference_high))
             if doubtful:
                 style = {"marker": "D", "markerfacecolor": "white", "color": STOPPED}
             elif abnormal:
@@ -360,7 +358,7 @@ def _draw_labs(ax, data: dict) -> None:
                     _num(value) + ("?" if doubtful else ""), (day, y_of[test]), xytext=(0, 6),
                     textcoords="offset points", ha="center", fontsize=7, color=INK,
                 )  # fmt: skip
-    ax.set_yticks(list(y_of.values()), [label for _, label, _ in CLOTTING_TESTS])
+    ax.set_yticks(list(y_of.values()), [label for _, label in CLOTTING_TESTS])
     ax.set_ylim(-0.6, len(CLOTTING_TESTS) - 0.2)
     ax.tick_params(axis="y", length=0)
     if not by_test:

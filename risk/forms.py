@@ -13,7 +13,15 @@ from django.utils import timezone
 from ivigtrack.web.forms import Form, add_service_errors, date_field
 
 from . import stats
-from .models import DECISIONS, STAFF_RESOLUTIONS, FlagKind, Priority
+from .models import (
+    DECISIONS,
+    STAFF_RESOLUTIONS,
+    AnticoagulationPlan,
+    FlagKind,
+    IvigPlan,
+    Priority,
+    ThrombophiliaTesting,
+)
 
 SNOOZE_CHOICES = [
     ("1d", "1 day"),
@@ -99,6 +107,91 @@ class ResolveForm(Form):
         if data.get("resolution") in DECISIONS and not (data.get("note") or "").strip():
             self.add_error("note", "Say why: a note is required for not indicated and declined.")
         return data
+
+    @classmethod
+    def for_flag(cls, flag) -> type[ResolveForm]:
+        """A haematology review flag is completed by recording the review: its form asks for it."""
+        return HaematologyResolveForm if flag.kind == FlagKind.HEMATOLOGY_REVIEW else cls
+
+
+REVIEW_FORM_FIELDS = (
+    "reviewed_on",
+    "reviewer_name",
+    "anticoagulation_plan",
+    "ivig_plan",
+    "thrombophilia_testing",
+    "next_review_on",
+    "review_note",
+)
+
+
+def _review_fields(required: bool) -> dict:
+    return {
+        "reviewed_on": date_field("Reviewed on", required=required),
+        "reviewer_name": forms.CharField(
+            label="Reviewer",
+            required=False,
+            max_length=200,
+            help_text="The haematologist, if not you (e.g. an outside consultant).",
+        ),
+        "anticoagulation_plan": forms.ChoiceField(
+            label="Anticoagulation plan", required=required, choices=[("", "---"), *AnticoagulationPlan.choices]
+        ),
+        "ivig_plan": forms.ChoiceField(label="IVIG plan", required=required, choices=[("", "---"), *IvigPlan.choices]),
+        "thrombophilia_testing": forms.ChoiceField(
+            label="Thrombophilia testing", required=required, choices=[("", "---"), *ThrombophiliaTesting.choices]
+        ),
+        "next_review_on": date_field(
+            "Next review by", required=False, help_text="Optional: overrides the plan's own interval."
+        ),
+        "review_note": forms.CharField(label="What the haematologist advised", required=False, max_length=4000),
+    }
+
+
+class HaematologyReviewForm(Form):
+    """A haematology review, recorded from the patient page."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(_review_fields(required=True))
+        self.fields["reviewed_on"].initial = timezone.localdate()
+
+    def review_data(self) -> dict:
+        return review_data(self.cleaned_data)
+
+
+def review_data(data: dict) -> dict:
+    values = {name: data.get(name) for name in REVIEW_FORM_FIELDS if name != "review_note"}
+    values["note"] = data.get("review_note") or ""
+    values["reviewer_name"] = values.get("reviewer_name") or ""
+    return values
+
+
+class HaematologyResolveForm(ResolveForm):
+    """Resolving a haematology review flag: "completed" records the review (what was decided)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(_review_fields(required=False))
+        self.fields["reviewed_on"].initial = timezone.localdate()
+        for name in ("reviewed_on", "anticoagulation_plan", "ivig_plan", "thrombophilia_testing"):
+            self.fields[name].help_text = "Needed to complete the flag: what the haematologist decided."
+        self.fields[
+            "resolution"
+        ].help_text = "Completed records the haematology review below; it is what the review rules count."
+
+    def clean(self):
+        data = super().clean()
+        if data.get("resolution") == "completed":
+            for name in ("reviewed_on", "anticoagulation_plan", "ivig_plan", "thrombophilia_testing"):
+                if not data.get(name):
+                    self.add_error(name, "Required to complete a haematology review: record what was decided.")
+        return data
+
+    def review_data(self) -> dict | None:
+        if self.cleaned_data.get("resolution") != "completed":
+            return None
+        return review_data(self.cleaned_data)
 
 
 class AlertPeriodForm(Form):

@@ -1,5 +1,5 @@
 """What the sweep reads of a chunk's patients after it has locked them: their current assessment,
-their last haematology review, their unresolved flags and the clinicians' decisions that keep a
+their recorded haematology reviews, their unresolved flags and the clinicians' decisions that keep a
 rule quiet (the latest resolution of each rule, when it is "not indicated" or "declined"), for
 `itrs.review` (as `FlagHistory`) and for the flag reconciliation (`risk.services.flags`).
 
@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 
 from django.db import connection
 
-from itrs.types import FlagHistory, Suppression
-from risk.models import DECISIONS, FlagKind, ReviewFlag, RiskAssessment
+from itrs.types import FlagHistory, HaemReviewSnap, Suppression
+from risk.models import DECISIONS, FlagKind, HaematologyReview, ReviewFlag, RiskAssessment
 from risk.snapshot import fast_timestamps
 
 
@@ -40,21 +40,21 @@ class OpenFlag:
 
 
 # After the chunk's patients are locked (risk.services.process_patients), in one statement:
-# k=0 current assessments, k=1 last haematology review completed by a person (a flag the sweep
-# closed, completed or lapsed, is not one), k=2 unresolved flags in ReviewFlag's default order
-# (priority_rank, due_at, id), k=3 the latest resolution of each rule (symptom alerts aside) when
-# it is a decision (not indicated / declined) with an end.
+# k=0 current assessments, k=1 the recorded haematology reviews (HaematologyReview rows, oldest
+# first: a flag resolution is not a review, the record of what was decided is), k=2 unresolved
+# flags in ReviewFlag's default order (priority_rank, due_at, id), k=3 the latest resolution of
+# each rule (symptom alerts aside) when it is a decision (not indicated / declined) with an end.
 _HISTORY_SQL = """
 SELECT 0 AS k, a.patient_id AS pid, a.id AS id, NULL::uuid AS u, a.fingerprint::text AS t1, a.tier::text AS t2,
        NULL::text AS t3, NULL::text AS t4, NULL::text AS t5, NULL::text AS t6, a.score::int AS n,
        a.tier_rose_at AS ts, NULL::timestamptz AS ts2, 0::bigint AS o
   FROM risk_riskassessment a WHERE a.patient_id = ANY(%(ids)s) AND a.is_current
 UNION ALL
-SELECT 1, f.patient_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, max(f.resolved_at), NULL, 0
-  FROM risk_reviewflag f
- WHERE f.patient_id = ANY(%(ids)s) AND f.kind = %(hematology)s AND f.status = 'resolved'
-   AND f.resolution = 'completed' AND f.resolved_by_id IS NOT NULL
- GROUP BY f.patient_id
+SELECT 1, r.patient_id, r.id, NULL, r.anticoagulation_plan, r.ivig_plan, r.thrombophilia_testing,
+       r.reviewed_on::text, r.next_review_on::text, NULL, NULL,
+       LEAST(r.created_at, (r.reviewed_on + 1)::timestamp AT TIME ZONE 'UTC' - interval '1 microsecond'), NULL,
+       row_number() OVER (ORDER BY r.reviewed_on, r.created_at, r.id)
+  FROM risk_haematologyreview r WHERE r.patient_id = ANY(%(ids)s)
 UNION ALL
 SELECT 2, f.patient_id, f.id, f.public_id, f.kind, f.rule, f.priority, f.status, f.reason, f.trigger,
        f.priority_rank, f.snoozed_until, f.raised_at, row_number() OVER (ORDER BY f.priority_rank, f.due_at, f.id)
@@ -85,7 +85,7 @@ def load_histories(
     ids = list(patient_ids)
     if connection.vendor != "postgresql":
         return _load_histories_orm(ids)
-    reviews: dict[int, datetime] = {}
+    reviews: dict[int, list[HaemReviewSnap]] = defaultdict(list)
     current: dict[int, dict] = {}
     open_flags: dict[tuple[int, str], OpenFlag] = {}
     by_patient: dict[int, dict] = defaultdict(dict)
@@ -93,7 +93,6 @@ def load_histories(
     if ids:
         params = {
             "ids": ids,
-            "hematology": FlagKind.HEMATOLOGY_REVIEW.value,
             "symptom": FlagKind.SYMPTOM_ALERT.value,
             "decisions": list(DECISIONS),
         }
@@ -116,7 +115,7 @@ def load_histories(
                         "tier_rose_at": ts,
                     }
                 else:
-                    reviews[pid] = ts
+                    reviews[pid].append(_review_snap(t1, t2, t3, date.fromisoformat(t4), t5, ts))
     return _histories(ids, reviews, current, by_patient, decisions), current, open_flags
 
 
@@ -132,10 +131,31 @@ def _open_flag_facts(rule, priority, status, snoozed_until, raised_at, trigger) 
     }
 
 
+def _review_snap(plan, ivig, testing, reviewed_on, next_on, at) -> HaemReviewSnap:
+    if isinstance(next_on, str):
+        next_on = date.fromisoformat(next_on)
+    return HaemReviewSnap(
+        reviewed_on=reviewed_on,
+        at=at,
+        anticoagulation_plan=plan,
+        ivig_plan=ivig,
+        thrombophilia_testing=testing,
+        next_review_on=next_on,
+    )
+
+
+def review_instant(reviewed_on: date, created_at: datetime) -> datetime:
+    """When a review happened, as closely as the record says: when it was entered if that was on
+    its day (or before the day ended), else the last instant of that day (UTC)."""
+    end = datetime.combine(reviewed_on, time.max, tzinfo=UTC)
+    return min(created_at, end)
+
+
 def _histories(ids, reviews, current, by_patient, decisions) -> dict[int, FlagHistory]:
     return {
         pid: FlagHistory(
-            last_hematology_review_on=reviews.get(pid),
+            last_hematology_review_on=max((r.at for r in reviews.get(pid, ())), default=None),
+            haematology_reviews=tuple(reviews.get(pid, ())),
             tier_last_rose_at=(current.get(pid) or {}).get("tier_rose_at"),
             open_flags=by_patient.get(pid, {}),
             suppressions=decisions.get(pid, {}),
@@ -145,21 +165,24 @@ def _histories(ids, reviews, current, by_patient, decisions) -> dict[int, FlagHi
 
 
 def _load_histories_orm(ids: list[int]):
-    reviews: dict[int, datetime] = {}
-    # Only a review closed by a person counts as a haematology review; a flag the sweep closed
-    # because its rule lapsed is not one.
-    for pid, resolved_at in (
-        ReviewFlag.objects.filter(
-            patient_id__in=ids,
-            kind=FlagKind.HEMATOLOGY_REVIEW,
-            status="resolved",
-            resolution="completed",
-            resolved_by__isnull=False,
+    reviews: dict[int, list[HaemReviewSnap]] = defaultdict(list)
+    # The recorded reviews: a flag resolution is not one, the record of what was decided is.
+    for pid, plan, ivig, testing, reviewed_on, next_on, created in (
+        HaematologyReview.objects.filter(patient_id__in=ids)
+        .order_by("patient_id", "reviewed_on", "created_at", "id")
+        .values_list(
+            "patient_id",
+            "anticoagulation_plan",
+            "ivig_plan",
+            "thrombophilia_testing",
+            "reviewed_on",
+            "next_review_on",
+            "created_at",
         )
-        .order_by("patient_id", "resolved_at")
-        .values_list("patient_id", "resolved_at")
     ):
-        reviews[pid] = resolved_at  # ordered ascending: the last one wins
+        reviews[pid].append(
+            _review_snap(plan, ivig, testing, reviewed_on, next_on, review_instant(reviewed_on, created))
+        )
 
     current = {
         row["patient_id"]: row

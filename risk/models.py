@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from infusions.models import Infusion
 from ivigtrack.models_base import ClinicalModel, choices_constraint
@@ -281,3 +281,92 @@ class Notification(models.Model):
                 name="one_immediate_notice_per_report",
             ),
         ]
+
+
+class AnticoagulationPlan(models.TextChoices):
+    NONE = "none", "No anticoagulation"
+    PERI_INFUSION_PROPHYLAXIS = "peri_infusion_prophylaxis", "Prophylaxis around infusions"
+    TREATMENT_3_MONTHS = "treatment_3_months", "Treatment for 3 months, then review"
+    EXTENDED = "extended", "Extended, reviewed yearly"
+    INDEFINITE = "indefinite", "Indefinite, reviewed yearly"
+
+
+class IvigPlan(models.TextChoices):
+    CONTINUE = "continue", "Continue as planned"
+    SLOW_RATE = "slow_rate", "Continue at a slower rate"
+    CHANGE_PRODUCT = "change_product", "Change product"
+    REDUCE_DOSE = "reduce_dose", "Reduce the dose"
+    SWITCH_TO_SUBCUTANEOUS = "switch_to_subcutaneous", "Switch to subcutaneous immunoglobulin"
+    STOP = "stop", "Stop IVIG"
+
+
+class ThrombophiliaTesting(models.TextChoices):
+    NOT_INDICATED = "not_indicated", "Not indicated"
+    REQUESTED = "requested", "Requested"
+    DEFERRED_AFTER_IVIG = "deferred_after_ivig", "Deferred until after the acute phase and the first 3 months"
+
+
+class HaematologyReview(ClinicalModel):
+    """What a haematologist decided (risk/README.md, haematology reviews): the record the
+    haematology rules count. Resolving a hematology_review flag as completed needs one."""
+
+    AnticoagulationPlan = AnticoagulationPlan
+    IvigPlan = IvigPlan
+    ThrombophiliaTesting = ThrombophiliaTesting
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="haematology_reviews")
+    reviewed_on = models.DateField()
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The haematologist, when they use ivigtrack.",
+    )
+    reviewer_name = models.CharField(
+        max_length=200, blank=True, help_text="An outside haematologist, by name (when not a user)."
+    )
+    anticoagulation_plan = models.CharField(max_length=28, choices=AnticoagulationPlan.choices)
+    ivig_plan = models.CharField(max_length=24, choices=IvigPlan.choices)
+    thrombophilia_testing = models.CharField(max_length=20, choices=ThrombophiliaTesting.choices)
+    next_review_on = models.DateField(
+        null=True, blank=True, help_text="When the next review is due; overrides the plan's own interval."
+    )
+    note = models.TextField(blank=True)
+    flag = models.ForeignKey(
+        ReviewFlag, null=True, blank=True, on_delete=models.PROTECT, related_name="haematology_reviews"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-reviewed_on", "-id"]
+        indexes = [models.Index(fields=["patient", "reviewed_on"], name="haemreview_patient_date")]
+        constraints = [
+            choices_constraint("anticoagulation_plan", AnticoagulationPlan, name="haemreview_anticoag_valid"),
+            choices_constraint("ivig_plan", IvigPlan, name="haemreview_ivig_valid"),
+            choices_constraint("thrombophilia_testing", ThrombophiliaTesting, name="haemreview_thrombophilia_valid"),
+            models.CheckConstraint(
+                condition=Q(reviewer__isnull=False) | ~Q(reviewer_name=""),
+                name="haemreview_has_reviewer",
+                violation_error_message="Name the reviewer: a user or an outside haematologist.",
+            ),
+            models.CheckConstraint(
+                condition=Q(next_review_on__isnull=True) | Q(next_review_on__gt=F("reviewed_on")),
+                name="haemreview_next_after_review",
+                violation_error_message="The next review must come after this one.",
+            ),
+            models.UniqueConstraint(fields=["flag"], condition=Q(flag__isnull=False), name="one_review_per_flag"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Haematology review {self.reviewed_on} ({self.reviewer_label})"
+
+    @property
+    def reviewer_label(self) -> str:
+        if self.reviewer_id:
+            user = self.reviewer
+            return user.get_full_name() or user.get_username()
+        return self.reviewer_name

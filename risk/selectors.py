@@ -220,3 +220,12 @@ def patients_with_risk(user) -> QuerySet[Patient]:
 
 def recent_sweeps(limit: int = 20) -> QuerySet[SweepRun]:
     return SweepRun.objects.order_by("-started_at")[:limit]
+
+
+def haematology_review_scope(user):
+    """Recorded haematology reviews the user may see, newest first (with who and which flag)."""
+    from .models import HaematologyReview
+
+    return scoped(
+        HaematologyReview.objects.select_related("patient", "reviewer", "recorded_by", "flag"), user
+    ).order_by("-reviewed_on", "-created_at", "-id")

@@ -97,12 +97,14 @@ def load_chunk(
 # products (id, name, concentration_percent, max_rate_mg_kg_min, indication_max_rates)
 # base (id, date_of_birth, sex, height_cm, weight_kg, weight_measured_on, diagnosis, has_earlier)
 # conditions (patient_id, code, onset_date, resolved_date)
-# accesses (patient_id, kind, vein, inserted_on, removed_on)
+# accesses (patient_id, kind, vein, inserted_on, removed_on, id)
 # events (patient_id, kind, status, diagnosed_on, provocation, vascular_access_id)
 # labs (patient_id, test, value, collected_at, reference_high, needs_verification)
-# meds (patient_id, category, drug, start_date, end_date, dose_mg_per_day, prednisolone_eq, intensity)
+# meds (patient_id, category, drug_name, start_date, end_date, dose_mg_per_day, prednisolone_eq, intensity,
+#       drug_class, route, indication)
 # regimens (id, patient_id, product_id, indication, dose_g_per_kg_per_day, dose_grams_per_day,
-#           days_per_course, interval_days, dosing_weight, start_date, end_date, max_rate, setting)
+#           days_per_course, interval_days, dosing_weight, start_date, end_date, max_rate, setting,
+#           created_at)
 # infusions (patient_id, regimen_id, product_id, started_at, dose_grams, max_rate_mg_kg_min,
 #            max_rate_ml_h, status)
 # symptoms (patient_id, reported_at, triage, symptoms)
@@ -140,7 +142,7 @@ def _fetch_rows(ids: list[int], as_of: datetime) -> dict[str, list[tuple]]:
     )
     rows["accesses"] = list(
         VascularAccess.objects.filter(patient_id__in=ids).values_list(
-            "patient_id", "kind", "vein", "inserted_on", "removed_on"
+            "patient_id", "kind", "vein", "inserted_on", "removed_on", "id"
         )
     )
     rows["events"] = list(
@@ -159,12 +161,15 @@ def _fetch_rows(ids: list[int], as_of: datetime) -> dict[str, list[tuple]]:
         .values_list(
             "patient_id",
             "category",
-            "drug",
+            "drug_name",
             "start_date",
             "end_date",
             "dose_mg_per_day",
             "prednisolone_eq_mg_per_day",
             "intensity",
+            "drug__drug_class",
+            "route",
+            "indication",
         )
     )
     rows["regimens"] = list(
@@ -184,6 +189,7 @@ def _fetch_rows(ids: list[int], as_of: datetime) -> dict[str, list[tuple]]:
             "end_date",
             "max_rate_mg_kg_min",
             "setting",
+            "created_at",
         )
     )
     rows["infusions"] = list(
@@ -234,7 +240,7 @@ SELECT 2, c.patient_id, NULL, NULL, c.code, NULL, NULL, c.onset_date, c.resolved
        row_number() OVER (ORDER BY c.onset_date DESC, c.id DESC)
   FROM patients_condition c WHERE c.patient_id = ANY(%(ids)s)
 UNION ALL
-SELECT 3, v.patient_id, NULL, NULL, v.kind, v.vein, NULL, v.inserted_on, v.removed_on, NULL,
+SELECT 3, v.patient_id, v.id, NULL, v.kind, v.vein, NULL, v.inserted_on, v.removed_on, NULL,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        row_number() OVER (ORDER BY v.inserted_on DESC, v.id DESC)
   FROM patients_vascularaccess v WHERE v.patient_id = ANY(%(ids)s)
@@ -250,15 +256,16 @@ SELECT 5, l.patient_id, NULL, NULL, l.test, NULL, NULL, NULL, NULL, l.collected_
   FROM patients_labresult l
  WHERE l.patient_id = ANY(%(ids)s) AND l.collected_at >= %(lab_from)s AND l.collected_at <= %(as_of)s
 UNION ALL
-SELECT 6, m.patient_id, NULL, NULL, m.category, m.drug, m.intensity, m.start_date, m.end_date, NULL,
-       m.dose_mg_per_day, m.prednisolone_eq_mg_per_day, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+SELECT 6, m.patient_id, NULL, NULL, m.category, m.drug_name, m.intensity, m.start_date, m.end_date, NULL,
+       m.dose_mg_per_day, m.prednisolone_eq_mg_per_day, NULL, NULL, NULL, NULL, NULL, NULL,
+       jsonb_build_array(dr.drug_class, m.route, m.indication),
        row_number() OVER (ORDER BY m.start_date DESC, m.id DESC)
-  FROM infusions_medicationcourse m
+  FROM infusions_medicationcourse m LEFT JOIN infusions_drug dr ON dr.id = m.drug_id
  WHERE m.patient_id = ANY(%(ids)s) AND m.start_date <= %(today)s
    AND (m.end_date IS NULL OR m.end_date >= %(medication_from)s)
 UNION ALL
 SELECT 7, r.patient_id, r.id, r.product_id, r.indication, r.dosing_weight, r.setting, r.start_date, r.end_date,
-       NULL, r.dose_g_per_kg_per_day, r.dose_grams_per_day, r.max_rate_mg_kg_min, NULL, NULL,
+       r.created_at, r.dose_g_per_kg_per_day, r.dose_grams_per_day, r.max_rate_mg_kg_min, NULL, NULL,
        r.days_per_course, r.interval_days, NULL, NULL,
        row_number() OVER (ORDER BY r.start_date DESC, r.id DESC)
   FROM infusions_regimen r
@@ -347,13 +354,13 @@ def _fetch_rows_one_query(ids: list[int], as_of: datetime, risk_window: timedelt
             elif k == 1:
                 base.append((a, d1, t1, n1, n2, d2, t2, bo))
             elif k == 7:
-                regimens.append((b, a, c, t1, n1, n2, i1, i2, t2, d1, d2, n3, t3))
+                regimens.append((b, a, c, t1, n1, n2, i1, i2, t2, d1, d2, n3, t3, ts))
             elif k == 6:
-                meds.append((a, t1, t2, d1, d2, n1, n2, t3))
+                meds.append((a, t1, t2, d1, d2, n1, n2, t3, *json.loads(j)))
             elif k == 10:
                 unscored.append((b, a, ts))
             elif k == 3:
-                accesses.append((a, t1, t2, d1, d2))
+                accesses.append((a, t1, t2, d1, d2, b))
             elif k == 4:
                 events.append((a, t1, t2, d1, t3, b))
             elif k == 9:
@@ -373,11 +380,14 @@ def _build(rows: dict[str, list[tuple]], as_of: datetime) -> dict[int, PatientSn
         conditions[pid].append(ConditionSnap(code=code, onset_date=onset, resolved_date=resolved))
 
     accesses = defaultdict(list)
-    for pid, kind, vein, inserted, removed in rows["accesses"]:
+    lines: dict[int, tuple] = {}
+    for pid, kind, vein, inserted, removed, access_id in rows["accesses"]:
         accesses[pid].append(AccessSnap(kind=kind, vein=vein, inserted_on=inserted, removed_on=removed))
+        lines[access_id] = (kind, vein, removed)
 
     events = defaultdict(list)
     for pid, kind, status, diagnosed, provocation, access_id in rows["events"]:
+        line = lines.get(access_id, ("", "", None))
         events[pid].append(
             EventSnap(
                 kind=kind,
@@ -385,6 +395,9 @@ def _build(rows: dict[str, list[tuple]], as_of: datetime) -> dict[int, PatientSn
                 diagnosed_on=diagnosed,
                 provocation=provocation,
                 catheter_related=access_id is not None or provocation == "catheter_related",
+                access_kind=line[0],
+                access_vein=line[1],
+                access_removed_on=line[2],
             )
         )
 
@@ -397,7 +410,7 @@ def _build(rows: dict[str, list[tuple]], as_of: datetime) -> dict[int, PatientSn
         )
 
     meds = defaultdict(list)
-    for pid, category, drug, start, end, dose, pred, intensity in rows["meds"]:
+    for pid, category, drug, start, end, dose, pred, intensity, drug_class, route, indication in rows["meds"]:
         meds[pid].append(
             MedSnap(
                 category=category,
@@ -407,13 +420,31 @@ def _build(rows: dict[str, list[tuple]], as_of: datetime) -> dict[int, PatientSn
                 dose_mg_per_day=_f(dose),
                 prednisolone_eq_mg_per_day=_f(pred),
                 intensity=intensity,
+                drug_class=drug_class or "",
+                route=route,
+                indication=indication,
             )
         )
 
     regimens = defaultdict(list)
     regimen_indication: dict[int, str] = {}
     for row in rows["regimens"]:
-        (rid, pid, product_id, indication, per_kg, grams, days, interval, dosing, start, end, rate, setting) = row
+        (
+            rid,
+            pid,
+            product_id,
+            indication,
+            per_kg,
+            grams,
+            days,
+            interval,
+            dosing,
+            start,
+            end,
+            rate,
+            setting,
+            entered,
+        ) = row
         product = products[product_id]
         regimen_indication[rid] = indication
         regimens[pid].append(
@@ -432,6 +463,7 @@ def _build(rows: dict[str, list[tuple]], as_of: datetime) -> dict[int, PatientSn
                 max_rate_mg_kg_min=_f(rate),
                 setting=setting,
                 product_id=product_id,
+                recorded_at=entered,
             )
         )
 

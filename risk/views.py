@@ -1,13 +1,11 @@
 """Staff pages about risk and review: the worklist of open flags (acknowledge, snooze, resolve
 in place with htmx), the patient list with tier badges, the patient page that explains the
-risk, its SVG charts, the review-sweep status page, and alert governance (what became of the
-flags of each rule, with its chart and CSV)."""
+risk, its SVG charts and the review-sweep status page. Alert governance is in
+risk/governance_views.py."""
 
 from __future__ import annotations
 
-import csv
 import uuid
-from urllib.parse import urlencode
 
 from csp.decorators import csp
 from django.contrib import messages
@@ -27,17 +25,20 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from infusions.medicines import with_scoring
 from infusions.models import Regimen
 from infusions.selectors import next_planned_course
+from itrs import haematology
 from ivigtrack.audit.services import audit_record
 from ivigtrack.web.decorators import clinician_required, staff_required
+from patients.lab_ranges import with_reference_marks
 from patients.pages import patient_url, staff_patient, with_symptom_labels
 
-from . import charts, stats, tasks
+from . import charts, tasks
 from .forms import (
     AcknowledgeForm,
-    AlertPeriodForm,
     BulkAcknowledgeForm,
+    HaematologyResolveForm,
     PatientSearchForm,
     ResolveForm,
     SnoozeForm,
@@ -58,6 +59,8 @@ from .selectors import (
 )
 from .services import assessment as assessment_services
 from .services import flags as flag_services
+from .services import haematology as haematology_services
+from .summary import haematology_context
 
 WORKLIST_PAGE = 50
 PATIENTS_PAGE = 25
@@ -196,9 +199,14 @@ def _flag_response(request: HttpRequest, flag: ReviewFlag, *, message: str = "",
 
 def _flag_action(request: HttpRequest, flag_id, form_class, act, done: str) -> HttpResponse:
     flag = get_object_or_404(flag_scope(request.user), public_id=flag_id)
+    if hasattr(form_class, "for_flag"):
+        form_class = form_class.for_flag(flag)
     if request.method == "GET":
         return _flag_action_form(request, flag, form_class())
     form = form_class(request.POST)
+    if form_class is HaematologyResolveForm and not getattr(request.user, "is_clinician", False):
+        # the review fields are a clinician's to fill: say who may, not which fields are missing
+        return _flag_response(request, flag, error="Only a clinician can resolve a flag; nurses can acknowledge it.")
     if not form.is_valid():
         errors = "; ".join(f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items())
         return _flag_response(request, flag, error=errors)
@@ -218,6 +226,7 @@ def _flag_action(request: HttpRequest, flag_id, form_class, act, done: str) -> H
 FLAG_FORMS = {
     SnoozeForm: ("Snooze flag", "Snooze", "staff:flag_snooze"),
     ResolveForm: ("Resolve flag", "Resolve", "staff:flag_resolve"),
+    HaematologyResolveForm: ("Resolve flag", "Resolve", "staff:flag_resolve"),
 }
 
 
@@ -240,6 +249,7 @@ def _flag_action_form(request: HttpRequest, flag: ReviewFlag, form) -> HttpRespo
         "action_url": reverse(url_name, args=[flag.public_id]),
         "action_context": "patient" if from_patient else "worklist",
         "next_url": patient_url(flag.patient) if from_patient else reverse("staff:worklist"),
+        "guidance": haematology.THROMBOPHILIA_CAVEATS if flag.kind == "hematology_review" else (),
     }
     template = "risk/_flag_action_form.html" if request.htmx else "risk/flag_action.html"
     return render(request, template, context)
@@ -331,10 +341,19 @@ def flag_resolve(request: HttpRequest, flag_id) -> HttpResponse:
         request,
         flag_id,
         ResolveForm,
-        lambda flag, form: flag_services.flag_resolve(
-            flag=flag, actor=request.user, resolution=form.cleaned_data["resolution"], note=form.cleaned_data["note"]
-        ),
+        lambda flag, form: _resolve(request, flag, form),
         "Resolved.",
+    )
+
+
+def _resolve(request: HttpRequest, flag: ReviewFlag, form) -> ReviewFlag:
+    """Resolve; completing a haematology review flag records the review it names, in one go."""
+    review = form.review_data() if hasattr(form, "review_data") else None
+    if review is not None:
+        haematology_services.haematology_review_record(actor=request.user, patient=flag.patient, flag=flag, **review)
+        return flag
+    return flag_services.flag_resolve(
+        flag=flag, actor=request.user, resolution=form.cleaned_data["resolution"], note=form.cleaned_data["note"]
     )
 
 
@@ -418,7 +437,9 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         regimen.upcoming = regimen.next_course_dates(today, 3)
         regimen.active = regimen.is_active_on(today)
     weight_age = (today - patient.weight_measured_on).days if patient.weight_measured_on else None
+    events = list(patient.thrombosis_events.select_related("vascular_access"))
     context = {
+        **haematology_context(patient, events=events, regimens=regimens),
         "patient": patient,
         "today": today,
         "now": timezone.now(),
@@ -435,11 +456,11 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         "infusions": patient.infusions.select_related("product", "vascular_access", "risk", "regimen").order_by(
             "-started_at"
         )[:50],
-        "medications": patient.medications.all(),
+        "medications": with_scoring(patient.medications.select_related("drug")),
         "conditions": patient.conditions.all(),
         "accesses": patient.vascular_accesses.all(),
-        "events": patient.thrombosis_events.select_related("vascular_access"),
-        "labs": patient.labs.all()[:60],
+        "events": events,
+        "labs": with_reference_marks(patient.labs.all()[:60]),
         "reports": with_symptom_labels(patient.symptom_reports.all()[:20]),
         "weights": patient.weights.all()[:10],
         "weight_age": weight_age,
@@ -513,91 +534,3 @@ def sweep_run(request: HttpRequest) -> HttpResponse:
     tasks.dispatch(tasks.sweep, full=True, trigger="manual")
     messages.success(request, "A full review sweep was started. This page follows its progress.")
     return redirect("staff:sweep_status")
-
-
-# --- alert governance ------------------------------------------------------------------------
-
-
-def _governance_filters(request: HttpRequest) -> tuple[AlertPeriodForm, stats.Period | None, str]:
-    """The form (the last 12 months filled in when no date was given), and its period and rule
-    when valid."""
-    data = request.GET.copy()
-    if not data.get("from") and not data.get("to"):
-        default = stats.stats_period(None, None)
-        data["from"], data["to"] = default.first.isoformat(), default.last.isoformat()
-    form = AlertPeriodForm(data)
-    if not form.is_valid():
-        return form, None, ""
-    return form, form.cleaned_data["period"], form.cleaned_data["rule"]
-
-
-def _governance_query(period: stats.Period, rule: str) -> str:
-    return urlencode({"from": period.first.isoformat(), "to": period.last.isoformat(), "rule": rule})
-
-
-@never_cache
-@staff_required
-def alerts(request: HttpRequest) -> HttpResponse:
-    """Per rule, what became of the flags raised in the period (risk.stats), with a chart of
-    flags raised over time and the same table as CSV. A bad period is a form error, as on every
-    form page (the CSV and the chart answer 400)."""
-    form, period, rule = _governance_filters(request)
-    if period is None:
-        return render(request, "risk/alerts.html", {"form": form})  # the form says what to correct
-    columns = stats.columns()
-    rows = [
-        [(heading, row[key]) for key, heading in columns]
-        for row in map(stats.as_row, stats.flag_stats(request.user, period, rule=rule))
-    ]
-    headings = [heading for _, heading in columns]
-    resolved = [i for i, (key, _) in enumerate(columns) if key.startswith("resolved_")]
-    context = {
-        "form": form,
-        "period": period,
-        "rule": rule,
-        "headings": headings,
-        # two header rows: "Resolved" over one column per resolution
-        "head_before": headings[: resolved[0]],
-        "head_resolved": [headings[i].removeprefix("Resolved: ") for i in resolved],
-        "head_after": headings[resolved[-1] + 1 :],
-        "rows": rows,
-        "query": _governance_query(period, rule),
-        "re_raise_days": stats.RE_RAISE_DAYS,
-    }
-    return render(request, "risk/alerts.html", context)
-
-
-def _csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # never a formula in a spreadsheet
-
-
-@never_cache
-@staff_required
-def alerts_csv(request: HttpRequest) -> HttpResponse:
-    """The alert governance table as CSV: the page's columns and numbers."""
-    form, period, rule = _governance_filters(request)
-    if period is None:
-        errors = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
-        return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    name = f"alert-governance-{period.first:%Y%m%d}-{period.last:%Y%m%d}{'-' + rule if rule else ''}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    columns = stats.columns()
-    writer = csv.writer(response)
-    writer.writerow([heading for _, heading in columns])
-    for row in map(stats.as_row, stats.flag_stats(request.user, period, rule=rule)):
-        writer.writerow([_csv_cell(row[key]) for key, _ in columns])
-    return response
-
-
-@never_cache
-@staff_required
-@csp(SVG_POLICY)
-def alerts_chart(request: HttpRequest) -> HttpResponse:
-    form, period, rule = _governance_filters(request)
-    if period is None:
-        return HttpResponse("Bad period.", status=400, content_type="text/plain")
-    series = stats.raised_series(request.user, period, rule=rule)
-    svg = charts.cached_raised_svg(series, period.first, period.last, period.weekly)
-    return HttpResponse(svg, content_type="image/svg+xml")

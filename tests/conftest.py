@@ -89,7 +89,7 @@ def product(db):
 
 @pytest.fixture(autouse=True)
 def _seeded_products_in_transactional_tests(request):
-    """Transactional tests flush every table, the products the data migration seeded included;
+    """Transactional tests flush every table, the products and drugs the data migrations seeded included;
     put them back so each such test starts from the same reference data as the others."""
     marker = request.node.get_closest_marker("django_db")
     transactional = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
@@ -101,6 +101,7 @@ def _seeded_products_in_transactional_tests(request):
     from django.apps import apps
 
     importlib.import_module("infusions.migrations.0002_seed_products").seed(apps, None)
+    importlib.import_module("infusions.migrations.0006_seed_drugs_code_courses").seed_and_code(apps, None)
 
 
 def pytest_runtest_setup(item):
@@ -232,7 +233,12 @@ def quinn_records(patient_quinn, clinician_carol, product):
             iga_override_reason="IgA requested, result awaited",  # the first-infusion IgA gate
         ),
         "medications": infusion_services.medication_record(
-            actor=actor, patient=patient_quinn, category="diuretic", drug="furosemide", start_date=date(2024, 1, 1)
+            actor=actor,
+            patient=patient_quinn,
+            category="diuretic",
+            drug="furosemide",
+            route="oral",
+            start_date=date(2024, 1, 1),
         ),
     }
     from risk.services.assessment import patient_assess

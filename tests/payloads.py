@@ -42,7 +42,13 @@ def for_resource(name: str, *, patient_id, product_id=None, **overrides) -> dict
             "max_rate_mg_kg_min": 3.0,
             "iga_override_reason": "IgA requested, result awaited",  # the first-infusion IgA gate
         },
-        "medications": {"patient": pid, "category": "diuretic", "drug": "furosemide", "start_date": "2024-01-01"},
+        "medications": {
+            "patient": pid,
+            "category": "diuretic",
+            "drug": "furosemide",
+            "route": "oral",
+            "start_date": "2024-01-01",
+        },
     }
     return {**bodies[name], **overrides}
 

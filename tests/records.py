@@ -57,6 +57,7 @@ def full_history(patient, actor) -> dict:
             category="steroid",
             drug="prednisolone",
             dose_mg_per_day=Decimal("20"),
+            route="oral",
             start_date=today - timedelta(days=60),
         ),
         "report": patient_services.symptom_report_submit(

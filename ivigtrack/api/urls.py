@@ -10,7 +10,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from infusions.api import InfusionViewSet, MedicationViewSet, ProductViewSet, RegimenViewSet
+from infusions.api import DrugViewSet, InfusionViewSet, MedicationViewSet, ProductViewSet, RegimenViewSet
 from ivigtrack.api.auth import TokenView
 from ivigtrack.api.viewsets import open_to_api_auth
 from patients.api import (
@@ -20,6 +20,7 @@ from patients.api import (
     VascularAccessViewSet,
 )
 from risk.api import AssessmentViewSet, FlagStatsViewSet, FlagViewSet, PatientViewSet, SymptomReportViewSet
+from risk.api_haematology import HaematologyReviewViewSet
 
 router = DefaultRouter()
 router.register("patients", PatientViewSet, basename="patient")
@@ -32,9 +33,11 @@ router.register("products", ProductViewSet, basename="product")
 router.register("regimens", RegimenViewSet, basename="regimen")
 router.register("infusions", InfusionViewSet, basename="infusion")
 router.register("medications", MedicationViewSet, basename="medication")
+router.register("drugs", DrugViewSet, basename="drug")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("flags", FlagViewSet, basename="flag")
 router.register("flag-stats", FlagStatsViewSet, basename="flag-stats")
+router.register("haematology-reviews", HaematologyReviewViewSet, basename="haematology-review")
 
 
 app_name = "api"

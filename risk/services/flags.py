@@ -321,10 +321,18 @@ def flag_unsnooze(*, flag: ReviewFlag, actor) -> ReviewFlag:
     return flag
 
 
+NEEDS_REVIEW = (
+    "Completing a haematology review flag needs the haematology review it records: record the review "
+    "(what was decided about anticoagulation, IVIG and thrombophilia testing) and give its id as `review`."
+)
+
+
 @transaction.atomic
-def flag_resolve(*, flag: ReviewFlag, actor, resolution: str, note: str = "") -> ReviewFlag:
+def flag_resolve(*, flag: ReviewFlag, actor, resolution: str, note: str = "", review=None) -> ReviewFlag:
     """Close the flag. "Not indicated" and "declined" need a note and keep the same rule quiet
-    for ``suppress_days`` unless something new or worse happens (the sweep's rules decide)."""
+    for ``suppress_days`` unless something new or worse happens (the sweep's rules decide). A
+    hematology_review flag is completed only by a recorded HaematologyReview (``review``), which
+    the completion names."""
     require_clinician(actor, "resolve")
     allowed = [value for value, _ in STAFF_RESOLUTIONS]
     if resolution not in allowed:
@@ -332,6 +340,12 @@ def flag_resolve(*, flag: ReviewFlag, actor, resolution: str, note: str = "") ->
     note = note.strip()
     if resolution in DECISIONS and not note:
         raise ValidationError({"note": ["Say why: a note is required for not indicated and declined."]})
+    if review is not None:
+        _check_review(flag, review, resolution)
+    elif resolution == "completed" and flag.kind == FlagKind.HEMATOLOGY_REVIEW:
+        raise ValidationError({"review": [NEEDS_REVIEW]})
+    if review is not None:
+        note = completion_note(review, note)
     now = timezone.now()
     until = None
     if resolution in DECISIONS and flag.kind in RULE_KINDS:
@@ -347,11 +361,40 @@ def flag_resolve(*, flag: ReviewFlag, actor, resolution: str, note: str = "") ->
         suppressed_until=until,
     )
     detail = {"resolution": resolution, "note": note}
+    if review is not None:
+        # The flag names the review that completed it; the review points back at the flag.
+        type(review).objects.filter(pk=review.pk, flag__isnull=True).update(flag=flag)
+        detail["completed_by"] = [{"haematology_review": str(review.public_id), "reviewed_on": str(review.reviewed_on)}]
     if until is not None:
         detail["suppressed_until"] = until.isoformat()
     audit_record(actor=actor, action="flag.resolve", obj=flag, detail=detail)
     transaction.on_commit(lambda: _enqueue_assess(flag.patient_id))
     return flag
+
+
+def completion_note(review, note: str = "") -> str:
+    """How a flag completed by a review says so: the review it names, and what it decided."""
+    words = (
+        f"Completed by the haematology review of {review.reviewed_on.isoformat()} ({review.reviewer_label}): "
+        f"anticoagulation: {review.get_anticoagulation_plan_display()}; "
+        f"IVIG: {review.get_ivig_plan_display()}; "
+        f"thrombophilia testing: {review.get_thrombophilia_testing_display()}"
+    )
+    if review.next_review_on:
+        words += f"; next review by {review.next_review_on.isoformat()}"
+    words += "."
+    return f"{words} {note}".strip() if note and note not in words else words
+
+
+def _check_review(flag: ReviewFlag, review, resolution: str) -> None:
+    if flag.kind != FlagKind.HEMATOLOGY_REVIEW:
+        raise ValidationError({"review": ["Only a haematology review flag is completed by a haematology review."]})
+    if resolution != "completed":
+        raise ValidationError({"review": ["A haematology review completes the flag: choose completed."]})
+    if review.patient_id != flag.patient_id:
+        raise ValidationError({"review": ["This haematology review belongs to another patient."]})
+    if review.flag_id is not None and review.flag_id != flag.pk:
+        raise ValidationError({"review": ["This haematology review has completed another flag already."]})
 
 
 EMERGENCY_NOT_SNOOZED = "Emergency flags cannot be snoozed."

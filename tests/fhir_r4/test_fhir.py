@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.clinicalimpression import ClinicalImpression
 from fhir.resources.R4B.flag import Flag
 from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from fhir.resources.R4B.observation import Observation
@@ -29,6 +30,7 @@ MODELS = {
     "Flag": Flag,
     "MedicationAdministration": MedicationAdministration,
     "Observation": Observation,
+    "ClinicalImpression": ClinicalImpression,
 }
 
 
@@ -208,3 +210,34 @@ def test_a_creatinine_observation_carries_its_egfr_as_a_component_and_a_note(car
     assert component["code"]["coding"][0]["code"] == "98979-8"
     assert component["valueQuantity"]["value"] == 69
     assert "eGFR 69 mL/min/1.73 m2 (CKD-EPI 2021)" in obs["note"][0]["text"]
+
+
+def test_haematology_reviews_are_clinical_impressions(carol_api, pat_api, quinn_api, clinician_carol, patient_pat):
+    from django.utils import timezone
+
+    from risk.services.haematology import haematology_review_record
+
+    flag = make_flag(patient_pat)
+    review = haematology_review_record(
+        actor=clinician_carol,
+        patient=patient_pat,
+        reviewed_on=timezone.localdate(),
+        reviewer_name="Dr Outside",
+        anticoagulation_plan="treatment_3_months",
+        ivig_plan="slow_rate",
+        thrombophilia_testing="deferred_after_ivig",
+        next_review_on=timezone.localdate() + timedelta(days=90),
+        note="Apixaban 3 months.",
+        flag=flag,
+    )
+    bundle = fhir_json(carol_api.get("/fhir/ClinicalImpression", {"patient": str(patient_pat.public_id)}))
+    Bundle.model_validate(bundle)
+    assert bundle["total"] == 1
+    resource = bundle["entry"][0]["resource"]
+    ClinicalImpression.model_validate(resource)
+    assert resource["id"] == str(review.public_id) and resource["assessor"]["display"] == "Dr Outside"
+    codes = {f["itemCodeableConcept"]["coding"][0]["code"] for f in resource["finding"]}
+    assert codes == {"treatment_3_months", "slow_rate", "deferred_after_ivig"}
+    assert resource["supportingInfo"][0]["reference"] == f"Flag/{flag.public_id}"
+    assert fhir_json(pat_api.get("/fhir/ClinicalImpression"))["total"] == 1  # their own
+    assert fhir_json(quinn_api.get("/fhir/ClinicalImpression"))["total"] == 0

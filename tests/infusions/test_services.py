@@ -246,6 +246,7 @@ def test_steroids_convert_to_prednisolone_equivalents(patient_pat, clinician_car
         category="steroid",
         drug="Dexamethasone",
         dose_mg_per_day=6,
+        route="oral",
         start_date=date(2025, 1, 1),
     )
     assert float(course.prednisolone_eq_mg_per_day) == pytest.approx(40.0)
@@ -258,6 +259,7 @@ def test_anticoagulant_needs_intensity_and_unknown_steroid_refused(patient_pat, 
             patient=patient_pat,
             category="anticoagulant",
             drug="apixaban",
+            route="oral",
             start_date=date(2025, 1, 1),
         )
     assert "intensity" in err.value.message_dict
@@ -267,6 +269,7 @@ def test_anticoagulant_needs_intensity_and_unknown_steroid_refused(patient_pat, 
             patient=patient_pat,
             category="steroid",
             drug="unicornisone",
+            route="oral",
             start_date=date(2025, 1, 1),
         )
     assert "drug" in err.value.message_dict

@@ -149,10 +149,22 @@ def lab(
 
 DRUGS = {
     "steroid": "prednisolone",
-    "estrogen": "estradiol",
+    "estrogen": "estradiol (oral HRT)",
     "anticoagulant": "apixaban",
     "antiplatelet": "aspirin",
     "diuretic": "furosemide",
+    "thrombogenic": "tamoxifen",
+    "other": "bananas",
+}
+# the dictionary class and usual route of each default drug (infusions/drug_catalogue.py)
+CLASSES = {
+    "steroid": ("glucocorticoid", "oral"),
+    "estrogen": ("oral_hrt", "oral"),
+    "anticoagulant": ("doac", "oral"),
+    "antiplatelet": ("cox_inhibitor", "oral"),
+    "diuretic": ("loop_diuretic", "oral"),
+    "thrombogenic": ("serm", "oral"),
+    "other": ("", "oral"),
 }
 
 
@@ -164,15 +176,25 @@ def med(
     end_date: date | None = None,
     intensity: str = "",
     dose_mg_per_day: float | None = None,
+    drug_class: str | None = None,
+    route: str | None = None,
+    indication: str | None = None,
+    prednisolone_factor: float = 1.0,
 ) -> MedSnap:
+    default_class, default_route = CLASSES[category]
     return MedSnap(
         category=category,
         drug=drug or DRUGS[category],
         start_date=start_date or days_before(30),
         end_date=end_date,
         dose_mg_per_day=dose_mg_per_day,
-        prednisolone_eq_mg_per_day=dose_mg_per_day if category == "steroid" else None,
+        prednisolone_eq_mg_per_day=(
+            dose_mg_per_day * prednisolone_factor if category == "steroid" and dose_mg_per_day is not None else None
+        ),
         intensity=intensity,
+        drug_class=default_class if drug_class is None else drug_class,
+        route=default_route if route is None else route,
+        indication=("vte_treatment" if category == "anticoagulant" else "") if indication is None else indication,
     )
 
 

@@ -1,16 +1,21 @@
-"""Helpers shared by the ITRS-v0 engine tests (tests/itrs/test_engine*.py)."""
+"""Helpers shared by the engine tests (tests/itrs/test_engine*.py): ``run`` scores with the
+current ruleset (ITRS-v1), ``run_v0`` with ITRS-v0 (kept runnable for comparisons)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from itrs.engine import assess
+from itrs.engine import ITRS_V0, assess
 from tests.itrs import builders as b
 from tests.itrs.builders import NOW, add, days_before
 
 
 def run(snapshot, as_of: datetime = NOW):
     return assess(snapshot, as_of)
+
+
+def run_v0(snapshot, as_of: datetime = NOW):
+    return assess(snapshot, as_of, ruleset=ITRS_V0)
 
 
 def points(result, code: str) -> int:

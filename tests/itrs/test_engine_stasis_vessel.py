@@ -21,7 +21,7 @@ def test_s1_bedbound_3_is_fda_listed_reduced_mobility_1_is_not():
 @pytest.mark.parametrize(
     ("onset", "resolved", "expected"),
     [
-        (1, None, 2),  # in hospital now, whatever the length so far
+        (3, None, 2),  # in hospital now for 3 days (ITRS-v1 S2: 1-2 days score nothing, test_engine_v1.py)
         (10, 7, 2),  # 3 days, discharged a week ago
         (10, 8, 0),  # 2 days: too short
         (40, 30, 2),  # discharged 30 days ago

@@ -9,7 +9,7 @@ import pytest
 
 from tests.itrs import builders as b
 from tests.itrs.builders import NOW, add, days_before
-from tests.itrs.engine_helpers import BASE, HTN, factor, points, rec, run, with_course
+from tests.itrs.engine_helpers import BASE, HTN, factor, points, rec, run, run_v0, with_course
 
 # --- which infusions count ---------------------------------------------------------------------
 
@@ -25,11 +25,12 @@ def test_planned_stopped_and_future_infusions_are_ignored():
     assert any("No IVIG course" in n for n in r.notes)
 
 
-def test_infusions_up_to_7_days_apart_form_one_course():
+def test_itrs_v0_infusions_up_to_7_days_apart_form_one_course():
+    """ITRS-v0 only: ITRS-v1 cuts courses at 3 days (test_engine_v1.py)."""
     same = add(BASE, b.infusion(b.at(days_before(10)), 20.0), b.infusion(b.at(days_before(3)), 20.0))
-    assert points(run(same), "T1") == 1  # both in the first course
+    assert points(run_v0(same), "T1") == 1  # both in the first course
     split = add(BASE, b.infusion(b.at(days_before(11)), 20.0), b.infusion(b.at(days_before(3)), 20.0))
-    assert points(run(split), "T1") == 0  # the second starts a new course 8 days later
+    assert points(run_v0(split), "T1") == 0  # the second starts a new course 8 days later
 
 
 def test_t_items_use_the_next_planned_course_when_nothing_was_given_in_14_days():
@@ -106,10 +107,21 @@ def test_t2_ordered_g_per_kg_needs_no_weight(per_kg, expected):
 
 
 def test_t2_per_kg_uses_the_orders_dosing_weight():
+    # 30 g to a 160 cm, 40 kg woman: 0.75 g/kg of the actual weight
+    small = b.patient(sex="female", height_cm=160.0, weight_kg=40.0)
+    assert points(run(with_course(small, grams=30.0, g_per_kg=0.5, dosing_weight="actual")), "T2") == 0
+    heavy = b.patient(sex="female", height_cm=160.0, weight_kg=120.0)  # ABW 79.4 kg
+    assert points(run(with_course(heavy, grams=30.0, g_per_kg=0.2, dosing_weight="actual")), "T2") == 0
+    # 80 g is 0.67 g/kg of the actual 120 kg but 1.01 g/kg of the adjusted 79.4 kg
+    assert points(run(with_course(heavy, grams=80.0, g_per_kg=0.2, dosing_weight="adjusted")), "T2") == 1
+
+
+def test_itrs_v0_t2_per_kg_on_ideal_weight_below_152_cm():
+    """ITRS-v0 only: ITRS-v1 does not compute IBW under 152.4 cm (test_engine_v1.py)."""
     # 30 g to a 130 cm, 40 kg woman: 0.75 g/kg of the actual weight, 1.19 g/kg of IBW 25.2 kg
     small = b.patient(sex="female", height_cm=130.0, weight_kg=40.0)
-    assert points(run(with_course(small, grams=30.0, g_per_kg=0.5, dosing_weight="actual")), "T2") == 0
-    assert points(run(with_course(small, grams=30.0, g_per_kg=0.5, dosing_weight="ideal")), "T2") == 1
+    assert points(run_v0(with_course(small, grams=30.0, g_per_kg=0.5, dosing_weight="actual")), "T2") == 0
+    assert points(run_v0(with_course(small, grams=30.0, g_per_kg=0.5, dosing_weight="ideal")), "T2") == 1
 
 
 def test_t2_planned_g_per_kg_order_without_weight_blocks_the_35_g_check():

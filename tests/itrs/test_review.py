@@ -36,6 +36,8 @@ def test_rules_follow_the_design_table_order():
         "SYM-URGENT",
         "HEM-URGENT",
         "HEM-ROUTINE",
+        "HEM-CRT",
+        "HEM-PLAN",
         "CLOT-DAILY",
         "CLOT-EVENT",
         "CLOT-VERIFY",
@@ -48,6 +50,7 @@ def test_rules_follow_the_design_table_order():
         "RENAL-PRE-COURSE",
         "WEIGHT-MISSING",
         "WEIGHT-STALE",
+        "MED-UNCODED",
     ]
     assert KINDS == (
         "symptom_alert",

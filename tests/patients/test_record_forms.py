@@ -288,22 +288,41 @@ def test_infusion_needs_a_product_or_regimen(nina_client, patient_pat):
 
 
 def test_add_and_edit_medication(nina_client, patient_pat):
-    form = {"category": "anticoagulant", "drug": "apixaban", "dose_mg_per_day": "10", "start_date": "2026-01-01"}
+    form = {"drug": "Eliquis", "dose": "10", "route": "oral", "start_date": "2026-01-01"}
     response = nina_client.post(url("medication_add", patient_pat), form)
     assert "prophylactic, therapeutic or extended" in field_error(response, "intensity")
-    response = nina_client.post(
-        url("medication_add", patient_pat), {**form, "category": "steroid", "drug": "unobtanium"}
-    )
-    assert "Unknown glucocorticoid" in field_error(response, "drug")
+    response = nina_client.post(url("medication_add", patient_pat), {**form, "drug": "prednisolne"})
+    assert "Did you mean: prednisolone" in field_error(response, "drug")
+    response = nina_client.post(url("medication_add", patient_pat), {**form, "route": ""})
+    assert field_error(response, "route")
+    assert MedicationCourse.objects.count() == 0
+    page = nina_client.get(url("medication_add", patient_pat)).content.decode()
+    assert 'list="drug-dictionary"' in page and '<option value="Eliquis">' in page  # type-ahead without JS
     response = nina_client.post(url("medication_add", patient_pat), {**form, "intensity": "therapeutic"})
     assert saved(response, patient_pat)
     course = MedicationCourse.objects.get()
+    assert course.drug.name == "apixaban" and course.category == "anticoagulant"
+    assert course.indication == "vte_treatment"  # the default
     response = nina_client.post(
-        url("medication_edit", patient_pat, course), {**form, "intensity": "extended", "end_date": "2026-06-01"}
+        url("medication_edit", patient_pat, course),
+        {**form, "intensity": "extended", "indication": "atrial_fibrillation", "end_date": "2026-06-01"},
     )
     assert saved(response, patient_pat)
     course.refresh_from_db()
     assert course.intensity == "extended" and str(course.end_date) == "2026-06-01"
+    assert course.indication == "atrial_fibrillation"
+
+
+def test_free_text_medication_is_recorded_as_other_and_shown_as_needing_coding(nina_client, patient_pat):
+    form = {"drug": "bananas", "route": "oral", "start_date": "2026-01-01"}
+    response = nina_client.post(url("medication_add", patient_pat), form)
+    assert "Unknown drug" in field_error(response, "drug")
+    response = nina_client.post(url("medication_add", patient_pat), {**form, "free_text": "on"})
+    assert saved(response, patient_pat)
+    course = MedicationCourse.objects.get()
+    assert course.category == "other" and course.drug is None and course.drug_name == "bananas"
+    page = nina_client.get(f"/staff/patients/{patient_pat.public_id}/").content.decode()
+    assert "needs coding" in page and "Recorded, not scored" in page
 
 
 def test_forms_are_accessible(nina_client, patient_pat):

@@ -41,7 +41,8 @@ def test_patient_create_writes_audit_and_weight_history(clinician_carol):
     [
         ({"sex": "dragon"}, "sex"),
         ({"diagnosis": "flu"}, "diagnosis"),
-        ({"height_cm": 300}, "__all__"),
+        ({"height_cm": 300}, "height_cm"),
+        ({"height_cm": 95}, "height_cm"),  # a child's height, refused for an adult
         ({"date_of_birth": date(2999, 1, 1)}, "date_of_birth"),
         ({"mrn": ""}, "mrn"),
     ],
@@ -68,7 +69,7 @@ def test_implausible_weight_refused_and_nothing_written(clinician_carol):
             diagnosis="cidp",
             weight_kg=900,
         )
-    assert "Weight must be between 25 and 350 kg." in str(err.value)
+    assert "Weight must be between 25 and 350 kg for an adult." in str(err.value)
     assert Patient.objects.count() == 0 and WeightMeasurement.objects.count() == 0
 
 
@@ -267,3 +268,26 @@ def test_rate_conversions():
     assert bodysize.mg_kg_min_from_ml_h(460, 10, 96) == pytest.approx(8.0, abs=0.05)
     assert bodysize.ml_h_from_mg_kg_min(3.3, 10, 72) == pytest.approx(142.6, abs=0.1)
     assert bodysize.age_years(date(1960, 3, 2), date(2025, 3, 1)) == 64
+
+
+@pytest.mark.parametrize(
+    ("age", "weight", "height", "ok"),
+    [
+        (3, 15, 95, True),  # a Kawasaki child
+        (17, 24, 119, True),
+        (3, 1.5, 95, False),  # under the children's 2 kg gate
+        (3, 15, 40, False),  # under the children's 45 cm gate
+        (18, 24, 170, False),  # the adult weight gate from 18
+        (18, 60, 119, False),  # the adult height gate from 18
+    ],
+)
+def test_children_have_their_own_weight_and_height_gates(clinician_carol, age, weight, height, ok):
+    born = date(date.today().year - age, 1, 1)  # that age since 1 January
+    data = dict(mrn="K1", given_name="K", family_name="C", date_of_birth=born, sex="female", diagnosis="kawasaki")
+    if ok:
+        p = svc.patient_create(actor=clinician_carol, weight_kg=weight, height_cm=height, **data)
+        assert float(p.weight_kg) == weight and float(p.height_cm) == height
+    else:
+        with pytest.raises(ValidationError):
+            svc.patient_create(actor=clinician_carol, weight_kg=weight, height_cm=height, **data)
+        assert Patient.objects.count() == 0 and WeightMeasurement.objects.count() == 0

@@ -89,12 +89,8 @@ def test_nurse_cannot_resolve_or_snooze_but_a_clinician_can(nina_api, carol_api,
     assert snooze.status_code == 403
     flag.refresh_from_db()
     assert flag.status == "open"
-    assert (
-        carol_api.post(
-            f"/api/v1/flags/{flag.public_id}/resolve/", {"resolution": "completed"}, format="json"
-        ).status_code
-        == 200
-    )
+    body = {"resolution": "not_indicated", "note": "seen by haematology elsewhere"}
+    assert carol_api.post(f"/api/v1/flags/{flag.public_id}/resolve/", body, format="json").status_code == 200
 
 
 def test_nurse_acknowledges_any_kind(nina_api, patient_pat):

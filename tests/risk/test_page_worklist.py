@@ -151,7 +151,7 @@ def test_invalid_snooze_choice_is_explained(nina_client, patient_pat, make_flag)
 
 
 def test_resolve_with_outcome_and_note(carol_client, clinician_carol, patient_pat, make_flag):
-    flag = make_flag(patient_pat, kind="hematology_review", rule="HEM-ROUTINE")
+    flag = make_flag(patient_pat, kind="clotting_studies", rule="CLOT-BASELINE")
     response = carol_client.post(
         reverse("staff:flag_resolve", args=[flag.public_id]),
         {"resolution": "completed", "note": "seen in clinic"},

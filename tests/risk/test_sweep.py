@@ -17,6 +17,7 @@ from patients import services as patient_services
 from risk.models import ReviewFlag, RiskAssessment, SweepRun
 from risk.services.assessment import process_patients
 from risk.services.flags import FlagConflict, flag_acknowledge, flag_resolve, flag_snooze
+from risk.services.haematology import haematology_review_record
 from risk.services.sweep import sweep_inline
 from risk.snapshot import load_snapshots
 
@@ -145,7 +146,16 @@ def test_haematology_review_done_yesterday_suppresses_routine_review(clinician_c
         sweep_inline(full=True)
         hem = ReviewFlag.objects.get(patient=patient, kind="hematology_review", status="open")
         assert hem.rule == "HEM-ROUTINE"
-        flag_resolve(flag=hem, actor=clinician_carol, resolution="completed", note="seen in clinic")
+        haematology_review_record(
+            actor=clinician_carol,
+            patient=patient,
+            reviewed_on=CLOCK.date(),
+            anticoagulation_plan="none",
+            ivig_plan="continue",
+            thrombophilia_testing="not_indicated",
+            note="seen in clinic",
+            flag=hem,
+        )
     with time_machine.travel(CLOCK + timedelta(days=1), tick=False):
         sweep_inline(full=True)
         assert (

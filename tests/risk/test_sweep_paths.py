@@ -29,6 +29,7 @@ from risk.services.assessment import (
     process_patients,
     snapshot_inputs,
 )
+from risk.services.haematology import haematology_review_record
 from risk.services.sweep import sweep_inline
 from risk.snapshot import load_chunk, load_snapshots
 
@@ -73,11 +74,21 @@ def test_one_statement_history_reads_what_the_orm_reads(clinic, clinician_carol)
     with time_machine.travel(CLOCK, tick=False):
         sweep_inline(full=True)
         hem = ReviewFlag.objects.filter(kind="hematology_review", status="open").first()
-        flag_resolve(flag=hem, actor=clinician_carol, resolution="completed", note="seen")
+        haematology_review_record(
+            actor=clinician_carol,
+            patient=hem.patient,
+            reviewed_on=CLOCK.date(),
+            anticoagulation_plan="extended",
+            ivig_plan="slow_rate",
+            thrombophilia_testing="deferred_after_ivig",
+            next_review_on=CLOCK.date() + timedelta(days=100),
+            flag=hem,
+        )
         for clot in ReviewFlag.objects.filter(kind="clotting_studies", status="open")[:3]:
             flag_resolve(flag=clot, actor=clinician_carol, resolution="not_indicated", note="done elsewhere")
     histories, current, flags = load_histories(clinic)
     assert sum(len(h.suppressions) for h in histories.values()) == 3
+    assert sum(len(h.haematology_reviews) for h in histories.values()) == 1
     ref_histories, ref_current, ref_flags = _load_histories_orm(clinic)
     assert histories == ref_histories and current == ref_current
     assert list(flags) == list(ref_flags)

@@ -93,6 +93,7 @@ def test_platelet_fall_from_the_14_day_peak_with_heparin_words(clinic):
             "patient": pid,
             "category": "anticoagulant",
             "drug": "enoxaparin",
+            "route": "subcutaneous",
             "intensity": "prophylactic",
             "dose_mg_per_day": 40,
             "start_date": "2025-02-15",

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0002_lab_reference_low'),
-        ('risk', '0006_flag_acknowledged_index'),
+        ('patients', '0003_lab_reference_low'),
+        ('risk', '0007_haematology_review'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

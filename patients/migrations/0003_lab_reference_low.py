@@ -30,7 +30,7 @@ def convert_reference_limits(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0001_initial'),
+        ('patients', '0002_children_body_gates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -29,7 +29,7 @@ def unseed_labels(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('infusions', '0003_infusion_administered_time'),
+        ('infusions', '0007_medication_coded_and_route'),
     ]
 
     operations = [
