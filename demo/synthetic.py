@@ -370,6 +370,7 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
                         "",
                         "",
                         p.weight_kg,
+                        "",
                     )
                 )
             if not interval:
@@ -476,6 +477,7 @@ def _batch(rng: random.Random, numbers: list[int], prefix: str, products, today:
             "reactions",
             "note",
             "weight_kg_used",
+            "iga_override_reason",
         ],
         infusions,
     )

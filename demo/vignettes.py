@@ -20,6 +20,9 @@ def _at(day: date, hour: int = 9, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=UTC)
 
 
+VIGNETTE_IGA_REASON = "Vignette history: the IgA result is not part of the case."
+
+
 def _product(name: str) -> Product:
     return Product.objects.get(name=name)
 
@@ -29,6 +32,11 @@ def _given(actor, patient, product, starts, grams: str, *, regimen=None, lots=No
     for i, started_at in enumerate(starts):
         if lots:
             extra["lot_number"] = lots[i]
+        if i == 0 and not patient.labs.filter(test="iga").exists() and not patient.infusions.exists():
+            # ITRS-v1 first-infusion IgA gate: the vignettes' histories carry no IgA result
+            extra = {**extra, "iga_override_reason": VIGNETTE_IGA_REASON}
+        else:
+            extra = {k: v for k, v in extra.items() if k != "iga_override_reason"}
         infusion_services.infusion_record(
             actor=actor,
             patient=patient,

@@ -41,7 +41,7 @@ from ivigtrack.api.errors import exception_handler as api_exception_handler
 from ivigtrack.api.fields import parse_uuid
 from ivigtrack.api.permissions import RolePermission
 from ivigtrack.audit.services import audit_staff_read
-from patients.labs import LABS
+from patients.labs import LABS, lab_egfr
 from patients.models import LabResult
 from patients.selectors import patient_scope, scoped
 from risk.selectors import assessment_scope, flag_scope, haematology_review_scope
@@ -239,11 +239,45 @@ def observation_resource(lab) -> dict:
         "effectiveDateTime": _iso(lab.collected_at),
         "valueQuantity": _quantity(lab.value, lab.unit),
     }
-    if lab.reference_high:
-        resource["referenceRange"] = [{"high": _quantity(lab.reference_high, lab.unit)}]
+    if lab.reference_high or lab.reference_low is not None:
+        limits = {}
+        if lab.reference_low is not None:
+            limits["low"] = _quantity(lab.reference_low, lab.unit)
+        if lab.reference_high:
+            limits["high"] = _quantity(lab.reference_high, lab.unit)
+        resource["referenceRange"] = [limits]
+    notes = []
     if lab.needs_verification and lab.verification_reason:
-        resource["note"] = [{"text": lab.verification_reason}]
+        notes.append({"text": lab.verification_reason})
+    egfr = lab_egfr(lab)
+    if egfr is not None:
+        # eGFR beside the creatinine: a component (LOINC 98979-8, eGFR CKD-EPI 2021) and a note
+        notes.append({"text": egfr["text"]})
+        if egfr["value"] is not None:
+            resource["component"] = [
+                {
+                    "code": {
+                        "coding": [{"system": LOINC, "code": EGFR_LOINC, "display": EGFR_DISPLAY}],
+                        "text": "eGFR (CKD-EPI 2021)",
+                    },
+                    "valueQuantity": {
+                        "value": egfr["value"],
+                        "unit": "mL/min/1.73m2",
+                        "system": "http://unitsofmeasure.org",
+                        "code": "mL/min/{1.73_m2}",
+                    },
+                }
+            ]
+    if notes:
+        resource["note"] = notes
     return resource
+
+
+EGFR_LOINC = "98979-8"
+EGFR_DISPLAY = (
+    "Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum, Plasma or Blood "
+    "by Creatinine-based formula (CKD-EPI 2021)"
+)
 
 
 def clinical_impression_resource(review) -> dict:

@@ -271,6 +271,7 @@ class InfusionSerializer(ApiModelSerializer):
             "watch",
             "risk_at_start",
             "chair_check",
+            "iga_override_reason",
             "created_at",
             "updated_at",
         ]

@@ -66,9 +66,11 @@ class InfusionForm(ServiceForm):
             "reactions",
             "note",
             "rate_reason",
+            "iga_override_reason",
         ]
         labels = {
             "rate_reason": "Why a rate above the cap (if so)",
+            "iga_override_reason": "Given without an IgA result because",
             "dose_grams": "Dose (g)",
             "max_rate_mg_kg_min": "Maximum rate reached (mg/kg/min)",
             "max_rate_ml_h": "Or the pump rate (mL/h)",
@@ -80,6 +82,9 @@ class InfusionForm(ServiceForm):
             "note": forms.Textarea(attrs={"rows": 2}),
             "hydration_given": forms.NullBooleanSelect,
             "rate_reason": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "iga_override_reason": "Only for a first infusion with no IgA on file (required then).",
         }
 
     def __init__(self, *args, patient: Patient, **kwargs):

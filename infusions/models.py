@@ -30,6 +30,20 @@ class Product(ClinicalModel):
     )
     source = models.CharField(max_length=40, blank=True, help_text="Reference, e.g. [R6]")
     active = models.BooleanField(default=True)
+    iga_ug_per_ml = models.DecimalField(
+        max_digits=7,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="Label IgA content (upper bound, ug/mL) where the label gives it, e.g. Privigen 25 [R6].",
+    )
+    renal_max_rate_mg_kg_min = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Label maximum rate (mg/kg/min) in renal-risk patients, e.g. Panzyga 3.3 [R8].",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -267,6 +281,9 @@ class Infusion(ClinicalModel):
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.STAFF)
     reactions = models.TextField(blank=True)
     note = models.TextField(blank=True)
+    # Why the patient's first infusion was given with no IgA result on file (ITRS-v1 IgA gate,
+    # risk/README.md "IgA"); required then, audited with the infusion.
+    iga_override_reason = models.CharField(max_length=300, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ivigtrack import hooks
 from ivigtrack.duplicates import DuplicateRecord
-from patients.models import Patient
+from patients.models import LabResult, Patient
 from patients.services import apply_changes, latest_plausible_instant, lock_patient, save_clinical
 
 from . import drugs as drug_lookup
@@ -73,6 +73,7 @@ INFUSION_FIELDS = {
     "note",
     "rate_reason",
     "precautions",
+    "iga_override_reason",
 }
 
 
@@ -92,6 +93,12 @@ def _check_infusion(infusion: Infusion) -> None:
         errors["vascular_access"] = ["This device belongs to another patient."]
     if infusion.product_id and not infusion.product.active:
         errors["product"] = ["This product is no longer in use."]
+    if _needs_iga_override(infusion):
+        errors["iga_override_reason"] = [
+            "No IgA result is on file for this patient's first infusion: record the IgA first, or give the "
+            "reason it is given without one (IgA deficiency with anti-IgA antibodies can cause severe "
+            "reactions; risk/README.md, IgA)."
+        ]
     if errors:
         raise ValidationError(errors)
 
@@ -123,6 +130,23 @@ def _refuse_duplicate_infusion(infusion: Infusion) -> None:
         )
 
 
+def _needs_iga_override(infusion: Infusion) -> bool:
+    """The first-infusion IgA gate (ITRS-v1 [R77]): the patient's first administered infusion
+    with no IgA result on file needs ``iga_override_reason``."""
+    if infusion.status != Infusion.Status.ADMINISTERED or (infusion.iga_override_reason or "").strip():
+        return False
+    if infusion.source == Infusion.Source.PATIENT:
+        # a patient logging a home infusion cannot make the clinical decision; PRE-IVIG stays
+        # open and says the infusion was given without the labs
+        return False
+    earlier = Infusion.objects.filter(patient_id=infusion.patient_id, status=Infusion.Status.ADMINISTERED)
+    if infusion.pk is not None:
+        earlier = earlier.exclude(pk=infusion.pk)
+    if earlier.exists():
+        return False
+    return not LabResult.objects.filter(patient_id=infusion.patient_id, test="iga").exists()
+
+
 @transaction.atomic
 def infusion_record(*, actor, patient: Patient, source: str = "staff", **fields) -> Infusion:
     """Record one day's infusion. `source` is set by the caller from who is logged in."""
@@ -144,7 +168,11 @@ def infusion_record(*, actor, patient: Patient, source: str = "staff", **fields)
         infusion,
         actor=actor,
         action="infusion.record",
-        detail={"status": infusion.status, "source": source},
+        detail={
+            "status": infusion.status,
+            "source": source,
+            **({"iga_override_reason": infusion.iga_override_reason} if infusion.iga_override_reason else {}),
+        },
     )
     hooks.infusion_written(infusion, actor=actor)
     return infusion

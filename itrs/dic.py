@@ -23,6 +23,7 @@ increase" [R44b]).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from itrs.types import LabSnap
@@ -75,7 +76,7 @@ _ITEMS = {
 
 
 def isth_overt_dic(
-    labs: Iterable[LabSnap], as_of: datetime, *, lookback_hours: int = 72
+    labs: Iterable[LabSnap], as_of: datetime, *, lookback_hours: int = 72, skip_pt: str = ""
 ) -> tuple[int | None, dict, list[str]]:
     """(score or None, detail, missing tests).
 
@@ -83,6 +84,10 @@ def isth_overt_dic(
     and ``known_points``, the sum of the items that could be scored. The score is None when any
     of the four tests has no verified result in the window; ``missing`` names those tests.
     Results that need verification, or were collected after ``as_of``, are never used.
+
+    ``skip_pt`` (ITRS-v1): why the PT item is not scored, e.g. "on warfarin (a VKA)": the PT is
+    prolonged by the drug, so the item scores nothing, is not "missing", and ``detail["pt"]``
+    says why (``skipped``); the caller marks the result provisional.
     """
     end = as_utc(as_of)
     start = end - timedelta(hours=lookback_hours)
@@ -99,6 +104,9 @@ def isth_overt_dic(
     detail: dict = {}
     known = 0
     for test in DIC_TESTS:
+        if test == "pt" and skip_pt:
+            detail["pt"] = {"points": 0, "skipped": skip_pt, "text": f"PT not scored ({skip_pt})"}
+            continue
         if test not in latest:
             continue
         collected, lab = latest[test]
@@ -111,5 +119,79 @@ def isth_overt_dic(
             "text": text,
         }
     detail["known_points"] = known
-    missing = [test for test in DIC_TESTS if test not in latest]
+    missing = [test for test in DIC_TESTS if test not in latest and not (test == "pt" and skip_pt)]
     return (None if missing else known), detail, missing
+
+
+@dataclass(frozen=True)
+class DicAssessment:
+    """The ISTH overt-DIC score as the ITRS-v1 rules read it (risk/README.md, DIC).
+
+    ``score`` is the full score, or, when items are missing but the known items already total
+    >= OVERT_DIC_MIN, that known total (``at_least``): it then counts as >= 5 for override (e),
+    CLOT-DAILY and HEM-URGENT alike. ``pt_skipped`` names the VKA or DOAC course for which the
+    PT item was not scored (the result is then provisional)."""
+
+    score: int | None
+    at_least: bool
+    known_points: int
+    missing: tuple[str, ...]
+    pt_skipped: str
+    detail: dict
+    note: str
+    latest_at: datetime | None  # the latest DIC test used
+
+    @property
+    def overt(self) -> bool:
+        return self.score is not None and self.score >= OVERT_DIC_MIN
+
+    def as_dict(self) -> dict:
+        return {
+            "score": self.score,
+            "at_least": self.at_least,
+            "known_points": self.known_points,
+            "missing": list(self.missing),
+            "pt_skipped": self.pt_skipped,
+            "latest_at": self.latest_at.isoformat() if self.latest_at else None,
+        }
+
+
+def assess_dic(labs: Iterable[LabSnap], as_of: datetime, *, pt_confounder: str = "") -> DicAssessment:
+    """Score the ISTH items for a patient with a DIC-associated condition (the caller checks
+    that). ``pt_confounder``: the current VKA/DOAC course, e.g. "warfarin (vitamin K antagonist)"."""
+    skip = f"on {pt_confounder}: the PT is prolonged by the drug" if pt_confounder else ""
+    full, detail, missing = isth_overt_dic(labs, as_of, skip_pt=skip)
+    known = detail["known_points"]
+    parts = [
+        detail[t]["text"] + ("" if "skipped" in detail[t] else f" = {detail[t]['points']}")
+        for t in DIC_TESTS
+        if t in detail
+    ]
+    times = [
+        datetime.fromisoformat(detail[t]["collected_at"]) for t in DIC_TESTS if "collected_at" in detail.get(t, {})
+    ]
+    latest_at = max(times) if times else None
+    provisional = " (provisional: PT not scored)" if skip else ""
+    if full is not None:
+        score, at_least = full, False
+        note = f"ISTH overt-DIC score {full}{provisional} ({'; '.join(parts)})."
+    else:
+        words = ", ".join(t.replace("_", "-") for t in missing)
+        at_least = known >= OVERT_DIC_MIN
+        score = known if at_least else None
+        note = (
+            f"ISTH overt-DIC score not computed: no verified {words} in the last 72 h"
+            + (f" (known items {known}: {'; '.join(parts)})" if parts else "")
+            + (f"; the known items already total {known}, which counts as {OVERT_DIC_MIN} or more" if at_least else "")
+            + "."
+        )
+    return DicAssessment(
+        score=score,
+        at_least=at_least,
+        known_points=known,
+        missing=tuple(missing),
+        pt_skipped=pt_confounder,
+        detail=detail,
+        note=note,
+        latest_at=latest_at,
+    )

@@ -34,11 +34,12 @@ from itrs.bodysize import (
 )
 from itrs.dic import (
     DIC_ASSOCIATED_CONDITIONS,
-    OVERT_DIC_MIN,
     as_utc,
-    isth_overt_dic,
+    assess_dic,
 )
+from itrs.drugs import pt_confounder
 from itrs.facts import Facts, read_facts, rounded
+from itrs.renal import renal_recommendations
 from itrs.secondary import secondary_scores
 from itrs.types import (
     EventSnap,
@@ -196,6 +197,7 @@ class _Draft:
     could_override: bool = False
     notes: list[str] = field(default_factory=list)
     recommendations: list[dict] = field(default_factory=list)
+    dic: object = None  # itrs.dic.DicAssessment when the ISTH score applies
 
     def add(self, code: str, label: str, points: int, *, fda: bool = False, evidence: str | None = None) -> None:
         self.factors.append(
@@ -820,22 +822,17 @@ def _overrides(f: Facts, d: _Draft) -> tuple[list[dict], int | None]:
     if f.snapshot.diagnosis == "dic":
         associated.append("diagnosis DIC")
     if associated:
-        dic_score, detail, missing = isth_overt_dic(f.snapshot.labs, f.as_of)
-        parts = [detail[t]["text"] + f" = {detail[t]['points']}" for t in detail if t != "known_points"]
-        known = detail["known_points"]
-        if dic_score is not None:
-            d.notes.append(f"ISTH overt-DIC score {dic_score} ({'; '.join(parts)}).")
-            if dic_score >= OVERT_DIC_MIN:
-                add("e", f"ISTH overt-DIC score {dic_score} (>=5)")
-        else:
-            words = ", ".join(t.replace("_", "-") for t in missing)
-            d.notes.append(
-                f"ISTH overt-DIC score not computed: no verified {words} in the last 72 h"
-                + (f" (known items {known}: {'; '.join(parts)})" if parts else "")
-                + "."
-            )
-            if known >= OVERT_DIC_MIN:
-                add("e", f"ISTH overt-DIC items already total {known} (>=5) without {words}")
+        dic = assess_dic(f.snapshot.labs, f.as_of, pt_confounder=pt_confounder(f.active_meds("anticoagulant")))
+        d.dic = dic
+        d.notes.append(dic.note)
+        if dic.pt_skipped and not dic.overt:
+            d.block([f"PT (on {dic.pt_skipped})"], "ISTH overt-DIC PT item", override=True)
+        dic_score = dic.score
+        if dic.overt and dic.at_least:
+            words = ", ".join(t.replace("_", "-") for t in dic.missing)
+            add("e", f"ISTH overt-DIC items already total {dic.known_points} (>=5) without {words}")
+        elif dic.overt:
+            add("e", f"ISTH overt-DIC score {dic.score} (>=5)")
     return overrides, dic_score
 
 
@@ -896,6 +893,7 @@ def _recommendations(f: Facts, d: _Draft, regimen: RegimenSnap | None) -> list[d
     if f.bmi is not None and f.bmi >= 30:
         recs.append(_abw(f, regimen))
     recs.extend(d.recommendations)
+    recs.extend(renal_recommendations(f, regimen))
     if not s.weight_kg:
         recs.append(
             {
@@ -1090,4 +1088,5 @@ def _assess(rules: Ruleset, snapshot: PatientSnapshot, as_of: datetime, explain:
         notes=tuple(d.notes),
         dic_score=dic_score,
         secondary=secondary_scores(f) if explain else {},
+        dic=d.dic.as_dict() if d.dic is not None else {},
     )

@@ -15,9 +15,13 @@ symptom_alert      SYM-EMERGENCY   emergency  raised by the symptom service (`sy
 symptom_alert      SYM-URGENT      urgent     raised by the symptom service (`symptom_flag`)
 hematology_review  HEM-URGENT      urgent     suspected/confirmed thrombosis in the last
                                               `hem_recent_event_days` with no completed review
-                                              since; ISTH score >= `dic_score_threshold`;
-                                              latest platelets < `platelet_low` or a fall >
-                                              `platelet_fall_fraction`
+                                              since (named "anticoagulant failure" when on
+                                              full anticoagulation); ISTH score (or known
+                                              items) >= `dic_score_threshold`; latest
+                                              platelets < `platelet_low` (ITP: < 20 with a new
+                                              thrombosis) or a fall > `platelet_fall_fraction`
+                                              from the `platelet_peak_days` peak (HIT words
+                                              after a heparin; `itrs.review_safety`)
 hematology_review  HEM-ROUTINE     routine    no completed review in `hem_routine_interval_days`
                                               (nor since the tier last rose) and tier high,
                                               thrombophilia, hyperviscosity state or prior VTE
@@ -28,9 +32,11 @@ hematology_review  HEM-CRT         routine    `crt_after_removal_days` after the
                                               line linked to a thrombosis, anticoagulated
 hematology_review  HEM-PLAN        routine    a new IVIG regimen after a VTE treated in the
                                               last `plan_change_vte_days`, no review since
-clotting_studies   CLOT-DAILY      urgent     ISTH score >= `dic_score_threshold`
+clotting_studies   CLOT-DAILY      urgent     ISTH score (or known items) >= `dic_score_threshold`
 clotting_studies   CLOT-EVENT      urgent     urgent/emergency symptom report or thrombosis with
                                               no complete panel collected since
+clotting_studies   CLOT-DAILY      routine    ISTH score below the threshold with a DIC-associated
+                                              illness: repeat within 48 h (after CLOT-EVENT)
 clotting_studies   CLOT-VERIFY     routine    a lab stored as needs_verification
 clotting_studies   CLOT-BASELINE   routine    tier moderate/high, no complete panel in
                                               `panel_baseline_days`, not anticoagulated
@@ -40,6 +46,10 @@ viscosity_check    VISCOSITY       routine    hyperviscosity state, yearly and b
 pre_ivig_labs      PRE-IVIG        routine    platelets, creatinine or IgA missing with IVIG
                                               planned or given (stays open after the first
                                               infusion until they are on file)
+pre_ivig_labs      IGA-LOW         routine    IgA < 7 mg/dL at age > 4, IVIG planned or given
+renal_check        RENAL-AKI       urgent     KDIGO creatinine rise after an infusion
+renal_check        RENAL-PRE-COURSE routine   renal-risk patient, no creatinine in the 30 days
+                                              before a planned course (due the day before)
 data_quality       WEIGHT-MISSING  routine    no weight with IVIG planned
 data_quality       WEIGHT-STALE    routine    weight older than `weight_stale_days`, IVIG planned
 =================  ==============  =========  ===============================================
@@ -107,6 +117,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 from itrs import haematology, watch
+from itrs import review_safety as safety
 from itrs.facts import local_today
 from itrs.types import (
     FlagHistory,
@@ -134,6 +145,9 @@ RULES: list[tuple[str, str, str]] = [
     ("clotting_studies", "CLOT-PERIODIC", "routine"),
     ("viscosity_check", "VISCOSITY", "routine"),
     ("pre_ivig_labs", "PRE-IVIG", "routine"),
+    ("pre_ivig_labs", "IGA-LOW", "routine"),
+    ("renal_check", "RENAL-AKI", "urgent"),
+    ("renal_check", "RENAL-PRE-COURSE", "routine"),
     ("data_quality", "WEIGHT-MISSING", "routine"),
     ("data_quality", "WEIGHT-STALE", "routine"),
     ("data_quality", "MED-UNCODED", "routine"),
@@ -166,8 +180,11 @@ class ReviewSettings:
     - ``platelet_low`` (50, 10^9/L): latest verified platelets below this -> HEM-URGENT.
     - ``platelet_fall_fraction`` (0.5): a fall greater than this fraction from the previous
       verified platelet count -> HEM-URGENT.
-    - ``platelet_fall_window_days`` (30): the previous count must be this recent before the
-      latest one.
+    - ``platelet_fall_window_days`` (30): ITRS-v0's window for the previous count (unused in v1).
+    - ``platelet_peak_days`` (14): v1 measures the fall from the highest count this many days
+      before the latest one.
+    - ``hit_heparin_days`` (30): a heparin course running this many days before the fall adds
+      the heparin-induced thrombocytopenia words.
     - ``symptom_lookback_days`` (30): urgent/emergency symptom reports this recent -> CLOT-EVENT.
     - ``clot_event_lookback_days`` (90): thromboses diagnosed this recently -> CLOT-EVENT.
     - ``panel_baseline_days`` (90): CLOT-BASELINE when no complete panel this recently (and none
@@ -203,7 +220,9 @@ class ReviewSettings:
     dic_score_threshold: int = 5
     platelet_low: float = 50
     platelet_fall_fraction: float = 0.5
-    platelet_fall_window_days: int = 30
+    platelet_fall_window_days: int = 30  # ITRS-v0 only (v1 measures from the peak)
+    platelet_peak_days: int = 14
+    hit_heparin_days: int = 30
     symptom_lookback_days: int = 30
     clot_event_lookback_days: int = 90
     panel_baseline_days: int = 90
@@ -281,6 +300,7 @@ SYMPTOM_WORDS = {
     "neck_face_arm_swelling": "swelling of the neck, face or arm",
     "severe_headache": "severe headache",
     "blurred_vision": "blurred vision",
+    "reduced_urine_output": "passing much less urine than usual",
     "other": "other symptoms",
 }
 
@@ -354,10 +374,6 @@ def _sentence(clauses: list[str], tail: str = "") -> str:
 
 def _symptom_words(codes: Iterable[str]) -> str:
     return _join([SYMPTOM_WORDS.get(code, code.replace("_", " ")) for code in codes])
-
-
-def _dic_words(dic: int, threshold: int) -> str:
-    return f"ISTH overt-DIC score {dic} ({threshold} or more means overt DIC)"
 
 
 # --- panel helpers -----------------------------------------------------------------------
@@ -646,36 +662,15 @@ def _hem_urgent(ctx: _Context) -> FlagSpec | None:
 
     dic = ctx.result.dic_score
     if dic is not None and dic >= s.dic_score_threshold:
-        clauses.append(_dic_words(dic, s.dic_score_threshold))
+        clauses.append(safety.dic_words(ctx.result, s.dic_score_threshold))
         evidence["dic_score"] = dic
         facts.append(f"dic {dic}")
 
-    platelets = sorted((lab for lab in ctx.verified if lab.test == "platelets"), key=lambda lab: lab.collected_at)
-    # A completed haematology review after the latest count was drawn has dealt with it.
-    if platelets and not ctx.reviewed_since(platelets[-1].collected_at):
-        latest = platelets[-1]
-        if latest.value < s.platelet_low:
-            clauses.append(f"{_lab_text(latest)}, below {s.platelet_low:g}")
-            facts.append(_lab_fact(latest))
-            evidence["platelets"] = {"value": latest.value, "collected_at": latest.collected_at.isoformat()}
-        window_start = latest.collected_at - timedelta(days=s.platelet_fall_window_days)
-        previous = [lab for lab in platelets[:-1] if window_start <= lab.collected_at < latest.collected_at]
-        if previous and previous[-1].value > 0:
-            prev = previous[-1]
-            fall = (prev.value - latest.value) / prev.value
-            if fall > s.platelet_fall_fraction:
-                facts.append(_lab_fact(latest))
-                clauses.append(
-                    f"platelets fell {fall:.0%} from {prev.value:g} on {prev.collected_at.date().isoformat()} "
-                    f"to {latest.value:g} on {latest.collected_at.date().isoformat()}"
-                )
-                evidence["platelet_fall"] = {
-                    "previous": prev.value,
-                    "previous_at": prev.collected_at.isoformat(),
-                    "latest": latest.value,
-                    "latest_at": latest.collected_at.isoformat(),
-                    "fraction": round(fall, 3),
-                }
+    # ITRS-v1: low count (ITP exception), fall from the 14-day peak, HIT words (review_safety).
+    more, more_facts, more_evidence = safety.platelet_clauses(ctx)
+    clauses.extend(more)
+    facts.extend(more_facts)
+    evidence.update(more_evidence)
     if not clauses:
         return None
     return _spec(ctx, "HEM-URGENT", _sentence(clauses), evidence, facts)
@@ -828,13 +823,36 @@ def _hem_plan(ctx: _Context) -> FlagSpec | None:
 # --- clotting_studies ------------------------------------------------------------------------
 
 
-def _clot_daily(ctx: _Context) -> FlagSpec | None:
-    dic = ctx.result.dic_score
-    threshold = ctx.settings.dic_score_threshold
-    if dic is None or dic < threshold:
+def _found(ctx: _Context, finding: safety.Finding | None) -> FlagSpec | None:
+    """A `review_safety.Finding` as a flag spec (its own priority and due time when it has them)."""
+    if finding is None:
         return None
-    reason = _sentence([_dic_words(dic, threshold)], ": repeat platelets, PT, fibrinogen and D-dimer daily")
-    return _spec(ctx, "CLOT-DAILY", reason, {"dic_score": dic}, [f"dic {dic}"])
+    spec = _spec(ctx, finding.rule, _sentence([finding.reason]), finding.evidence, finding.facts)
+    if finding.priority and finding.priority != spec.priority:
+        spec = replace(spec, priority=finding.priority, due_at=ctx.due(finding.priority))
+    if finding.due_at is not None:
+        spec = replace(spec, due_at=finding.due_at)
+    return spec
+
+
+def _clot_daily(ctx: _Context) -> FlagSpec | None:
+    return _found(ctx, safety.clot_daily(ctx))
+
+
+def _clot_daily_repeat(ctx: _Context) -> FlagSpec | None:
+    return _found(ctx, safety.clot_daily_repeat(ctx))
+
+
+def _iga_low(ctx: _Context) -> FlagSpec | None:
+    return _found(ctx, safety.iga_low(ctx))
+
+
+def _renal_aki(ctx: _Context) -> FlagSpec | None:
+    return _found(ctx, safety.renal_aki(ctx))
+
+
+def _renal_pre_course(ctx: _Context) -> FlagSpec | None:
+    return _found(ctx, safety.renal_pre_course(ctx))
 
 
 def _clot_event(ctx: _Context) -> FlagSpec | None:
@@ -1080,10 +1098,11 @@ _CHECKS = (
     ("hematology_review", (_hem_urgent, _hem_routine, _hem_crt, _hem_plan)),
     (
         "clotting_studies",
-        (_clot_daily, _clot_event, _clot_verify, _clot_baseline, _clot_periodic),
+        (_clot_daily, _clot_event, _clot_daily_repeat, _clot_verify, _clot_baseline, _clot_periodic),
     ),
     ("viscosity_check", (_viscosity,)),
-    ("pre_ivig_labs", (_pre_ivig,)),
+    ("pre_ivig_labs", (_pre_ivig, _iga_low)),
+    ("renal_check", (_renal_aki, _renal_pre_course)),
     ("data_quality", (_weight, _uncoded_medicines)),
 )
 
@@ -1296,6 +1315,12 @@ def _viscosity_done(ctx: _Context, rule: str, since: datetime, trigger: str):
 
 
 def _pre_ivig_done(ctx: _Context, rule: str, since: datetime, trigger: str):
+    if rule == "IGA-LOW":  # a new IgA result no longer low is what ends it
+        iga = [lab for lab in ctx.verified if lab.test == "iga" and lab.collected_at >= since]
+        if not iga:
+            return None
+        words, records = _named([max(iga, key=lambda lab: lab.collected_at)])
+        return f"a new IgA result was collected ({words})", records
     if ctx.pre_ivig_missing:
         return None
     latest = [
@@ -1304,6 +1329,14 @@ def _pre_ivig_done(ctx: _Context, rule: str, since: datetime, trigger: str):
     ]
     words, records = _named(latest)
     return f"the pre-IVIG labs are on file ({words})", records
+
+
+def _renal_done(ctx: _Context, rule: str, since: datetime, trigger: str):
+    lab = safety.renal_done(ctx, since)
+    if lab is None:
+        return None
+    words, records = _named([lab])
+    return f"a creatinine was collected ({words})", records
 
 
 def _weight_done(ctx: _Context, rule: str, since: datetime, trigger: str):
@@ -1322,6 +1355,7 @@ _COMPLETED_BY = {
     "clotting_studies": _panel_done,
     "viscosity_check": _viscosity_done,
     "pre_ivig_labs": _pre_ivig_done,
+    "renal_check": _renal_done,
     "data_quality": _weight_done,
 }
 
@@ -1352,9 +1386,9 @@ def _lapse_why(ctx: _Context, kind: str, rule: str) -> str:
         return "the risk tier fell to low"
     if rule in ("CLOT-BASELINE", "CLOT-PERIODIC") and ctx.full_anticoagulation:
         return "full-dose anticoagulation started"
-    if kind in ("pre_ivig_labs", "data_quality", "viscosity_check") and not ctx.ivig_planned:
+    if kind in ("pre_ivig_labs", "data_quality", "viscosity_check", "renal_check") and not ctx.ivig_planned:
         return "no IVIG is planned any more"
-    if rule in ("CLOT-EVENT", "HEM-URGENT", "CLOT-DAILY"):
+    if rule in ("CLOT-EVENT", "HEM-URGENT", "CLOT-DAILY", "RENAL-AKI"):
         return "what it cited was ruled out, corrected, improved or fell out of its time window"
     return "what it cited no longer holds"
 

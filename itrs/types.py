@@ -201,7 +201,7 @@ class Factor:
 
 @dataclass(frozen=True)
 class RiskResult:
-    ruleset: str  # "ITRS-v0"
+    ruleset: str  # "ITRS-v1" (stored assessments may say "ITRS-v0")
     as_of: datetime
     score: int
     tier: str  # low | moderate | high
@@ -214,6 +214,9 @@ class RiskResult:
     notes: tuple[str, ...] = ()  # e.g. the under-18 note, the "clots without risk factors" note
     dic_score: int | None = None  # ISTH overt-DIC score when applicable
     secondary: dict = field(default_factory=dict)  # {"padua": {...}, "caprini": {...}}
+    # ITRS-v1: the ISTH detail when it applies ({} otherwise): score, at_least, known_points,
+    # missing, pt_skipped, latest_at (itrs.dic.DicAssessment.as_dict)
+    dic: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -230,4 +233,5 @@ class RiskResult:
             "notes": list(self.notes),
             "dic_score": self.dic_score,
             "secondary": dict(self.secondary),
+            "dic": dict(self.dic),
         }

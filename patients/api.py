@@ -30,6 +30,7 @@ from ivigtrack.api.viewsets import ApiViewSet, CreateMixin, ListRetrieveMixin, U
 from . import labs as lab_catalogue
 from . import services
 from . import symptoms as symptom_catalogue
+from .labs import lab_egfr
 from .models import (
     CHILD_HEIGHT_RANGE_CM,
     CHILD_WEIGHT_RANGE_KG,
@@ -425,8 +426,22 @@ class LabResultSerializer(ApiModelSerializer):
     value = serializers.FloatField(min_value=-1e9, max_value=1e9)
     unit = serializers.CharField(max_length=16, required=False, allow_blank=True, allow_null=True)
     reference_high = serializers.FloatField(
-        min_value=1e-9, max_value=1e9, required=False, allow_null=True, help_text="The lab's upper limit."
+        min_value=1e-9,
+        max_value=1e9,
+        required=False,
+        allow_null=True,
+        help_text="The lab's upper limit, in the value's unit (or reference_unit) on input; canonical on output.",
     )
+    reference_low = serializers.FloatField(min_value=0, max_value=1e9, required=False, allow_null=True)
+    reference_unit = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        write_only=True,
+        help_text="Unit of the reference limits when it differs from the value's; an unknown unit is refused.",
+    )
+    egfr = serializers.SerializerMethodField(help_text="Creatinine only: eGFR (CKD-EPI 2021), mL/min/1.73 m2.")
 
     class Meta:
         model = LabResult
@@ -441,6 +456,9 @@ class LabResultSerializer(ApiModelSerializer):
             "entered_unit",
             "collected_at",
             "reference_high",
+            "reference_low",
+            "reference_unit",
+            "egfr",
             "needs_verification",
             "verification_reason",
             "verified_at",
@@ -456,6 +474,9 @@ class LabResultSerializer(ApiModelSerializer):
 
     def get_loinc(self, obj) -> str:
         return lab_catalogue.LABS[obj.test].loinc
+
+    def get_egfr(self, obj) -> dict | None:
+        return lab_egfr(obj)
 
 
 class LabPanelResultSerializer(serializers.Serializer):

@@ -167,12 +167,26 @@ class LabForm(ServiceForm):
     reference_high = forms.FloatField(
         label="Lab's upper reference limit",
         required=False,
-        help_text="Optional, in the same unit (e.g. the D-dimer cut-off or PT normal).",
+        help_text="Optional, in the value's unit unless the reference unit says otherwise "
+        "(e.g. the D-dimer cut-off or PT normal).",
+    )
+    reference_low = forms.FloatField(
+        label="Lab's lower reference limit",
+        required=False,
+        help_text="Optional, in the same unit as the upper limit.",
+    )
+    reference_unit = forms.CharField(
+        label="Unit of the reference limits",
+        required=False,
+        max_length=16,
+        help_text="Leave empty when the limits are in the value's unit (a D-dimer cut-off of "
+        "500 ng/mL FEU is stored as 0.5 mg/L FEU).",
+        widget=forms.TextInput(attrs={"list": "lab-units", "autocomplete": "off"}),
     )
 
     class Meta:
         model = LabResult
-        fields = ["test", "value", "unit", "collected_at", "reference_high"]
+        fields = ["test", "value", "unit", "collected_at", "reference_high", "reference_low"]
 
 
 # One sample, several tests: the clotting panel (DESIGN's lab panel form). Values in the unit

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from itrs import labs as itrs_labs
+from itrs.bodysize import age_years
+from itrs.renal import egfr_ckd_epi_2021, egfr_words
+
 
 @dataclass(frozen=True)
 class LabSpec:
@@ -64,10 +68,10 @@ LABS: dict[str, LabSpec] = {
     "triglycerides": LabSpec("2571-8", "Triglycerides", "mg/dL", 10, 20000, {"mmol/L": 88.57}),
 }
 
-# A value more than this many times (or less than 1/this) the patient's last verified value
-# is stored but needs verification before it enters any rule (typical unit mix-ups).
-JUMP_FACTOR = 5.0
-PLATELETS_CONFIRM_ABOVE = 1000.0
+# Which plausible values still need a second look (v1: platelets > 1,000 and unit-error
+# signatures only, never a plain large change) lives with the rules: itrs.labs.
+PLATELETS_CONFIRM_ABOVE = itrs_labs.PLATELETS_CONFIRM_ABOVE
+SIGNATURE_LOOKBACK_DAYS = itrs_labs.SIGNATURE_LOOKBACK_DAYS
 
 
 class LabInputError(ValueError):
@@ -98,12 +102,52 @@ def to_canonical(test: str, value: float, unit: str | None) -> tuple[float, str]
     return converted, spec.unit
 
 
+def unit_factor(test: str, unit: str | None, field: str = "unit") -> float:
+    """The factor that turns a value of ``test`` in ``unit`` into the canonical unit; an unknown
+    unit raises LabInputError naming ``field``."""
+    spec = LABS.get(test)
+    if spec is None:
+        raise LabInputError("test", f"Unknown test {test!r}. Choose one of: {', '.join(LABS)}.")
+    if unit in (None, "", spec.unit):
+        return 1.0
+    if unit in spec.conversions:
+        return spec.conversions[unit]
+    accepted = ", ".join([spec.unit, *spec.conversions])
+    raise LabInputError(field, f"Unknown unit {unit!r} for {spec.display}. Accepted: {accepted}.")
+
+
+def reference_to_canonical(
+    test: str, limit: float | None, value_unit: str | None, reference_unit: str | None = None
+) -> float | None:
+    """A reference limit in the canonical unit. The limit is in the value's unit unless
+    ``reference_unit`` says otherwise (a D-dimer cut-off of 500 ng/mL FEU is 0.5 mg/L FEU,
+    never 500); an unknown unit raises LabInputError naming ``reference_unit``."""
+    if limit is None:
+        return None
+    if reference_unit:
+        factor = unit_factor(test, reference_unit, "reference_unit")
+    else:
+        factor = unit_factor(test, value_unit, "unit")
+    return float(limit) * factor
+
+
 def doubt_reason(test: str, value: float, previous: float | None) -> str:
-    """Why a plausible value still needs a second look, or '' when it does not."""
-    if test == "platelets" and value > PLATELETS_CONFIRM_ABOVE:
-        return f"Platelets above {PLATELETS_CONFIRM_ABOVE:g} x10^9/L need confirmation."
-    if previous and previous > 0 and value > 0:
-        ratio = value / previous
-        if ratio > JUMP_FACTOR or ratio < 1 / JUMP_FACTOR:
-            return f"More than {JUMP_FACTOR:g}-fold change from the last value ({previous:g}); check the unit."
-    return ""
+    """Why a plausible value still needs a second look, or '' when it does not (itrs.labs)."""
+    return itrs_labs.doubt_reason(test, value, previous)
+
+
+def lab_egfr(lab) -> dict | None:
+    """A creatinine's eGFR (CKD-EPI 2021, race-free), for the API, pages and FHIR: ``{"value",
+    "unit", "equation", "text"}`` (``value`` None with the reason in ``text`` when it cannot be
+    computed); None for other tests. ``lab`` is a LabResult with its patient loaded."""
+    if lab.test != "creatinine":
+        return None
+    patient = lab.patient
+    age = age_years(patient.date_of_birth, lab.collected_at.date())
+    value = egfr_ckd_epi_2021(lab.value, age, patient.sex)
+    return {
+        "value": None if value is None else round(value),
+        "unit": "mL/min/1.73m2",
+        "equation": "CKD-EPI 2021 (creatinine, race-free)",
+        "text": egfr_words(lab.value, age, patient.sex),
+    }

@@ -10,9 +10,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from itrs import bodysize
 from ivigtrack.models_base import ClinicalModel, choices_constraint
+
+from .labs import lab_egfr
 
 
 class Sex(models.TextChoices):
@@ -430,7 +433,8 @@ class LabResult(ClinicalModel):
     entered_value = models.FloatField(null=True, blank=True)
     entered_unit = models.CharField(max_length=16, blank=True)
     collected_at = models.DateTimeField()
-    reference_high = models.FloatField(null=True, blank=True)
+    reference_high = models.FloatField(null=True, blank=True)  # canonical unit, like value
+    reference_low = models.FloatField(null=True, blank=True)  # canonical unit, like value
     needs_verification = models.BooleanField(default=False)
     verification_reason = models.CharField(max_length=200, blank=True)
     verified_by = models.ForeignKey(
@@ -462,10 +466,20 @@ class LabResult(ClinicalModel):
                 name="lab_reference_high_positive",
                 violation_error_message="The reference upper limit must be positive.",
             ),
+            models.CheckConstraint(
+                condition=Q(reference_low__isnull=True) | Q(reference_low__gte=0),
+                name="lab_reference_low_not_negative",
+                violation_error_message="The reference lower limit cannot be negative.",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_test_display()} {self.value:g} {self.unit} ({self.collected_at:%Y-%m-%d})"
+
+    @cached_property
+    def egfr(self) -> dict | None:
+        """A creatinine's eGFR (CKD-EPI 2021; `patients.labs.lab_egfr`), None for other tests."""
+        return lab_egfr(self)
 
 
 class Triage(models.TextChoices):

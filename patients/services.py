@@ -376,23 +376,38 @@ def lab_record(
     collected_at: datetime,
     unit: str | None = None,
     reference_high: float | None = None,
+    reference_low: float | None = None,
+    reference_unit: str | None = None,
 ) -> LabResult:
-    """Store a lab in its canonical unit. Implausible values are refused; doubtful ones are
-    stored with needs_verification and enter no rule until a staff member confirms them."""
+    """Store a lab in its canonical unit. Implausible values are refused; doubtful ones (ITRS-v1:
+    platelets > 1,000 or a unit-error signature against the last 30 days, `itrs.labs`) are
+    stored with needs_verification and enter no rule until a staff member confirms them.
+
+    Reference limits are in the value's unit (or ``reference_unit``) and stored converted to
+    the canonical unit with the value; an unknown unit is refused."""
     if collected_at > latest_plausible_instant():
         raise ValidationError({"collected_at": ["A sample cannot be collected in the future."]})
     if value is None:
         raise ValidationError({"value": ["A value is required."]})
     try:
         canonical, canonical_unit = lab_catalogue.to_canonical(test, value, unit)
+        high = lab_catalogue.reference_to_canonical(test, reference_high, unit, reference_unit)
+        low = lab_catalogue.reference_to_canonical(test, reference_low, unit, reference_unit)
     except lab_catalogue.LabInputError as exc:
         raise ValidationError({exc.field: [exc.message]}) from exc
+    if high is not None and high <= 0:
+        raise ValidationError({"reference_high": ["The reference upper limit must be positive."]})
+    if low is not None and low < 0:
+        raise ValidationError({"reference_low": ["The reference lower limit cannot be negative."]})
+    if high is not None and low is not None and low >= high:
+        raise ValidationError({"reference_low": ["The reference lower limit must be below the upper limit."]})
     previous = (
         LabResult.objects.filter(
             patient=patient,
             test=test,
             needs_verification=False,
             collected_at__lt=collected_at,
+            collected_at__gte=collected_at - timedelta(days=lab_catalogue.SIGNATURE_LOOKBACK_DAYS),
         )
         .order_by("-collected_at")
         .values_list("value", flat=True)
@@ -408,7 +423,8 @@ def lab_record(
         entered_value=value,
         entered_unit=unit or canonical_unit,
         collected_at=collected_at,
-        reference_high=reference_high,
+        reference_high=high,
+        reference_low=low,
         needs_verification=bool(reason),
         verification_reason=reason,
     )

@@ -20,8 +20,11 @@ URGENT = {
     "neck_face_arm_swelling": "New swelling of the neck, face or arm",
     "severe_headache": "A severe new headache",
     "blurred_vision": "New blurred vision",
+    # renal half of the boxed warning: acute renal failure after IVIG [R4]
+    "reduced_urine_output": "Passing much less urine than usual",
 }
 ROUTINE = {"other": "Something else"}
+RENAL = frozenset({"reduced_urine_output"})  # a kidney warning sign, not a clot sign
 
 ALL = {**EMERGENCY, **URGENT, **ROUTINE}
 VENOUS_WINDOW_DAYS = 14  # docs/symptoms.md: venous events mostly days 1-7, windows to day 13-14
@@ -48,8 +51,18 @@ def advice(level: str, symptoms: list[str], days_since_infusion: int | None) -> 
             "The clinic has been alerted, but do not wait for us to call."
         )
     if level == "urgent":
+        clot = "; ".join(ALL[c] for c in symptoms if c in ALL and c not in RENAL)
+        kidney = "; ".join(ALL[c] for c in symptoms if c in RENAL)
+        signs = " ".join(
+            part
+            for part in (
+                f"{clot} can be a sign of a blood clot." if clot else "",
+                f"{kidney} can be a sign that the kidneys are affected by the immunoglobulin." if kidney else "",
+            )
+            if part
+        )
         return (
-            f"Seek medical care today. Reason: {named} can be a sign of a blood clot.{window} "
+            f"Seek medical care today. Reason: {signs}{window} "
             "The clinic has been alerted and will contact you. "
             "Call emergency services at once if you become short of breath or get chest pain."
         )

@@ -76,6 +76,7 @@ class FlagKind(models.TextChoices):
     CLOTTING_STUDIES = "clotting_studies", "Clotting studies"
     VISCOSITY_CHECK = "viscosity_check", "Viscosity check"
     PRE_IVIG_LABS = "pre_ivig_labs", "Pre-IVIG labs"
+    RENAL_CHECK = "renal_check", "Renal check"
     DATA_QUALITY = "data_quality", "Data quality"
     PATIENT_CHECKIN = "patient_checkin", "Patient check-in"
     INFUSION_PRECAUTION = "infusion_precaution", "Infusion precaution"

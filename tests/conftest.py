@@ -233,6 +233,7 @@ def records_of(patient, actor, product) -> dict:
             product=product,
             started_at=datetime(2024, 6, 1, 10, tzinfo=UTC),
             dose_grams="32",
+            iga_override_reason="IgA requested, result awaited",  # the first-infusion IgA gate
         ),
         "medications": infusion_services.medication_record(
             actor=actor,

@@ -40,6 +40,7 @@ def for_resource(name: str, *, patient_id, product_id=None, **overrides) -> dict
             "started_at": "2024-06-01T10:00:00Z",
             "dose_grams": 32,
             "max_rate_mg_kg_min": 3.0,
+            "iga_override_reason": "IgA requested, result awaited",  # the first-infusion IgA gate
         },
         "medications": {
             "patient": pid,

@@ -49,6 +49,7 @@ def full_history(patient, actor) -> dict:
             started_at=now - timedelta(days=10),
             max_rate_mg_kg_min=Decimal("2"),
             vascular_access=access,
+            iga_override_reason="IgA requested, result awaited",  # the first-infusion IgA gate
         ),
         "medication": infusion_services.medication_record(
             actor=actor,

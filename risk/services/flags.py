@@ -39,6 +39,7 @@ RULE_KINDS = {
     FlagKind.CLOTTING_STUDIES,
     FlagKind.VISCOSITY_CHECK,
     FlagKind.PRE_IVIG_LABS,
+    FlagKind.RENAL_CHECK,
     FlagKind.DATA_QUALITY,
 }
 

@@ -62,6 +62,7 @@ def history(patient_pat, clinician_carol, product):
             dose_grams="28",
             max_rate_mg_kg_min="3.0",
             lot_number=f"LOT-{k}",
+            iga_override_reason="" if k else "IgA requested, result awaited",  # first-infusion IgA gate
         )
     infusion_record(
         actor=clinician_carol,
@@ -187,6 +188,28 @@ def test_fhir_json_whatever_the_accept_header(carol_api, patient_pat):
     response = carol_api.get(f"/fhir/Patient/{patient_pat.public_id}", HTTP_ACCEPT="application/json")
     assert response["Content-Type"].startswith("application/fhir+json")
     assert date.fromisoformat(response.json()["birthDate"]) == date(1970, 5, 1)
+
+
+def test_a_creatinine_observation_carries_its_egfr_as_a_component_and_a_note(carol_api, patient_pat, clinician_carol):
+    patient_pat.date_of_birth = date(1975, 3, 1)
+    patient_pat.sex = "female"
+    patient_pat.save(update_fields=["date_of_birth", "sex"])
+    lab_record(
+        actor=clinician_carol,
+        patient=patient_pat,
+        test="creatinine",
+        value=88.4,
+        unit="umol/L",
+        collected_at=datetime(2025, 3, 1, 8, tzinfo=UTC),
+    )
+    data = searchset(carol_api.get("/fhir/Observation", {"patient": f"Patient/{patient_pat.public_id}"}))
+    (obs,) = [e["resource"] for e in data["entry"]]
+    assert obs["valueQuantity"]["value"] == pytest.approx(1.0)
+    # woman aged 50, creatinine 1.0 mg/dL: CKD-EPI 2021 = 68.6 by hand (tests/itrs/test_v1_renal_iga.py)
+    (component,) = obs["component"]
+    assert component["code"]["coding"][0]["code"] == "98979-8"
+    assert component["valueQuantity"]["value"] == 69
+    assert "eGFR 69 mL/min/1.73 m2 (CKD-EPI 2021)" in obs["note"][0]["text"]
 
 
 def test_haematology_reviews_are_clinical_impressions(carol_api, pat_api, quinn_api, clinician_carol, patient_pat):

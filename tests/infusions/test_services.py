@@ -15,6 +15,79 @@ from ivigtrack.audit.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _iga_on_file(request):
+    """pat has an IgA result, so the first-infusion IgA gate stays out of the tests of other
+    things; the gate's own tests ask for ``no_iga``."""
+    if "no_iga" in request.fixturenames:
+        return
+    pat = request.getfixturevalue("patient_pat") if "patient_pat" in request.fixturenames else None
+    if pat is not None:
+        from patients.services import lab_record
+
+        nurse = request.getfixturevalue("nurse_nina")
+        lab_record(actor=nurse, patient=pat, test="iga", value=150, collected_at=timezone.now() - timedelta(days=30))
+
+
+@pytest.fixture
+def no_iga():
+    return None
+
+
+def _given(patient, actor, product, **extra):
+    return svc.infusion_record(
+        actor=actor,
+        patient=patient,
+        product=product,
+        dose_grams=30,
+        started_at=timezone.now() - timedelta(hours=2),
+        status="administered",
+        **extra,
+    )
+
+
+def test_first_infusion_without_iga_needs_a_reason(no_iga, patient_pat, nurse_nina, product):
+    with pytest.raises(ValidationError) as err:
+        _given(patient_pat, nurse_nina, product)
+    assert "iga_override_reason" in err.value.message_dict
+    assert Infusion.objects.count() == 0
+    first = _given(patient_pat, nurse_nina, product, iga_override_reason="IgA awaited; GBS cannot wait")
+    audit = AuditEvent.objects.get(action="infusion.record", object_id=str(first.public_id))
+    assert audit.detail["iga_override_reason"] == "IgA awaited; GBS cannot wait"
+    assert _given(patient_pat, nurse_nina, product).iga_override_reason == ""  # the second is not gated
+
+
+def test_planned_first_infusion_is_not_gated_but_administering_it_is(no_iga, patient_pat, nurse_nina, product):
+    planned = svc.infusion_record(
+        actor=nurse_nina,
+        patient=patient_pat,
+        product=product,
+        dose_grams=30,
+        started_at=timezone.now() + timedelta(days=1),
+        status="planned",
+    )
+    with pytest.raises(ValidationError) as err:
+        svc.infusion_update(
+            actor=nurse_nina, infusion=planned, status="administered", started_at=timezone.now() - timedelta(hours=1)
+        )
+    assert "iga_override_reason" in err.value.message_dict
+    planned.refresh_from_db()
+    assert planned.status == "planned"
+
+
+def test_patient_logged_home_infusion_is_not_gated(no_iga, patient_pat, nurse_nina, product):
+    logged = svc.infusion_record(
+        actor=patient_pat.user,
+        patient=patient_pat,
+        product=product,
+        dose_grams=30,
+        started_at=timezone.now() - timedelta(hours=2),
+        status="administered",
+        source="patient",
+    )
+    assert logged.pk and logged.iga_override_reason == ""
+
+
 def test_products_are_seeded_with_label_rates():
     assert Product.objects.get(name="Gamunex-C 10%").label_max_rate("cidp") == 8.0
     assert Product.objects.get(name="Privigen 10%").label_max_rate("itp") == 4.0

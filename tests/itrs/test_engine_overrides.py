@@ -83,7 +83,10 @@ def test_override_e_with_the_dic_diagnosis():
 def test_override_e_when_the_known_items_already_reach_5():
     partial = OVERT_DIC_LABS[:2]  # platelets 2 + D-dimer 3, no PT or fibrinogen
     r = run(add(BASE, b.condition("active_cancer"), *partial))
-    assert r.dic_score is None and "e" in override_codes(r)
+    # ITRS-v1: the known items reaching 5 count as >= 5 everywhere (dic_score carries them,
+    # marked at_least); v0 left dic_score None so the review rules saw no score.
+    assert r.dic_score == 5 and r.dic["at_least"] and "e" in override_codes(r)
+    assert r.dic["missing"] == ["pt", "fibrinogen"]
 
 
 def test_override_e_ignores_labs_needing_verification():

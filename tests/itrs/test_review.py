@@ -45,6 +45,9 @@ def test_rules_follow_the_design_table_order():
         "CLOT-PERIODIC",
         "VISCOSITY",
         "PRE-IVIG",
+        "IGA-LOW",
+        "RENAL-AKI",
+        "RENAL-PRE-COURSE",
         "WEIGHT-MISSING",
         "WEIGHT-STALE",
         "MED-UNCODED",
@@ -55,6 +58,7 @@ def test_rules_follow_the_design_table_order():
         "clotting_studies",
         "viscosity_check",
         "pre_ivig_labs",
+        "renal_check",
         "data_quality",
     )
     assert PRIORITY_ORDER == {"emergency": 0, "urgent": 1, "routine": 2}

@@ -21,7 +21,13 @@ def write(kind: str, patient, actor, product, at):
     if kind == "symptom":
         return patient_services.symptom_report_submit(actor=actor, patient=patient, symptoms=["other"], reported_at=at)
     return infusion_services.infusion_record(
-        actor=actor, patient=patient, product=product, dose_grams=30, started_at=at, status="administered"
+        actor=actor,
+        patient=patient,
+        product=product,
+        dose_grams=30,
+        started_at=at,
+        status="administered",
+        iga_override_reason="IgA requested, result awaited",
     )
 
 

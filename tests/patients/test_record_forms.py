@@ -262,7 +262,7 @@ def test_record_and_edit_infusion(nina_client, patient_pat):
     product = Product.objects.get(name="Privigen 10%")
     future = (timezone.localtime() + timedelta(days=1)).strftime(FMT)
     form = {"product": product.pk, "started_at": future, "dose_grams": "30", "status": "administered",
-            "hydration_given": "true"}  # fmt: skip
+            "hydration_given": "true", "iga_override_reason": "IgA awaited"}  # fmt: skip
     response = nina_client.post(url("infusion_add", patient_pat), form)
     assert "cannot start in the future" in field_error(response, "started_at")
     assert not Infusion.objects.exists()

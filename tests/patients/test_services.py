@@ -189,13 +189,20 @@ def test_lab_units_are_converted(patient_pat, nurse_nina):
 def test_doubtful_lab_is_stored_for_verification(patient_pat, nurse_nina, clinician_carol):
     t = timezone.now() - timedelta(days=2)
     svc.lab_record(actor=nurse_nina, patient=patient_pat, test="platelets", value=250, collected_at=t)
+    # ITRS-v1: a real 8-fold fall (250 -> 30) enters the rules at once; a ratio of 1/1000
+    # (per uL vs 10^9/L) is a unit-error signature; above 1,000 needs confirmation
+    real = svc.lab_record(
+        actor=nurse_nina, patient=patient_pat, test="platelets", value=30, collected_at=t + timedelta(hours=12)
+    )
+    assert not real.needs_verification
+    svc.lab_record(actor=nurse_nina, patient=patient_pat, test="d_dimer", value=0.4, collected_at=t)
     jump = svc.lab_record(
-        actor=nurse_nina, patient=patient_pat, test="platelets", value=30, collected_at=t + timedelta(days=1)
+        actor=nurse_nina, patient=patient_pat, test="d_dimer", value=0.82, collected_at=t + timedelta(days=1)
     )
     high = svc.lab_record(
         actor=nurse_nina, patient=patient_pat, test="platelets", value=1100, collected_at=t + timedelta(days=1, hours=1)
     )
-    assert jump.needs_verification and "5-fold" in jump.verification_reason
+    assert jump.needs_verification and "unit mix-up (FEU vs DDU)" in jump.verification_reason
     assert high.needs_verification and "1000" in high.verification_reason
     svc.lab_verify(actor=clinician_carol, lab=jump, confirmed=True)
     jump.refresh_from_db()

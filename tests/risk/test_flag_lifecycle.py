@@ -67,6 +67,7 @@ def _new_patient(actor, mrn="L01"):
         started_at=CLOCK - timedelta(days=1),
         dose_grams="70",
         status="administered",
+        iga_override_reason="GBS, could not wait for the IgA result",  # the first-infusion IgA gate
     )
     return patient
 

@@ -75,6 +75,7 @@ def forum_case(actor):
             dose_grams="40",
             status="administered",
             max_rate_mg_kg_min="8.0",
+            iga_override_reason="" if i else "IgA not part of the case",  # the first-infusion IgA gate
         )
     day6 = DAY0 + timedelta(days=5)
     for kind in ("pe", "dvt"):
@@ -278,6 +279,7 @@ def jugular_case(actor, *, anticoagulation_ends: date | None = None):
             dose_grams="24",
             status="administered",
             vascular_access=line,
+            iga_override_reason="" if i else "IgA not part of the case",  # the first-infusion IgA gate
         )
     clot_on = JUGULAR_DAY0 + timedelta(days=30)
     patient_services.thrombosis_event_record(

@@ -225,3 +225,28 @@ def test_the_weight_is_marked_old_after_the_rules_weight_stale_period(
     response = nina_client.get(detail_url(patient_pat))
     assert response.context["weight_stale"] is stale
     assert (f"{age_days} days old" in response.content.decode()) is stale
+
+
+def _creatinines(patient, actor, n):
+    now = timezone.now()
+    for k in range(n):
+        patient_services.lab_record(
+            actor=actor, patient=patient, test="creatinine", value=1.0, collected_at=now - timedelta(days=k + 1)
+        )
+
+
+def test_each_creatinine_shows_its_egfr_and_the_page_queries_stay_constant(
+    nina_client, patient_pat, clinician_carol, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _creatinines(patient_pat, clinician_carol, 1)
+    patient_assess(patient_pat)
+    with CaptureQueriesContext(connection) as one:
+        page = nina_client.get(detail_url(patient_pat))
+    assert page.status_code == 200 and "eGFR" in page.content.decode()
+    _creatinines(patient_pat, clinician_carol, 10)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = nina_client.get(detail_url(patient_pat))
+    assert page.content.decode().count("eGFR ") >= 11

@@ -40,6 +40,7 @@ class Clinic:
         self.carol = token_client(clinician)
         self.nina = token_client(nurse)
         self.make_user = make_user
+        self.given: set[str] = set()  # patients with an infusion recorded
         self.products = {p["name"]: p["id"] for p in self.carol.get("/api/v1/products/").json()["results"]}
 
     def post(self, client, resource: str, body: dict, status: int = 201) -> dict:
@@ -64,6 +65,13 @@ class Clinic:
 
     def infusions(self, patient_id: str, product: str, days: list[date], grams: float, **fields) -> None:
         for k, day in enumerate(days):
+            if patient_id not in self.given:
+                # ITRS-v1 first-infusion IgA gate: the vignettes carry no IgA result, so the
+                # patient's first infusion is recorded with the reason (risk/README.md, IgA)
+                self.given.add(patient_id)
+                fields = {**fields, "iga_override_reason": "Vignette history: IgA not part of the case"}
+            else:
+                fields = {k2: v for k2, v in fields.items() if k2 != "iga_override_reason"}
             body = {
                 "patient": patient_id,
                 "product": self.products[product],

@@ -79,6 +79,9 @@ CASES = [
     ("labs", {"value": "many"}, "value"),
     ("labs", {"value": DROP}, "value"),
     ("labs", {"unit": "furlongs"}, "unit"),
+    ("labs", {"reference_unit": "furlongs", "reference_high": 400}, "reference_unit"),  # ITRS-v1
+    ("labs", {"reference_high": 150, "reference_low": 400}, "reference_low"),
+    ("labs", {"reference_low": -1}, "reference_low"),
     ("labs", {"collected_at": "yesterday"}, "collected_at"),
     ("labs", {"collected_at": "2099-01-01T00:00:00Z"}, "collected_at"),
     ("labs", {"reference_high": -2}, "reference_high"),
@@ -116,6 +119,10 @@ CASES = [
     ("infusions", {"vascular_access": "QUINN_ACCESS"}, "vascular_access"),
     ("infusions", {"max_rate_mg_kg_min": 50}, "max_rate_mg_kg_min"),
     ("infusions", {"hydration_given": "sort of"}, "hydration_given"),
+    # ITRS-v1: a first infusion with no IgA on file and no reason
+    ("infusions", {"iga_override_reason": DROP}, "iga_override_reason"),
+    ("infusions", {"iga_override_reason": "   "}, "iga_override_reason"),
+    ("infusions", {"iga_override_reason": "x" * 301}, "iga_override_reason"),
     # medications
     ("medications", {"category": "vitamin"}, "category"),
     ("medications", {"category": "anticoagulant", "drug": "apixaban"}, "intensity"),
