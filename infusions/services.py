@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ivigtrack import hooks
 from ivigtrack.duplicates import DuplicateRecord
+from ivigtrack.validation import record_errors
 from patients.models import LabResult, Patient
 from patients.services import apply_changes, latest_plausible_instant, lock_patient, save_clinical
 
@@ -93,7 +94,10 @@ def _check_infusion(infusion: Infusion) -> None:
         errors["vascular_access"] = ["This device belongs to another patient."]
     if infusion.product_id and not infusion.product.active:
         errors["product"] = ["This product is no longer in use."]
-    if _needs_iga_override(infusion):
+    # the checks of every door first (dates in range, not before birth...): a date error is the one to fix
+    for field, messages in record_errors(infusion).items():
+        errors.setdefault(field, []).extend(messages)
+    if not errors.get("started_at") and _needs_iga_override(infusion):
         errors["iga_override_reason"] = [
             "No IgA result is on file for this patient's first infusion: record the IgA first, or give the "
             "reason it is given without one (IgA deficiency with anti-IgA antibodies can cause severe "

@@ -16,10 +16,10 @@ from ivigtrack.api.viewsets import open_to_api_auth
 from patients.access_log import AccessLogView
 from patients.api import (
     ConditionViewSet,
-    LabResultViewSet,
     ThrombosisEventViewSet,
     VascularAccessViewSet,
 )
+from patients.lab_api import LabResultViewSet
 from patients.site_api import SiteViewSet
 from risk.api import AssessmentViewSet, FlagStatsViewSet, FlagViewSet, PatientViewSet, SymptomReportViewSet
 from risk.api_haematology import HaematologyReviewViewSet

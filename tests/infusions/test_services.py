@@ -34,13 +34,13 @@ def no_iga():
     return None
 
 
-def _given(patient, actor, product, **extra):
+def _given(patient, actor, product, *, hours_ago: int = 2, **extra):
     return svc.infusion_record(
         actor=actor,
         patient=patient,
         product=product,
         dose_grams=30,
-        started_at=timezone.now() - timedelta(hours=2),
+        started_at=timezone.now() - timedelta(hours=hours_ago),
         status="administered",
         **extra,
     )
@@ -54,7 +54,8 @@ def test_first_infusion_without_iga_needs_a_reason(no_iga, patient_pat, nurse_ni
     first = _given(patient_pat, nurse_nina, product, iga_override_reason="IgA awaited; GBS cannot wait")
     audit = AuditEvent.objects.get(action="infusion.record", object_id=str(first.public_id))
     assert audit.detail["iga_override_reason"] == "IgA awaited; GBS cannot wait"
-    assert _given(patient_pat, nurse_nina, product).iga_override_reason == ""  # the second is not gated
+    # the second (a day later: the same minute would be a duplicate) is not gated
+    assert _given(patient_pat, nurse_nina, product, hours_ago=26).iga_override_reason == ""
 
 
 def test_planned_first_infusion_is_not_gated_but_administering_it_is(no_iga, patient_pat, nurse_nina, product):

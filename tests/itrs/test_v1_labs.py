@@ -178,7 +178,7 @@ def test_the_pt_item_is_skipped_on_a_vka_or_doac_and_the_result_is_provisional(d
 
 def test_the_pt_item_counts_on_a_heparin():
     labs = (b.lab("platelets", 80), b.lab("d_dimer", 1.5), b.lab("pt", 25.0), b.lab("fibrinogen", 2.0))
-    anticoag = b.med("anticoagulant", drug="enoxaparin", intensity="therapeutic")
+    anticoag = b.med("anticoagulant", drug="enoxaparin", drug_class="lmwh", intensity="therapeutic")
     r = assess(add(BASE, SEPSIS, anticoag, *labs), NOW)
     assert r.dic_score == 5 and r.dic["pt_skipped"] == ""
 
@@ -213,6 +213,7 @@ def test_hit_words_when_a_heparin_ran_in_the_30_days_before_the_fall(ended_days_
     heparin = b.med(
         "anticoagulant",
         drug="enoxaparin",
+        drug_class="lmwh",
         intensity="prophylactic",
         start_date=fall_day.date() - timedelta(days=40),
         end_date=fall_day.date() - timedelta(days=ended_days_before),

@@ -324,8 +324,9 @@ def test_back_dated_steroid_and_picc_update_the_risk_at_the_infusions_of_those_d
     with time_machine.travel(now, tick=False):
         with django_capture_on_commit_callbacks(execute=True):
             early = infusion_services.infusion_record(
-                actor=clinician_carol, patient=patient_pat, product=privigen, started_at=now - 10 * DAY, dose_grams=28
-            )
+                actor=clinician_carol, patient=patient_pat, product=privigen, started_at=now - 10 * DAY, dose_grams=28,
+                iga_override_reason="IgA awaited",  # the first infusion, no IgA on file
+            )  # fmt: skip
             late = infusion_services.infusion_record(
                 actor=clinician_carol, patient=patient_pat, product=privigen, started_at=now - 2 * DAY, dose_grams=28
             )

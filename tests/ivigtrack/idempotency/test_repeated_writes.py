@@ -87,7 +87,8 @@ def form_token_of(page: str) -> str:
 def staff_infusion_form(carol_client, patient, product, token, minute="10:00"):
     url = reverse("staff:infusion_add", args=[patient.public_id])
     data = {"product": product.pk, "started_at": f"2024-06-01T{minute}", "dose_grams": "32", "status": "administered",
-            "max_rate_mg_kg_min": "3.0", "form_token": token}  # fmt: skip
+            "max_rate_mg_kg_min": "3.0", "form_token": token,
+            "iga_override_reason": "IgA awaited"}  # a first infusion with no IgA on file  # fmt: skip
     return carol_client.post(url, data)
 
 
