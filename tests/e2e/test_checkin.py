@@ -22,9 +22,10 @@ from .conftest import log_in
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_patient_answers_the_day_1_check_in_with_leg_swelling(open_page, patient_pat, nurse_nina, settings):
-    settings.IVIGTRACK_CLINIC_PHONE = "+44 20 7946 0000"
-    settings.IVIGTRACK_EMERGENCY_NUMBER = "999"
+def test_patient_answers_the_day_1_check_in_with_leg_swelling(open_page, patient_pat, nurse_nina):
+    site = patient_pat.site  # the numbers the portal shows are the patient's own clinic's
+    site.phone, site.emergency_number = "+44 20 7946 0000", "999"
+    site.save()
     yesterday = timezone.localdate() - timedelta(days=1)
     started = timezone.make_aware(datetime.combine(yesterday, datetime.min.time())) + timedelta(hours=9)
     Infusion.objects.create(
