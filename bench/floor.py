@@ -56,7 +56,7 @@ SELECT 6, l.patient_id, NULL, l.test, NULL, NULL, NULL, NULL, l.collected_at, NU
 UNION ALL
 SELECT 7, m.patient_id, NULL, m.category, m.drug_name, m.intensity, m.start_date, m.end_date, NULL,
        m.dose_mg_per_day, m.prednisolone_eq_mg_per_day, NULL, NULL, NULL, NULL, NULL, NULL,
-       concat_ws(',', dr.drug_class, m.route, m.indication)
+       jsonb_build_array(dr.drug_class, m.route, m.indication)
   FROM infusions_medicationcourse m LEFT JOIN infusions_drug dr ON dr.id = m.drug_id
  WHERE m.patient_id IN (SELECT id FROM p) AND m.start_date <= %(today)s
    AND (m.end_date IS NULL OR m.end_date >= %(medication_from)s)
