@@ -9,6 +9,9 @@ The database comes from DATABASE_URL, which bench/run.py sets to the benchmark d
 import os
 
 os.environ.setdefault("DJANGO_DEBUG", "False")
+# The benchmark clinician signs in by a forged session (bench/pages.py) and has no authenticator:
+# two-factor stays optional here, so the figures measure the pages, not a redirect to set one up.
+os.environ.setdefault("IVIGTRACK_STAFF_MFA", "optional")
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "False")
