@@ -169,18 +169,24 @@ def test_the_forum_case(clinician_carol):
         assert "new IVIG regimen" in plan.reason
 
 
+def _forum_case_reviewed(actor, day6: date, **plan):
+    """The forum case on day 6 (16:00) with a review recorded that day: 3 months of treatment,
+    IVIG at a slower rate, thrombophilia testing deferred, unless `plan` says otherwise."""
+    decided = {
+        "anticoagulation_plan": "treatment_3_months",
+        "ivig_plan": "slow_rate",
+        "thrombophilia_testing": "deferred_after_ivig",
+        **plan,
+    }
+    with time_machine.travel(_at(day6, 16), tick=False):
+        patient, _ = forum_case(actor)
+        haematology_review_record(actor=actor, patient=patient, reviewed_on=day6, **decided)
+    return patient
+
+
 def test_the_forum_case_review_a_year_on_under_an_extended_plan(clinician_carol):
     day6 = DAY0 + timedelta(days=5)
-    with time_machine.travel(_at(day6, 16), tick=False):
-        patient, _ = forum_case(clinician_carol)
-        haematology_review_record(
-            actor=clinician_carol,
-            patient=patient,
-            reviewed_on=day6,
-            anticoagulation_plan="extended",
-            ivig_plan="continue",
-            thrombophilia_testing="deferred_after_ivig",
-        )
+    patient = _forum_case_reviewed(clinician_carol, day6, anticoagulation_plan="extended", ivig_plan="continue")
     # At 3 months the extended plan governs: no 3-month review is asked for...
     with time_machine.travel(_at(day6 + timedelta(days=95)), tick=False):
         sweep_inline(full=True)
@@ -194,17 +200,7 @@ def test_the_forum_case_review_a_year_on_under_an_extended_plan(clinician_carol)
 
 def test_next_review_on_overrides_the_plan(clinician_carol):
     day6 = DAY0 + timedelta(days=5)
-    with time_machine.travel(_at(day6, 16), tick=False):
-        patient, _ = forum_case(clinician_carol)
-        haematology_review_record(
-            actor=clinician_carol,
-            patient=patient,
-            reviewed_on=day6,
-            anticoagulation_plan="treatment_3_months",
-            ivig_plan="slow_rate",
-            thrombophilia_testing="deferred_after_ivig",
-            next_review_on=day6 + timedelta(days=42),
-        )
+    patient = _forum_case_reviewed(clinician_carol, day6, next_review_on=day6 + timedelta(days=42))
     with time_machine.travel(_at(day6 + timedelta(days=43)), tick=False):
         sweep_inline(full=True)
         flag = _hem(patient)
@@ -214,16 +210,7 @@ def test_next_review_on_overrides_the_plan(clinician_carol):
 
 def test_a_thrombosis_on_anticoagulation_is_urgent_and_called_anticoagulant_failure(clinician_carol):
     day6 = DAY0 + timedelta(days=5)
-    with time_machine.travel(_at(day6, 16), tick=False):
-        patient, _ = forum_case(clinician_carol)
-        haematology_review_record(
-            actor=clinician_carol,
-            patient=patient,
-            reviewed_on=day6,
-            anticoagulation_plan="treatment_3_months",
-            ivig_plan="slow_rate",
-            thrombophilia_testing="deferred_after_ivig",
-        )
+    patient = _forum_case_reviewed(clinician_carol, day6)
     later = day6 + timedelta(days=40)
     with time_machine.travel(_at(later, 12), tick=False):
         patient_services.thrombosis_event_record(
