@@ -32,6 +32,8 @@ from .models import (
 )
 from .sites import care_team_set, patient_move_site, site_for_new_patient
 
+ENTERED_IN_ERROR_FINAL = "This record was entered in error and cannot be changed; record the correct one instead."
+
 
 def save_clinical(
     obj: models.Model,
@@ -53,6 +55,8 @@ def save_clinical(
     adding = obj._state.adding
     if not adding and update_fields is None:
         raise TypeError(f"Name the changed fields (update_fields) to save an existing {obj._meta.label}.")
+    if not adding and getattr(obj, "entered_in_error", False):
+        raise ValidationError({"__all__": [ENTERED_IN_ERROR_FINAL]})
     _floats_to_decimals(obj)
     obj.full_clean(exclude=exclude)
     try:
