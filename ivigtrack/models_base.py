@@ -56,7 +56,7 @@ class Correctable(models.Model):
     and when): ``ivigtrack.corrections.mark_entered_in_error`` does it."""
 
     entered_in_error = models.BooleanField(default=False, db_default=False, editable=False)
-    entered_in_error_reason = models.TextField(blank=True, editable=False)
+    entered_in_error_reason = models.TextField(blank=True, default="", db_default="", editable=False)
     entered_in_error_at = models.DateTimeField(null=True, blank=True, editable=False)
     entered_in_error_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
