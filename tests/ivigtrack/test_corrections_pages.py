@@ -97,14 +97,19 @@ def test_the_patient_page_strikes_every_correction_through_in_constant_queries(
         assert nina_client.get(detail_url(patient_pat)).status_code == 200
     for key in PAGE_KINDS.values():
         mark_entered_in_error(pat_records[key], reason=f"wrong {key}", actor=clinician_carol)
-    weight = WeightMeasurement.objects.get(patient=patient_pat)
-    mark_entered_in_error(weight, reason="wrong weight", actor=clinician_carol)
+    mark_entered_in_error(pat_records["weights"], reason="wrong weight", actor=clinician_carol)
     with CaptureQueriesContext(connection) as after:
         html = nina_client.get(detail_url(patient_pat)).content.decode()
     assert len(after.captured_queries) <= len(before.captured_queries)
     for key in [*PAGE_KINDS.values(), "weight"]:
         assert f"Entered in error:</strong> wrong {key}" in html
     assert html.count('class="entered-in-error"') + html.count(" entered-in-error") >= 9
+    condition = pat_records["conditions"]
+    edit = reverse(
+        "staff:condition_edit", kwargs={"patient_id": patient_pat.public_id, "record_id": condition.public_id}
+    )
+    assert edit not in html  # a record entered in error is not edited
+    assert eie_url("condition", condition) not in html  # nor marked again
 
 
 def test_the_portal_history_strikes_corrections_through(pat_client, clinician_carol, pat_records):
@@ -150,6 +155,19 @@ def test_a_rule_flag_whose_only_reason_was_the_record_lapses(
     flag.refresh_from_db()
     assert flag.status == "resolved" and flag.resolution == "lapsed"
     assert not ThrombosisEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_a_rejected_doubtful_lab_is_kept_as_entered_in_error(nina_client, nurse_nina, patient_pat):
+    doubtful = patient_services.lab_record(
+        actor=nurse_nina, patient=patient_pat, test="platelets", value=1300, collected_at=timezone.now()
+    )
+    assert doubtful.needs_verification
+    url = reverse("staff:lab_verify", args=[patient_pat.public_id, doubtful.public_id])
+    nina_client.post(url, {"decision": "reject"})
+    kept = LabResult.all_objects.get(pk=doubtful.pk)
+    assert kept.entered_in_error and kept.entered_in_error_reason.startswith("Rejected at verification")
+    assert AuditEvent.objects.filter(action="lab.reject", object_id=str(kept.public_id)).exists()
+    assert "Rejected at verification" in nina_client.get(detail_url(patient_pat)).content.decode()
 
 
 # --- admin -----------------------------------------------------------------------------------
