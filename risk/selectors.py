@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connections
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from patients.models import Patient
@@ -185,10 +186,24 @@ def open_flag_counts(user, *, cap: int = OPEN_COUNT_CAP, site: str | None = None
 
     The worklist shows these on every load and 30-second refresh. Counting every open flag of a
     clinic network (about 150,000 at 100,000 patients) took longer than the rest of the page;
-    a capped count reads at most cap + 1 entries of the partial index on (priority, id).
+    a capped count reads at most cap + 1 entries of the partial index on (priority, id). The
+    three capped counts go to the database as one statement (one round trip, not three).
     """
-    unresolved = narrowed(flag_scope(user), user, site=site, mine=mine).filter(status__in=UNRESOLVED).order_by()
-    return {priority: unresolved.filter(priority=priority)[: cap + 1].count() for priority in Priority.values}
+    unresolved = (
+        narrowed(scoped(ReviewFlag.objects.all(), user, site_field="site"), user, site=site, mine=mine)
+        .filter(status__in=UNRESOLVED)
+        .order_by()
+    )
+    priorities = list(Priority.values)
+    parts, params = [], []
+    for priority in priorities:
+        sql, sql_params = unresolved.filter(priority=priority).values("id")[: cap + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{len(parts)})")
+        params.extend(sql_params)
+    with connections[unresolved.db].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        row = cursor.fetchone()
+    return dict(zip(priorities, (int(n) for n in row), strict=True))
 
 
 def live_suppressions(patient: Patient, now) -> list[ReviewFlag]:
