@@ -181,9 +181,7 @@ class ReviewFlag(ClinicalModel):
             ),
             # A site's worklist total: distinct patients with open flags, read in patient order up
             # to the cap (without it, 20,000 flags of the patient index filtered by site: 18 ms).
-            models.Index(
-                fields=["site", "patient"], condition=Q(status__in=UNRESOLVED), name="flag_site_open_patient"
-            ),
+            models.Index(fields=["site", "patient"], condition=Q(status__in=UNRESOLVED), name="flag_site_open_patient"),
             # Alert governance's median time to acknowledge (risk/stats.py) reads only the
             # acknowledged flags of the period: without it, a second pass over every flag.
             models.Index(
