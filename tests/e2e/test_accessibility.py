@@ -59,6 +59,8 @@ def clinic(patient_pat, clinician_carol, nurse_nina):
         actor=patient_pat.user, patient=patient_pat, symptoms=["limb_pain_swelling"]
     )
     patient_services.weight_record(actor=clinician_carol, patient=patient_pat, weight_kg=70)
+    # a pasted note as long as a note may be (5,000 characters), without a space, must wrap, not widen the page
+    patient_services.condition_add(actor=clinician_carol, patient=patient_pat, code="diabetes", note="x" * 5_000)
     patient_assess(patient_pat)
     flag = ReviewFlag.objects.filter(patient=patient_pat).exclude(kind="symptom_alert").first()
     return {"patient": patient_pat, "records": records, "report": report, "flag": flag}
