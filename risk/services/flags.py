@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from itrs import review
 from itrs.types import SymptomSnap
-from ivigtrack import bulk
+from ivigtrack import bulk, dates
 from ivigtrack.audit.models import AuditEvent
 from ivigtrack.audit.services import audit_bulk, audit_event, audit_record
 from patients.models import Patient
@@ -229,7 +229,7 @@ def _who_and_when(flag: ReviewFlag) -> str:
         at = timezone.localtime(flag.acknowledged_at)
         return f"acknowledged by {flag.acknowledged_by.get_username()} at {at:%H:%M}"
     if flag.status == "snoozed" and flag.snoozed_until:
-        return f"snoozed until {timezone.localtime(flag.snoozed_until):%d %b %H:%M}"
+        return f"snoozed until {dates.format_datetime(timezone.localtime(flag.snoozed_until))}"
     return flag.status
 
 
