@@ -24,7 +24,7 @@ from ivigtrack.api.filters import date_range_filters, filterset
 from ivigtrack.api.permissions import role_of
 from ivigtrack.api.viewsets import ApiViewSet, CreateMixin, ListRetrieveMixin, UpdateMixin
 
-from . import services
+from . import edits, services
 from . import symptoms as symptom_catalogue
 from .models import (
     CHILD_HEIGHT_RANGE_CM,
@@ -449,9 +449,10 @@ class SymptomReportBaseSerializer(ApiModelSerializer):
         read_only_fields = ["source", "triage", "advice", "days_since_infusion"]
 
 
-class SymptomReportBaseViewSet(ListRetrieveMixin, CreateMixin, ApiViewSet):
+class SymptomReportBaseViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     """Symptom reports without their flag; ``risk.api.SymptomReportViewSet`` (the one routed at
-    ``symptom-reports/``) adds it."""
+    ``symptom-reports/``) adds it. Staff may edit one (PATCH/PUT: ``symptoms``, ``note``,
+    ``reported_at``): it is triaged again, and a more urgent triage acts on the alert at once."""
 
     resource = "symptom_report"
     serializer_class = SymptomReportBaseSerializer
@@ -472,3 +473,8 @@ class SymptomReportBaseViewSet(ListRetrieveMixin, CreateMixin, ApiViewSet):
         patient = own_or_given_patient(user, data.pop("patient", None))
         source = "patient" if role_of(user) == "patient" else "staff"
         return services.symptom_report_submit(actor=user, patient=patient, source=source, **data)
+
+    def perform_update(self, obj, data):
+        if data.get("kind") == obj.kind:
+            data.pop("kind")  # PUT's default, unchanged; another kind is refused by the service
+        return edits.symptom_report_update(actor=self.request.user, report=obj, **data)

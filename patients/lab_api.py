@@ -11,10 +11,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ivigtrack.api.fields import ApiModelSerializer, PlausibleDateTimeField, PublicIdField
-from ivigtrack.api.viewsets import ApiViewSet, CreateMixin, ListRetrieveMixin
+from ivigtrack.api.viewsets import ApiViewSet, CreateMixin, ListRetrieveMixin, UpdateMixin
 
+from . import edits, services
 from . import labs as lab_catalogue
-from . import services
 from .api import lab_scope, patient_filterset, patient_ref
 from .labs import lab_egfr
 from .models import LabResult
@@ -103,8 +103,9 @@ class LabVerifySerializer(serializers.Serializer):
     confirmed = serializers.BooleanField(help_text="true: the value enters the rules; false: it is deleted.")
 
 
-class LabResultViewSet(ListRetrieveMixin, CreateMixin, ApiViewSet):
-    """Lab results in canonical units (LOINC-coded). Nurses and clinicians record them."""
+class LabResultViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+    """Lab results in canonical units (LOINC-coded). Nurses and clinicians record and edit them
+    (PATCH/PUT: checked again as a new result, its verification included)."""
 
     resource = "lab"
     serializer_class = LabResultSerializer
@@ -125,6 +126,9 @@ class LabResultViewSet(ListRetrieveMixin, CreateMixin, ApiViewSet):
 
     def perform_create(self, data):
         return services.lab_record(actor=self.request.user, **data)
+
+    def perform_update(self, obj, data):
+        return edits.lab_update(actor=self.request.user, lab=obj, **data)
 
     @extend_schema(
         request=LabPanelSerializer,
