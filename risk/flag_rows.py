@@ -3,7 +3,7 @@ patient's open flags, and the one row an action changed.
 
 The worklist draws about 150 of these on every load and 30-second refresh, so a row's HTML is
 remembered (per process) under everything it is drawn from: the flag's columns as read
-(``WorklistFlag.row``), the viewer's abilities, the time zone, and the parts that move with the
+(``WorklistFlag.row``), the viewer's abilities, the time zone and the site's date format, and the parts that move with the
 clock (overdue, the ages). The same inputs give the same row; a changed flag, a later minute or
 another viewer gives a new key, never an old row.
 """
@@ -20,6 +20,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from ivigtrack import dates
 from ivigtrack.jinja_env import age
 
 from .models import ReviewFlag
@@ -121,7 +122,7 @@ def flag_rows(
 _memo: dict[tuple, str] = {}
 
 
-def _row_html(template, flag, options: dict, zone: str) -> str:
+def _row_html(template, flag, options: dict, zone: tuple) -> str:
     key = (flag.row, options["selectable"], options["can_act"], zone, flag.overdue, flag.raised_age, flag.escalated_age)
     html = _memo.get(key)
     if html is None:
@@ -138,7 +139,7 @@ def worklist_rows(request: HttpRequest, page, *, now) -> str:
     patient = url_maker("staff:patient_detail")
     options = _row_context(request, context="worklist")
     template = engines["jinja2"].env.get_template("risk/flag_rows.html")
-    zone = timezone.get_current_timezone_name()
+    zone = (timezone.get_current_timezone_name(), dates.current())  # how its times are printed
     groups = []
     for group in page.groups:
         flags = with_row_links(group.flags, context="worklist", now=now)

@@ -184,3 +184,13 @@ def test_the_sites_api_names_the_format(nina_api, site_format):
     site_format("mdy")
     rows = nina_api.get("/api/v1/sites/").json()["results"]
     assert [row["date_format"] for row in rows] == ["mdy"]
+
+
+def test_the_worklist_rows_follow_a_change_of_the_sites_format(nina_client, patient_pat, make_flag, site_format):
+    """The worklist remembers its rows (risk/flag_rows.py): the format they print is part of the key."""
+    due = datetime(2027, 1, 2, 9, 30, tzinfo=UTC)
+    make_flag(patient_pat, reason="format-row", due_at=due)
+    site_format("dmy")
+    assert b"02/01/2027 09:30" in nina_client.get(reverse("staff:worklist")).content
+    site_format("mdy")
+    assert b"01/02/2027 09:30" in nina_client.get(reverse("staff:worklist")).content
