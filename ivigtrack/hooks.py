@@ -15,6 +15,7 @@ from datetime import datetime
 
 _patient_changed: list[Callable[[int], None]] = []
 _symptom_reported: list[Callable] = []
+_symptom_report_edited: list[Callable] = []
 _patient_moved: list[Callable[[int, int], None]] = []
 _infusion_written: list[Callable] = []
 _last_infusion_at: Callable[[int, datetime], datetime | None] | None = None
@@ -67,6 +68,19 @@ def symptom_reported(report, *, actor) -> None:
     """Call inside the service's transaction; listeners write in the same transaction."""
     for fn in _symptom_reported:
         fn(report, actor=actor)
+
+
+def on_symptom_report_edited(fn: Callable) -> Callable:
+    if fn not in _symptom_report_edited:
+        _symptom_report_edited.append(fn)
+    return fn
+
+
+def symptom_report_edited(report, *, previous_triage: str, actor) -> None:
+    """An edit raised the report's triage (inside the service's transaction): listeners act on
+    its alert as on a new report's, in the same transaction."""
+    for fn in _symptom_report_edited:
+        fn(report, previous_triage=previous_triage, actor=actor)
 
 
 def provide_last_infusion_at(fn: Callable[[int, datetime], datetime | None]) -> Callable:

@@ -111,6 +111,8 @@ TEMPLATES = [
                 "ivigtrack.accounts.sessions.session_context",
                 "ivigtrack.idempotency.forms.form_token",
             ],
+            # the pages' |date filter prints the site's date format (ivigtrack/template_dates.py)
+            "builtins": ["ivigtrack.template_dates"],
         },
     },
     # Performance trick: Jinja2 for the few hot fragments drawn many times a page (<app>/jinja2/:

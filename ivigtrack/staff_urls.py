@@ -4,6 +4,7 @@ from django.urls import path
 
 from infusions import correction_views
 from infusions import views as infusion_views
+from patients import edit_views as patient_edit_views
 from patients import invitations as patient_invitations
 from patients import views as patient_views
 from risk import governance_views, haematology_views, ruleset_views, sweep_views
@@ -33,6 +34,7 @@ urlpatterns = [
     path(P + "summary/", haematology_views.patient_summary, name="patient_summary"),
     path(P + "haematology-reviews/new/", haematology_views.review_add, name="haematology_review_add"),
     path(P + "weights/new/", patient_views.weight_add, name="weight_add"),
+    path(P + "weights/" + R + "edit/", patient_edit_views.weight_edit, name="weight_edit"),
     path(P + "conditions/new/", patient_views.condition_add, name="condition_add"),
     path(P + "conditions/" + R + "edit/", patient_views.condition_edit, name="condition_edit"),
     path(P + "lines/new/", patient_views.access_add, name="access_add"),
@@ -42,7 +44,9 @@ urlpatterns = [
     path(P + "labs/new/", patient_views.lab_add, name="lab_add"),
     path(P + "labs/panel/", patient_views.lab_panel_add, name="lab_panel_add"),
     path(P + "labs/" + R + "verify/", patient_views.lab_verify, name="lab_verify"),
+    path(P + "labs/" + R + "edit/", patient_edit_views.lab_edit, name="lab_edit"),
     path(P + "symptoms/new/", patient_views.symptom_add, name="symptom_add"),
+    path(P + "symptoms/" + R + "edit/", patient_edit_views.symptom_edit, name="symptom_edit"),
     path(P + "regimens/new/", infusion_views.regimen_add, name="regimen_add"),
     path(P + "regimens/" + R + "edit/", infusion_views.regimen_edit, name="regimen_edit"),
     path(P + "infusions/new/", infusion_views.infusion_add, name="infusion_add"),

@@ -25,7 +25,7 @@ from ivigtrack.api.filters import date_range_filters, filterset
 from ivigtrack.api.permissions import role_of
 from ivigtrack.api.viewsets import ApiViewSet, CreateMixin, ListRetrieveMixin, UpdateMixin
 
-from . import services
+from . import edits, services
 from . import symptoms as symptom_catalogue
 from .models import (
     CHILD_HEIGHT_RANGE_CM,
@@ -473,9 +473,10 @@ class SymptomReportBaseSerializer(CorrectionFields, ApiModelSerializer):
         read_only_fields = ["source", "triage", "advice", "days_since_infusion"]
 
 
-class SymptomReportBaseViewSet(EnteredInErrorMixin, ListRetrieveMixin, CreateMixin, ApiViewSet):
+class SymptomReportBaseViewSet(EnteredInErrorMixin, ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     """Symptom reports without their flag; ``risk.api.SymptomReportViewSet`` (the one routed at
-    ``symptom-reports/``) adds it."""
+    ``symptom-reports/``) adds it. Staff may edit one (PATCH/PUT: ``symptoms``, ``note``,
+    ``reported_at``): it is triaged again, and a more urgent triage acts on the alert at once."""
 
     resource = "symptom_report"
     serializer_class = SymptomReportBaseSerializer
@@ -496,3 +497,8 @@ class SymptomReportBaseViewSet(EnteredInErrorMixin, ListRetrieveMixin, CreateMix
         patient = own_or_given_patient(user, data.pop("patient", None))
         source = "patient" if role_of(user) == "patient" else "staff"
         return services.symptom_report_submit(actor=user, patient=patient, source=source, **data)
+
+    def perform_update(self, obj, data):
+        if data.get("kind") == obj.kind:
+            data.pop("kind")  # PUT's default, unchanged; another kind is refused by the service
+        return edits.symptom_report_update(actor=self.request.user, report=obj, **data)

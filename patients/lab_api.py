@@ -12,10 +12,10 @@ from rest_framework.response import Response
 
 from ivigtrack.api.corrections import CORRECTION_FIELDS, CorrectionFields, EnteredInErrorMixin
 from ivigtrack.api.fields import ApiModelSerializer, PlausibleDateTimeField, PublicIdField
-from ivigtrack.api.viewsets import ApiViewSet, CreateMixin, ListRetrieveMixin
+from ivigtrack.api.viewsets import ApiViewSet, CreateMixin, ListRetrieveMixin, UpdateMixin
 
+from . import edits, services
 from . import labs as lab_catalogue
-from . import services
 from .api import lab_scope, patient_filterset, patient_ref
 from .labs import lab_egfr
 from .models import LabResult
@@ -102,11 +102,14 @@ class LabPanelSerializer(serializers.Serializer):
 
 
 class LabVerifySerializer(serializers.Serializer):
-    confirmed = serializers.BooleanField(help_text="true: the value enters the rules; false: it is deleted.")
+    confirmed = serializers.BooleanField(
+        help_text="true: the value enters the rules; false: it is rejected (kept as entered in error)."
+    )
 
 
-class LabResultViewSet(EnteredInErrorMixin, ListRetrieveMixin, CreateMixin, ApiViewSet):
-    """Lab results in canonical units (LOINC-coded). Nurses and clinicians record them."""
+class LabResultViewSet(EnteredInErrorMixin, ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+    """Lab results in canonical units (LOINC-coded). Nurses and clinicians record and edit them
+    (PATCH/PUT: checked again as a new result, its verification included)."""
 
     resource = "lab"
     serializer_class = LabResultSerializer
@@ -127,6 +130,9 @@ class LabResultViewSet(EnteredInErrorMixin, ListRetrieveMixin, CreateMixin, ApiV
 
     def perform_create(self, data):
         return services.lab_record(actor=self.request.user, **data)
+
+    def perform_update(self, obj, data):
+        return edits.lab_update(actor=self.request.user, lab=obj, **data)
 
     @extend_schema(
         request=LabPanelSerializer,

@@ -348,8 +348,9 @@ def lock_patient(patient_id: int) -> None:
     list(Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk", flat=True))
 
 
-def _refuse_duplicate_lab(patient: Patient, test: str, value, collected_at: datetime) -> None:
-    """The same test, collection minute and value for the patient is the same result sent twice."""
+def _refuse_duplicate_lab(patient: Patient, test: str, value, collected_at: datetime, exclude_pk=None) -> None:
+    """The same test, collection minute and value for the patient is the same result sent twice
+    (``exclude_pk``: the lab being edited, never its own duplicate)."""
     lock_patient(patient.pk)
     minute = collected_at.replace(second=0, microsecond=0)
     existing = (
@@ -360,6 +361,7 @@ def _refuse_duplicate_lab(patient: Patient, test: str, value, collected_at: date
             collected_at__gte=minute,
             collected_at__lt=minute + timedelta(minutes=1),
         )
+        .exclude(pk=exclude_pk)
         .order_by("pk")
         .first()
     )

@@ -73,7 +73,7 @@ class SiteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Site
-        fields = ["id", "name", "code", "time_zone", "phone", "emergency_number"]
+        fields = ["id", "name", "code", "time_zone", "date_format", "phone", "emergency_number"]
         read_only_fields = fields
 
 

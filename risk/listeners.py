@@ -7,7 +7,7 @@ from risk import tasks
 from risk.models import ReviewFlag
 from risk.services.checkins import checkin_answered
 from risk.services.corrections import report_marked
-from risk.services.flags import symptom_flag_raise
+from risk.services.flags import symptom_flag_after_edit, symptom_flag_raise
 from risk.services.precautions import rate_precaution
 
 
@@ -26,6 +26,11 @@ def flags_follow_patient(patient_id: int, site_id: int) -> None:
 def raise_symptom_flag(report, *, actor) -> None:
     symptom_flag_raise(report, actor=actor)
     checkin_answered(report, actor=actor)
+
+
+@hooks.on_symptom_report_edited
+def raise_symptom_flag_after_edit(report, *, previous_triage, actor) -> None:
+    symptom_flag_after_edit(report, previous_triage=previous_triage, actor=actor)
 
 
 @hooks.on_infusion_written

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from infusions.models import Infusion
+from ivigtrack import dates
 from ivigtrack.models_base import ClinicalModel, choices_constraint
 from patients.models import Patient, SymptomReport
 
@@ -179,6 +180,9 @@ class ReviewFlag(ClinicalModel):
             models.Index(
                 fields=["site", "priority", "id"], condition=Q(status__in=UNRESOLVED), name="flag_site_open_priority"
             ),
+            # A site's worklist total: distinct patients with open flags, read in patient order up
+            # to the cap (without it, 20,000 flags of the patient index filtered by site: 18 ms).
+            models.Index(fields=["site", "patient"], condition=Q(status__in=UNRESOLVED), name="flag_site_open_patient"),
             # Alert governance's median time to acknowledge (risk/stats.py) reads only the
             # acknowledged flags of the period: without it, a second pass over every flag.
             models.Index(
@@ -233,9 +237,15 @@ class FlagReport(models.Model):
             return "Your clinic has been alerted and has not yet marked it as seen."
         if flag.status == "resolved" and flag.resolved_at is not None:
             outcome = PATIENT_RESOLUTION_WORDS.get(flag.resolution, "closed")
-            return f"Resolved by your clinic on {timezone.localtime(flag.resolved_at):%d %b at %H:%M}: {outcome}."
+            return f"Resolved by your clinic on {_on_at(flag.resolved_at)}: {outcome}."
         seen_at = flag.acknowledged_at or flag.resolved_at
-        return f"Seen by your clinic on {timezone.localtime(seen_at):%d %b at %H:%M}."
+        return f"Seen by your clinic on {_on_at(seen_at)}."
+
+
+def _on_at(moment) -> str:
+    """``01/12/2026 at 15:38``: the day in the site's format (``ivigtrack.dates``), local time."""
+    local = timezone.localtime(moment)
+    return f"{dates.format_date(local)} at {local:%H:%M}"
 
 
 #: How a resolution reads to a patient (no staff note is ever shown).

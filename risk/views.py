@@ -5,8 +5,6 @@ risk/governance_views.py."""
 
 from __future__ import annotations
 
-import uuid
-
 from csp.decorators import csp
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,11 +13,9 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquer
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -37,6 +33,7 @@ from patients.models import Condition, LabResult, SymptomReport, ThrombosisEvent
 from patients.pages import patient_url, staff_patient, with_corrections, with_symptom_labels
 
 from . import charts
+from .flag_rows import flag_rows, worklist_rows
 from .forms import (
     AcknowledgeForm,
     BulkAcknowledgeForm,
@@ -71,69 +68,6 @@ COMPONENTS = [
     ("vessel_injury", "Vessel injury", "lines and damaged vessel walls"),
     ("arterial", "Arterial", "heart-attack and stroke risk markers"),
 ]
-_ANY_ID = str(uuid.UUID(int=0))
-
-
-def _url_maker(name: str):
-    """`name`'s URL for any one id, from a single reverse(): reversing per row cost the
-    worklist more than its SQL did (50 rows, four URLs each, every 30 seconds)."""
-    head, tail = reverse(name, args=[_ANY_ID]).split(_ANY_ID)
-    return lambda public_id: f"{head}{public_id}{tail}"
-
-
-def with_row_links(flags, *, context: str) -> list[ReviewFlag]:
-    """The flags, each with the URLs its row links to (see risk/jinja2/risk/flag_rows.html).
-    `context` is where the rows are shown, "worklist" or "patient": the no-JavaScript action
-    forms return there."""
-    flags = list(flags)
-    acknowledge, snooze, unsnooze, resolve = (
-        _url_maker(name)
-        for name in ("staff:flag_acknowledge", "staff:flag_snooze", "staff:flag_unsnooze", "staff:flag_resolve")
-    )
-    query = "?context=patient" if context == "patient" else ""
-    for flag in flags:
-        flag.acknowledge_url = acknowledge(flag.public_id)
-        flag.unsnooze_url = unsnooze(flag.public_id)
-        flag.snooze_url = snooze(flag.public_id) + query
-        flag.resolve_url = resolve(flag.public_id) + query
-    return flags
-
-
-def flag_rows(
-    request: HttpRequest, flags, *, context: str, now=None, row_message: str = "", row_error: str = ""
-) -> str:
-    """The table rows of these flags (risk/jinja2/risk/flag_rows.html), ready to put in a page.
-    On the worklist each open flag has a box to tick for bulk acknowledge."""
-    html = render_to_string(
-        "risk/flag_rows.html",
-        {
-            "flags": with_row_links(flags, context=context),
-            "now": now or timezone.now(),
-            "selectable": context == "worklist",
-            "can_act": request.user.is_clinician,
-            "row_message": row_message,
-            "row_error": row_error,
-        },
-        request=request,
-        using="jinja2",
-    )
-    return mark_safe(html)  # Jinja2 escaped every value (autoescape is on)
-
-
-def worklist_rows(request: HttpRequest, page, *, now) -> str:
-    """The worklist's row groups: per patient a heading row, then their open flags' rows."""
-    patient = _url_maker("staff:patient_detail")
-    groups = [
-        {
-            "patient": group.patient,
-            "patient_url": patient(group.patient.public_id),
-            "rows": flag_rows(request, group.flags, context="worklist", now=now),
-            "count": len(group.flags),
-        }
-        for group in page.groups
-    ]
-    html = render_to_string("risk/worklist_groups.html", {"groups": groups}, request=request, using="jinja2")
-    return mark_safe(html)
 
 
 # --- worklist ------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ class IvigUserAdmin(UserAdmin):
 class SiteAdmin(admin.ModelAdmin):
     """Sites are the clinic network's structure: superusers manage them."""
 
-    list_display = ("name", "code", "time_zone", "phone", "emergency_number")
+    list_display = ("name", "code", "time_zone", "date_format", "phone", "emergency_number")
     search_fields = ("name", "code")
 
     def has_add_permission(self, request):

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
 
+from ivigtrack import dates
 from ivigtrack.models_base import choices_constraint
 
 
@@ -49,6 +50,13 @@ class Site(models.Model):
     code = models.CharField(max_length=16, unique=True, help_text="Short and unique, e.g. SYD.")
     time_zone = models.CharField(
         max_length=64, default="UTC", validators=[validate_time_zone], help_text="IANA zone, e.g. Australia/Sydney."
+    )
+    date_format = models.CharField(
+        max_length=3,
+        choices=dates.CHOICES,
+        default=dates.DEFAULT,
+        db_default=dates.DEFAULT,
+        help_text="How this site's pages print dates, and how its staff and patients type them.",
     )
     phone = models.CharField(max_length=32, blank=True, help_text="Shown to patients as a tap-to-call link.")
     emergency_number = models.CharField(max_length=8, blank=True, default="112", help_text="999, 000, 911, 112…")

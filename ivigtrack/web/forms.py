@@ -7,42 +7,124 @@ validate against stored data and save. A service's ValidationError names its fie
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms.utils import from_current_timezone
 from django.utils import timezone
 from django.utils.html import format_html
 
+from ivigtrack import dates
 from ivigtrack.duplicates import DuplicateRecord, record_link
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
+# Dates are typed as the site writes them. A native <input type="date"> shows the browser's
+# locale (mm/dd/yyyy on a US-set machine in a UK clinic), which a page cannot change; a text
+# field in the site's format, with the format as its hint, reads the same on every machine
+# and without JavaScript. ISO 8601 is read too (it cannot be misread).
+
+
+class DateInput(forms.TextInput):
+    """A date as the site writes it (31/12/2026), digits on a phone's keypad."""
 
     def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+        super().__init__(attrs={"inputmode": "numeric", "autocomplete": "off", "size": 12, **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, datetime):
+            value = value.date()
+        if isinstance(value, date):
+            return dates.format_date(value)
+        return super().format_value(value)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].setdefault("placeholder", dates.PATTERN[dates.current()])
+        return context
 
 
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
+class DateTimeInput(forms.TextInput):
+    """A date and time as the site writes them (31/12/2026 15:38), in the request's zone."""
 
     def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format=DATETIME_FORMAT)
+        super().__init__(attrs={"autocomplete": "off", "size": 18, **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, str) and value:
+            try:  # an initial value given as ISO text (now_local_input)
+                value = datetime.strptime(value, DATETIME_FORMAT)
+            except ValueError:
+                return value
+        if isinstance(value, datetime):
+            if timezone.is_aware(value):
+                value = timezone.localtime(value)
+            return dates.format_datetime(value)
+        return super().format_value(value)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].setdefault("placeholder", f"{dates.PATTERN[dates.current()]} hh:mm")
+        return context
+
+
+class _FormatHint:
+    """The field's help text ends with the site's format (read when the form is drawn)."""
+
+    example_suffix = ""
+
+    @property
+    def help_text(self) -> str:
+        code = dates.current()
+        own = f"Format {dates.PATTERN[code]}{self.pattern_suffix}, e.g. {dates.EXAMPLE[code]}{self.example_suffix}."
+        return " ".join(filter(None, (self._help_text, own)))
+
+    @help_text.setter
+    def help_text(self, value) -> None:
+        self._help_text = value
+
+
+class SiteDateField(_FormatHint, forms.DateField):
+    widget = DateInput
+    pattern_suffix = ""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        try:
+            return dates.parse_date(str(value))
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="invalid") from None
+
+
+class SiteDateTimeField(_FormatHint, forms.DateTimeField):
+    widget = DateTimeInput
+    pattern_suffix = " hh:mm"
+    example_suffix = " 15:38"
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return from_current_timezone(value)
+        try:
+            return from_current_timezone(dates.parse_datetime(str(value)))
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="invalid") from None
 
 
 def date_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateField:
-    return forms.DateField(label=label, required=required, help_text=help_text, widget=DateInput())
+    return SiteDateField(label=label, required=required, help_text=help_text, widget=DateInput())
 
 
 def datetime_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=label,
-        required=required,
-        help_text=help_text,
-        widget=DateTimeInput(),
-        input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
-    )
+    return SiteDateTimeField(label=label, required=required, help_text=help_text, widget=DateTimeInput())
 
 
 def decimal_field(label: str, bounds: tuple[float, float], *, required: bool, unit: str, places: int = 1):
@@ -94,7 +176,8 @@ class PlainLabels:
         zone = timezone.get_current_timezone_name()
         for field in self.fields.values():
             if isinstance(field, forms.DateTimeField):
-                field.help_text = " ".join(filter(None, (field.help_text, f"Local time ({zone}).")))
+                own = getattr(field, "_help_text", field.help_text)  # a site field adds its format after
+                field.help_text = " ".join(filter(None, (own, f"Local time ({zone}).")))
 
 
 class Form(PlainLabels, forms.Form):

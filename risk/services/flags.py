@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from itrs import review
 from itrs.types import SymptomSnap
-from ivigtrack import bulk
+from ivigtrack import bulk, dates
 from ivigtrack.audit.models import AuditEvent
 from ivigtrack.audit.services import audit_bulk, audit_event, audit_record
 from patients.models import Patient
@@ -229,7 +229,7 @@ def _who_and_when(flag: ReviewFlag) -> str:
         at = timezone.localtime(flag.acknowledged_at)
         return f"acknowledged by {flag.acknowledged_by.get_username()} at {at:%H:%M}"
     if flag.status == "snoozed" and flag.snoozed_until:
-        return f"snoozed until {timezone.localtime(flag.snoozed_until):%d %b %H:%M}"
+        return f"snoozed until {dates.format_datetime(timezone.localtime(flag.snoozed_until))}"
     return flag.status
 
 
@@ -430,7 +430,7 @@ def require_clinician(actor, verb: str) -> None:
         raise FlagPermissionDenied(f"Only a clinician can {verb} a flag; nurses can acknowledge it.")
 
 
-def symptom_flag_raise(report, *, actor) -> ReviewFlag | None:
+def symptom_flag_raise(report, *, actor, linked: bool = False) -> ReviewFlag | None:
     """Called by the symptom service inside the report's transaction: the report raises the
     patient's symptom_alert flag or joins the unresolved one (docs/review-rules.md, symptom alerts).
 
@@ -439,6 +439,9 @@ def symptom_flag_raise(report, *, actor) -> ReviewFlag | None:
     re-opens an acknowledged or snoozed flag. E-mail, once per report: the report that raises or
     escalates the flag, and every urgent or emergency report after someone acknowledged (or
     snoozed) it; one that joins a flag nobody has acknowledged yet is in the reason they will read.
+
+    ``linked``: the report is already on the patient's unresolved flag (an edit raised its triage,
+    `symptom_flag_after_edit`): the flag is worked out again as if it had just arrived.
     """
     # Two reports at once (a double tap; the patient and a nurse) must not both find no flag and
     # both raise one: the second waits here until the first commits, then joins its flag. FOR NO
@@ -450,7 +453,8 @@ def symptom_flag_raise(report, *, actor) -> ReviewFlag | None:
         .filter(patient_id=report.patient_id, kind=FlagKind.SYMPTOM_ALERT, status__in=UNRESOLVED)
         .first()
     )
-    on_flag = [report, *(existing.reports.order_by("-reported_at", "-id") if existing else ())]
+    others = existing.reports.exclude(pk=report.pk).order_by("-reported_at", "-id") if existing else ()
+    on_flag = [report, *others]
     tier, starts = watch_context(report.patient_id, report.reported_at)
     spec = review.symptom_flag(
         [_symptom_snap(r) for r in on_flag],
@@ -460,7 +464,7 @@ def symptom_flag_raise(report, *, actor) -> ReviewFlag | None:
         zone=timezone.get_current_timezone(),
     )
     if spec is None:  # routine, and no alert to join (or one no urgent report is on: an old row)
-        if existing is not None:
+        if existing is not None and not linked:
             FlagReport.objects.create(flag=existing, report=report)
         return existing
     now = timezone.now()
@@ -497,13 +501,33 @@ def symptom_flag_raise(report, *, actor) -> ReviewFlag | None:
     elif needs_action:  # never later than it was
         fields["due_at"] = min(existing.due_at, spec.due_at)
     ReviewFlag.objects.filter(pk=existing.pk).update(**fields)  # locked above: as we read it
-    FlagReport.objects.create(flag=existing, report=report)
+    if not linked:
+        FlagReport.objects.create(flag=existing, report=report)
     existing.refresh_from_db()
     action = "flag.escalate" if escalate else "flag.reopen" if reopen else "flag.update"
     audit_record(actor=actor, action=action, obj=existing, detail={"rule": existing.rule, "reopened": reopen, **detail})
     if escalate or (needs_action and seen):
         notify_report_on_commit(existing.pk, report.pk)
     return existing
+
+
+def symptom_flag_after_edit(report, *, previous_triage: str, actor) -> ReviewFlag | None:
+    """An edit raised the report's triage: it acts as a new report of that triage would, at once.
+    On the unresolved flag already, the flag is worked out again (escalated, re-opened, e-mailed
+    as the lifecycle says); on a resolved one, or on none, it raises or joins the open alert
+    (its link moves: a report is on one flag)."""
+    link = FlagReport.objects.select_related("flag").filter(report=report).first()
+    if link is not None and link.flag.status in UNRESOLVED:
+        return symptom_flag_raise(report, actor=actor, linked=True)
+    if link is not None:
+        audit_record(
+            actor=actor,
+            action="flag.report_moved",
+            obj=link.flag,
+            detail={"report": str(report.public_id), "triage": [previous_triage, report.triage]},
+        )
+        link.delete()
+    return symptom_flag_raise(report, actor=actor)
 
 
 def _symptom_snap(report) -> SymptomSnap:

@@ -70,6 +70,8 @@ def clinic(patient_pat, clinician_carol, nurse_nina):
         actor=clinician_carol, patient=patient_pat, symptoms=["other"]
     )
     mark_entered_in_error(wrong_report, reason="Recorded on the wrong patient", actor=clinician_carol)
+    # a pasted note as long as a note may be (5,000 characters), without a space, must wrap, not widen the page
+    patient_services.condition_add(actor=clinician_carol, patient=patient_pat, code="diabetes", note="x" * 5_000)
     patient_assess(patient_pat)
     flag = ReviewFlag.objects.filter(patient=patient_pat).exclude(kind="symptom_alert").first()
     return {"patient": patient_pat, "records": records, "report": report, "flag": flag, "weight": weight}
@@ -113,6 +115,7 @@ def _states(clinic) -> list[State]:
         staff("patient_edit", **P),
         staff("patient_invite", **P),
         staff("weight_add", **P),
+        staff("weight_edit", **P, record_id=clinic["patient"].weights.first().public_id),
         staff("condition_add", **P),
         staff("condition_edit", **P, record_id=rec["condition"]),
         staff("access_add", **P),
@@ -121,7 +124,9 @@ def _states(clinic) -> list[State]:
         staff("event_edit", **P, record_id=rec["event"]),
         staff("lab_add", **P),
         staff("lab_panel_add", **P),
+        staff("lab_edit", **P, record_id=rec["lab"]),
         staff("symptom_add", **P),
+        staff("symptom_edit", **P, record_id=rec["report"]),
         staff("regimen_add", **P),
         staff("regimen_edit", **P, record_id=rec["regimen"]),
         staff("infusion_add", **P),

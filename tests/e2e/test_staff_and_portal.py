@@ -126,7 +126,7 @@ def test_patient_on_a_phone_logs_an_infusion_and_reports_chest_pain(open_page, p
     phone.screenshot("portal-home")
 
     page.get_by_role("link", name="Log an infusion").click()
-    started = (timezone.localtime() - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+    started = (timezone.localtime() - timedelta(hours=3)).strftime("%d/%m/%Y %H:%M")  # typed as the site writes it
     page.get_by_label("When did it start?").fill(started)
     page.get_by_label("Product").select_option(label="Privigen 10%")
     page.get_by_label("How many grams?").fill("30")

@@ -103,6 +103,10 @@ def test_a_record_entered_in_error_cannot_be_edited(carol_api, pat_records):
     response = carol_api.patch(f"/api/v1/conditions/{condition.public_id}/", {"note": "x"}, format="json")
     assert response.status_code == 400
     assert "entered in error" in str(response.json())
+    lab = pat_records["labs"]
+    mark(carol_api, "labs", lab)
+    edited = carol_api.patch(f"/api/v1/labs/{lab.public_id}/", {"value": 260}, format="json")
+    assert edited.status_code == 400 and LabResult.all_objects.get(pk=lab.pk).value == 250
 
 
 def test_a_corrected_lab_leaves_the_isth_dic_score(

@@ -31,6 +31,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from infusions.models import Drug
+from patients import services as patient_services
 from risk.models import SweepRun
 from tests import factories
 from tests.conftest import records_of
@@ -119,6 +120,7 @@ ROUTES: dict[str, Route] = {
     "staff:patient_reassess": page("patients", methods=POST),
     "staff:patient_chart": page("patients"),
     "staff:weight_add": page("patients", methods=FORM),
+    "staff:weight_edit": page("weights", methods=FORM),
     "staff:condition_add": page("patients", methods=FORM),
     "staff:condition_edit": page("conditions", methods=FORM),
     "staff:access_add": page("patients", methods=FORM),
@@ -128,7 +130,9 @@ ROUTES: dict[str, Route] = {
     "staff:lab_add": page("patients", methods=FORM),
     "staff:lab_panel_add": page("patients", methods=FORM),
     "staff:lab_verify": page("labs", methods=POST),
+    "staff:lab_edit": page("labs", methods=FORM),
     "staff:symptom_add": page("patients", methods=FORM),
+    "staff:symptom_edit": page("symptom-reports", methods=FORM),
     "staff:regimen_add": page("patients", read=CLINICIANS, methods=FORM),
     "staff:regimen_edit": page("regimens", read=CLINICIANS, methods=FORM),
     "staff:infusion_add": page("patients", methods=FORM),
@@ -327,6 +331,10 @@ def world(patient_pat, patient_quinn, patient_fred, clinician_carol, clinician_f
         records[owner]["products"] = product
         records[owner]["drugs"] = Drug.objects.get(name="apixaban")
         records[owner]["sweeps"] = sweep
+        patient = records[owner]["patients"]  # a weight of the history (a page, no API resource)
+        records[owner]["weights"] = patient.weights.first() or patient_services.weight_record(
+            actor=clinician_carol, patient=patient, weight_kg=70
+        )
     users = {PAT: patient_pat.user, FAR_NURSE: nurse_fay, NURSE: nurse_nina, CLIN: clinician_carol, ROOT: admin_user}
     return {"records": records, "users": users}
 

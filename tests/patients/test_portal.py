@@ -31,7 +31,7 @@ def test_home_shows_my_next_infusion(pat_client, patient_pat, privigen):
     )  # fmt: skip
     content = pat_client.get(reverse("portal:home")).content.decode()
     assert "Hello, Pat" in content
-    assert start.strftime("%A %-d %B") in content
+    assert start.strftime("%A %d/%m/%Y") in content  # the site's format (day first), with the year
     assert "5 days in a row" in content and "Privigen 10%" in content
     assert "Call emergency services now" in content  # the warning signs are always on the home page
 
@@ -47,7 +47,7 @@ def test_home_prefers_an_earlier_planned_infusion(pat_client, patient_pat, privi
     infusion_record(actor=nurse_nina, patient=patient_pat, product=privigen, dose_grams=Decimal("25"),
                     started_at=when, status="planned")  # fmt: skip
     content = pat_client.get(reverse("portal:home")).content.decode()
-    assert timezone.localtime(when).strftime("%A %-d %B") in content and "25.0 g" in content
+    assert timezone.localtime(when).strftime("%A %d/%m/%Y") in content and "25.0 g" in content
 
 
 def test_home_without_a_plan(pat_client):
@@ -56,8 +56,8 @@ def test_home_without_a_plan(pat_client):
 
 def test_log_an_infusion(pat_client, patient_pat, privigen):
     page = pat_client.get(reverse("portal:infusion_log")).content.decode()
-    assert 'type="datetime-local"' in page and "Privigen 10%" in page
-    started = (timezone.localtime() - timedelta(hours=2)).strftime(FMT)
+    assert 'name="started_at"' in page and "dd/mm/yyyy hh:mm" in page and "Privigen 10%" in page
+    started = (timezone.localtime() - timedelta(hours=2)).strftime("%d/%m/%Y %H:%M")  # the site's format
     response = pat_client.post(
         reverse("portal:infusion_log"),
         {"started_at": started, "product": privigen.pk, "dose_grams": "30", "lot_number": "LOT-9",

@@ -55,7 +55,7 @@ def test_create_patient(nina_client, make_user):
 
 def test_create_patient_errors_are_on_their_fields(nina_client, patient_pat):
     page = nina_client.get(reverse("staff:patient_create")).content.decode()
-    assert 'for="id_mrn"' in page and 'type="date"' in page
+    assert 'for="id_mrn"' in page and 'inputmode="numeric"' in page and "Format dd/mm/yyyy" in page
     future = (timezone.localdate() + timedelta(days=2)).isoformat()
     response = nina_client.post(
         reverse("staff:patient_create"),

@@ -229,7 +229,7 @@ def test_patient_page_shows_live_suppressions(carol_client, clinician_carol, pat
     body = carol_client.get(reverse("staff:patient_detail", args=[patient_pat.public_id])).content.decode()
     resolved = timezone.localtime(flag.resolved_at)
     until = timezone.localtime(flag.suppressed_until)
-    line = f"CLOT-BASELINE not indicated — Carol, {resolved.day} {resolved:%b}, until {until.day} {until:%b}"
+    line = f"CLOT-BASELINE not indicated — Carol, {resolved:%d/%m/%Y}, until {until:%d/%m/%Y}"
     assert f"{line}: panel done at the GP" in body
 
 

@@ -88,7 +88,7 @@ def test_records_flags_regimen_and_infusion_risk_are_shown(nina_client, assessed
     assert "open-flag-reason" in content and "old-flag-reason" in content
     assert "Next courses:" in content
     next_start = records["regimen"].course_starts(timezone.localdate(), 1)[0]
-    assert next_start.strftime("%a %-d %b %Y") in content
+    assert next_start.strftime("%a %d/%m/%Y") in content
     infusion = records["infusion"]
     assert infusion.risk.tier  # recorded by the assessment (InfusionRisk)
     assert f"{infusion.risk.score} pts" in content

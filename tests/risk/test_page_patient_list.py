@@ -35,7 +35,7 @@ def test_lists_patients_with_tier_next_infusion_and_flags(
     # provisional is never shown as a plain tier
     assert "Low (provisional — incomplete data)" in content
     assert 'tier-low">Low</span>' not in content
-    assert start.strftime("%a %-d %b %Y") in content
+    assert start.strftime("%a %d/%m/%Y") in content
     assert "Privigen 10%, 1 g/kg/day" in content
     assert '<span class="badge count">2</span>' in content
     assert "None planned" in content  # Quinn

@@ -491,3 +491,19 @@ def test_patient_page_rows_return_to_the_patient(carol_client, patient_pat, make
     assert 'name="context" value="patient"' in form and f'name="next" value="{detail}"' in form
     resolve = reverse("staff:flag_resolve", args=[flag.public_id])
     assert f'href="{resolve}?context=patient"' in body
+
+
+def test_a_remembered_row_is_never_shown_for_changed_inputs(nina_client, carol_client, patient_pat, make_flag):
+    """The worklist remembers each row's HTML under everything it is drawn from (risk/flag_rows.py):
+    the same flag drawn again after a change, or for a viewer who may do more, is drawn anew."""
+    flag = make_flag(patient_pat, reason="remembered-row")
+    url = reverse("staff:worklist")
+    first = nina_client.get(url).content
+    assert nina_client.get(url).status_code == 200  # drawn again from the memo
+    assert f'id="ack-{flag.public_id}"'.encode() in first
+    assert f'id="resolve-{flag.public_id}"'.encode() not in first  # a nurse does not resolve
+    assert f'id="resolve-{flag.public_id}"'.encode() in carol_client.get(url).content  # a clinician does
+    ReviewFlag.objects.filter(pk=flag.pk).update(status="acknowledged", acknowledged_at=timezone.now(), note="seen-now")
+    after = nina_client.get(url).content
+    assert f'id="ack-{flag.public_id}"'.encode() not in after
+    assert b"Acknowledged" in after and b"seen-now" in after

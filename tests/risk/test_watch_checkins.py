@@ -144,7 +144,7 @@ def test_patient_page_and_portal_show_the_day_of_the_window(
         staff = carol_client.get(f"/staff/patients/{patient_pat.public_id}/").content.decode()
     assert "Day <strong>3 of 14</strong> after your infusion" in portal
     assert "Day 3 of 14 after the infusion of" in staff
-    last = (MONDAY + 14 * DAY).strftime("%-d %b")
+    last = (MONDAY + 14 * DAY).strftime("%d/%m/%Y")
     assert f"venous to {last}" in staff
 
 
@@ -305,7 +305,7 @@ def test_the_portal_says_what_the_clinic_did_without_staff_notes(pat_client, pat
     with signed_in_at(MONDAY + timedelta(hours=5, minutes=5), me):
         flag_acknowledge(flag=flag, actor=clinician_carol, note="STAFF-ONLY: husband anxious")
         page = pat_client.get(url).content.decode()
-    assert f"Seen by your clinic on {MONDAY:%d %b} at 14:05" in page
+    assert f"Seen by your clinic on {MONDAY:%d/%m/%Y} at 14:05" in page
     assert "STAFF-ONLY" not in page
     routine = pat_client.post(reverse("portal:symptom_report"), {"symptoms": ["other"], "note": "tired"})
     assert "next contact" in pat_client.get(routine["Location"]).content.decode()

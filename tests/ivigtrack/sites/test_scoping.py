@@ -124,7 +124,7 @@ def test_sites_endpoint_lists_my_sites_only(nina_api, nurse_fay, admin_api, main
     assert nina_api.get(f"/api/v1/sites/{far_site.public_id}/").status_code == 404
     fay = factories.token_client(nurse_fay).get("/api/v1/sites/").json()["results"]
     assert fay == [{"id": str(far_site.public_id), "name": "Far clinic", "code": "FAR", "time_zone": "Australia/Sydney",
-                    "phone": "+61 2 5550 1234", "emergency_number": "000"}]  # fmt: skip
+                    "date_format": "dmy", "phone": "+61 2 5550 1234", "emergency_number": "000"}]  # fmt: skip
     assert {row["code"] for row in admin_api.get("/api/v1/sites/").json()["results"]} == {"MAIN", "FAR"}
     assert pat_api.get("/api/v1/sites/").status_code == 403
 
