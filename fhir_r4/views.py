@@ -210,11 +210,13 @@ def medication_administration_resource(infusion) -> dict:
         notes.append({"text": f"Lot {infusion.lot_number}."})
     if infusion.source == "patient":
         notes.append({"text": "Logged by the patient."})
+    if infusion.entered_in_error:
+        notes.append({"text": f"Entered in error: {infusion.entered_in_error_reason}"})
     return _drop_empty(
         {
             "resourceType": "MedicationAdministration",
             "id": str(infusion.public_id),
-            "status": "completed",
+            "status": "entered-in-error" if infusion.entered_in_error else "completed",
             "medicationCodeableConcept": {
                 "coding": [{"system": ATC, "code": IVIG_ATC[0], "display": IVIG_ATC[1]}],
                 "text": infusion.product.name,
@@ -232,7 +234,7 @@ def observation_resource(lab) -> dict:
     resource = {
         "resourceType": "Observation",
         "id": str(lab.public_id),
-        "status": "preliminary" if lab.needs_verification else "final",
+        "status": "entered-in-error" if lab.entered_in_error else "preliminary" if lab.needs_verification else "final",
         "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "laboratory", "display": "Laboratory"}]}],
         "code": {"coding": [{"system": LOINC, "code": spec.loinc, "display": spec.display}], "text": spec.display},
         "subject": _ref(lab.patient),
@@ -249,6 +251,8 @@ def observation_resource(lab) -> dict:
     notes = []
     if lab.needs_verification and lab.verification_reason:
         notes.append({"text": lab.verification_reason})
+    if lab.entered_in_error:
+        notes.append({"text": f"Entered in error: {lab.entered_in_error_reason}"})
     egfr = lab_egfr(lab)
     if egfr is not None:
         # eGFR beside the creatinine: a component (LOINC 98979-8, eGFR CKD-EPI 2021) and a note
@@ -342,11 +346,12 @@ def _flags(user):
 
 
 def _administrations(user):
-    return infusion_scope(user).filter(status="administered").order_by("-started_at", "-id")
+    # Records entered in error are shown with status entered-in-error, as FHIR has it.
+    return infusion_scope(user, corrected=True).filter(status="administered").order_by("-started_at", "-id")
 
 
 def _observations(user):
-    return scoped(LabResult.objects.select_related("patient"), user).order_by("-collected_at", "-id")
+    return scoped(LabResult.all_objects.select_related("patient"), user).order_by("-collected_at", "-id")
 
 
 TYPES = {

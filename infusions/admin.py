@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from ivigtrack.audit.admin_mixins import AuditedAdmin
+from ivigtrack.corrections_admin import CorrectableAdmin
 from patients.admin import SiteScopedAdmin
 
 from .models import Drug, Infusion, MedicationCourse, Product, Regimen
@@ -34,7 +35,7 @@ class ProductAdmin(AuditedAdmin):  # products have no patient, but adding or cha
 
 
 @admin.register(Regimen)
-class RegimenAdmin(SiteScopedAdmin):
+class RegimenAdmin(SiteScopedAdmin, CorrectableAdmin):
     list_display = (
         "patient",
         "product",
@@ -52,7 +53,7 @@ class RegimenAdmin(SiteScopedAdmin):
 
 
 @admin.register(Infusion)
-class InfusionAdmin(SiteScopedAdmin):
+class InfusionAdmin(SiteScopedAdmin, CorrectableAdmin):
     list_display = (
         "patient",
         "product",
@@ -70,7 +71,7 @@ class InfusionAdmin(SiteScopedAdmin):
 
 
 @admin.register(MedicationCourse)
-class MedicationCourseAdmin(SiteScopedAdmin):
+class MedicationCourseAdmin(SiteScopedAdmin, CorrectableAdmin):
     list_display = (
         "patient",
         "category",

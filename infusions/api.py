@@ -19,6 +19,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from itrs import watch as itrs_watch
+from ivigtrack.api.corrections import CORRECTION_FIELDS, CorrectionFields, EnteredInErrorMixin
 from ivigtrack.api.fields import ApiModelSerializer, NumberDecimalField, PublicIdField, ScopedRef
 from ivigtrack.api.filters import filterset
 from ivigtrack.api.permissions import role_of
@@ -46,20 +47,20 @@ def product_scope(user):
     return Product.objects.all().order_by("name", "id")
 
 
-def api_regimen_scope(user):
-    return selectors.regimen_scope(user).order_by("-start_date", "-id")
+def api_regimen_scope(user, *, corrected: bool = False):
+    return selectors.regimen_scope(user, corrected=corrected).order_by("-start_date", "-id")
 
 
-def api_infusion_scope(user):
+def api_infusion_scope(user, *, corrected: bool = False):
     return (
-        selectors.infusion_scope(user)
+        selectors.infusion_scope(user, corrected=corrected)
         .select_related("regimen", "vascular_access", "risk", "patient__site")
         .order_by("-started_at", "-id")
     )
 
 
-def api_medication_scope(user):
-    return selectors.medication_scope(user).order_by("-start_date", "-id")
+def api_medication_scope(user, *, corrected: bool = False):
+    return selectors.medication_scope(user, corrected=corrected).order_by("-start_date", "-id")
 
 
 def product_ref(**kwargs) -> ScopedRef:
@@ -138,7 +139,7 @@ class ProductViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
 INDICATIONS = [(code, f"Indication: {label}") for code, label in Diagnosis.choices]
 
 
-class RegimenSerializer(ApiModelSerializer):
+class RegimenSerializer(CorrectionFields, ApiModelSerializer):
     """The infusion schedule: a dose per day (g/kg or fixed grams) for N consecutive days,
     repeated every ``interval_days`` (null for a one-off course)."""
 
@@ -172,6 +173,7 @@ class RegimenSerializer(ApiModelSerializer):
             "next_course_dates",
             "created_at",
             "updated_at",
+            *CORRECTION_FIELDS,
         ]
         extra_kwargs = {
             "dose_g_per_kg_per_day": {"min_value": Decimal("0.01"), "max_value": Decimal("2.5")},
@@ -186,7 +188,7 @@ class RegimenSerializer(ApiModelSerializer):
         return [[day.isoformat() for day in course] for course in obj.next_course_dates(timezone.localdate(), 3)]
 
 
-class RegimenViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+class RegimenViewSet(EnteredInErrorMixin, ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     resource = "regimen"
     serializer_class = RegimenSerializer
     write_roles = {"clinician"}  # a nurse does not edit regimens (docs/roles.md): 403
@@ -194,7 +196,7 @@ class RegimenViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     filterset_class = patient_filterset("RegimenFilterSet", Regimen)
 
     def get_queryset(self):
-        return api_regimen_scope(self.request.user)
+        return api_regimen_scope(self.request.user, corrected=True)
 
     def perform_create(self, data):
         return services.regimen_create(actor=self.request.user, **data)
@@ -218,7 +220,7 @@ class RiskAtStartSerializer(serializers.Serializer):
     provisional = serializers.BooleanField()
 
 
-class InfusionSerializer(ApiModelSerializer):
+class InfusionSerializer(CorrectionFields, ApiModelSerializer):
     """One day's infusion. A patient may omit ``patient`` (it is theirs); ``source`` is set by
     the server. An administered infusion cannot start more than 5 minutes ahead: record a
     future one as ``planned``."""
@@ -274,6 +276,7 @@ class InfusionSerializer(ApiModelSerializer):
             "iga_override_reason",
             "created_at",
             "updated_at",
+            *CORRECTION_FIELDS,
         ]
         read_only_fields = ["weight_kg_used", "source"]
         extra_kwargs = {
@@ -289,8 +292,9 @@ class InfusionSerializer(ApiModelSerializer):
     @extend_schema_field(WatchSerializer(allow_null=True))
     def get_watch(self, obj):
         """The post-infusion watch windows of an administered infusion (null otherwise): arterial
-        to the end of local day 2, venous to the end of day 14 (exclusive ends, risk/README.md)."""
-        if obj.status != Infusion.Status.ADMINISTERED:
+        to the end of local day 2, venous to the end of day 14 (exclusive ends, risk/README.md);
+        null too for an infusion entered in error."""
+        if obj.status != Infusion.Status.ADMINISTERED or obj.entered_in_error:
             return None
         zone = patient_zone(obj.patient)
         w = itrs_watch.watch(obj.started_at, zone)
@@ -322,7 +326,7 @@ class InfusionSerializer(ApiModelSerializer):
 
 
 @extend_schema_view(destroy=extend_schema(summary="Delete a planned infusion (administered ones are the record)"))
-class InfusionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+class InfusionViewSet(EnteredInErrorMixin, ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     resource = "infusion"
     serializer_class = InfusionSerializer
     patient_read = True
@@ -338,7 +342,7 @@ class InfusionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     )
 
     def get_queryset(self):
-        return api_infusion_scope(self.request.user)
+        return api_infusion_scope(self.request.user, corrected=True)
 
     def get_serializer_context(self):
         # One infusion (retrieve, create, update) carries its chair check; a list does not.
@@ -410,7 +414,7 @@ class DrugViewSet(ListRetrieveMixin, ApiViewSet):
         return None
 
 
-class MedicationSerializer(ApiModelSerializer):
+class MedicationSerializer(CorrectionFields, ApiModelSerializer):
     """A medication course that changes clot risk, its drug from the dictionary (``drugs/``).
 
     ``drug`` takes a dictionary id, or a name or brand (any case); an unknown name is a 400 that
@@ -474,6 +478,7 @@ class MedicationSerializer(ApiModelSerializer):
             "scored_because",
             "created_at",
             "updated_at",
+            *CORRECTION_FIELDS,
         ]
         extra_kwargs = {
             "intensity": {"help_text": "Anticoagulants only: prophylactic, therapeutic or extended."},
@@ -498,7 +503,7 @@ class MedicationSerializer(ApiModelSerializer):
         return medication_scoring(obj)[1]
 
 
-class MedicationViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+class MedicationViewSet(EnteredInErrorMixin, ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     resource = "medication"
     serializer_class = MedicationSerializer
     write_roles = {"clinician"}
@@ -510,7 +515,7 @@ class MedicationViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet)
     )
 
     def get_queryset(self):
-        return api_medication_scope(self.request.user).select_related("drug")
+        return api_medication_scope(self.request.user, corrected=True).select_related("drug")
 
     def perform_create(self, data):
         return services.medication_record(actor=self.request.user, **data)

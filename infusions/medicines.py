@@ -27,6 +27,8 @@ def med_snap(course: MedicationCourse) -> MedSnap:
 
 
 def medication_scoring(course: MedicationCourse) -> tuple[bool, str]:
+    if getattr(course, "entered_in_error", False):
+        return False, "Entered in error: it counts in no rule or score."
     cached = getattr(course, "_scoring", None)
     if cached is None:
         cached = course._scoring = med_scoring(med_snap(course))

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from ivigtrack.models_base import ClinicalModel, choices_constraint
+from ivigtrack.models_base import ClinicalModel, Correctable, choices_constraint
 from patients.models import Diagnosis, Patient, VascularAccess
 
 
@@ -75,7 +75,7 @@ class CareSetting(models.TextChoices):
     HOME = "home", "Home"
 
 
-class Regimen(ClinicalModel):
+class Regimen(Correctable, ClinicalModel):
     """The infusion schedule: a dose per day for N consecutive days, repeated every interval."""
 
     DosingWeight = DosingWeight
@@ -228,7 +228,7 @@ class Source(models.TextChoices):
     PATIENT = "patient", "Patient"
 
 
-class Infusion(ClinicalModel):
+class Infusion(Correctable, ClinicalModel):
     """One day's administration."""
 
     Status = InfusionStatus
@@ -428,7 +428,7 @@ def drug_search_text(name: str, synonyms) -> str:
     return "\n".join([name, *(synonyms or [])]).casefold()
 
 
-class MedicationCourse(ClinicalModel):
+class MedicationCourse(Correctable, ClinicalModel):
     Category = MedicationCategory
 
     Intensity = Intensity

@@ -9,16 +9,21 @@ from patients.selectors import scoped
 from .models import Infusion, MedicationCourse, Product, Regimen
 
 
-def infusion_scope(user):
-    return scoped(Infusion.objects.select_related("product", "patient"), user)
+def _records(model, corrected: bool):
+    """``corrected=True``: with the records entered in error (the resources' lists and lookups)."""
+    return model.all_objects.select_related("entered_in_error_by") if corrected else model.objects.all()
 
 
-def regimen_scope(user):
-    return scoped(Regimen.objects.select_related("product", "patient"), user)
+def infusion_scope(user, *, corrected: bool = False):
+    return scoped(_records(Infusion, corrected).select_related("product", "patient"), user)
 
 
-def medication_scope(user):
-    return scoped(MedicationCourse.objects.select_related("patient"), user)
+def regimen_scope(user, *, corrected: bool = False):
+    return scoped(_records(Regimen, corrected).select_related("product", "patient"), user)
+
+
+def medication_scope(user, *, corrected: bool = False):
+    return scoped(_records(MedicationCourse, corrected).select_related("patient"), user)
 
 
 def product_list():

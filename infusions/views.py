@@ -17,7 +17,15 @@ from ivigtrack.duplicates import DuplicateRecord
 from ivigtrack.web.decorators import patient_required
 from ivigtrack.web.forms import add_service_errors, now_local_input
 from ivigtrack.web.views import bound, clinician_form_view, staff_form_view
-from patients.pages import no_record, patient_record_form, portal_patient, staff_patient, with_symptom_labels
+from patients.models import SymptomReport
+from patients.pages import (
+    no_record,
+    patient_record_form,
+    portal_patient,
+    staff_patient,
+    with_corrections,
+    with_symptom_labels,
+)
 from patients.site_info import contact
 
 from . import services
@@ -260,7 +268,8 @@ def portal_history(request: HttpRequest) -> HttpResponse:
         return no_record(request)
     context = {
         "patient": patient,
-        "infusions": patient.infusions.select_related("product").order_by("-started_at")[:100],
-        "reports": with_symptom_labels(patient.symptom_reports.order_by("-reported_at")[:100]),
+        # with the records the clinic marked entered in error, struck through
+        "infusions": with_corrections(Infusion, patient).select_related("product").order_by("-started_at")[:100],
+        "reports": with_symptom_labels(with_corrections(SymptomReport, patient).order_by("-reported_at")[:100]),
     }
     return render(request, "portal/history.html", context)

@@ -28,7 +28,7 @@ CHECKIN_LOOKBACK = timedelta(days=watch.VENOUS_WINDOW_DAYS + 10)
 def infusion_watch(infusion, zone: tzinfo | None = None) -> dict | None:
     """The windows of an administered infusion (None for a planned or stopped one): the
     exclusive ends as local datetimes, and the last local day of each window."""
-    if infusion.status != Infusion.Status.ADMINISTERED or infusion.started_at is None:
+    if infusion.status != Infusion.Status.ADMINISTERED or infusion.started_at is None or infusion.entered_in_error:
         return None
     zone = zone or patient_zone(infusion.patient)
     w = watch.watch(infusion.started_at, zone)

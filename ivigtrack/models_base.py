@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 
@@ -32,3 +33,37 @@ def choices_constraint(field: str, choices, *, name: str, message: str | None = 
     return models.CheckConstraint(
         condition=models.Q(**{f"{field}__in": values}), name=name, violation_error_message=message
     )
+
+
+class CurrentRecordManager(models.Manager):
+    """The default manager of a correctable record: only the rows that are not entered in error.
+
+    Every rule, score, chart, watch window, dosing weight and duplicate check reads through
+    ``objects`` (and so through related managers and prefetches), so a record marked entered in
+    error leaves all of them at once without each read having to remember. The pages and API
+    lists that show corrections struck through read ``all_objects``."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(entered_in_error=False)
+
+
+class AllRecordsManager(models.Manager):
+    """Every row, the records entered in error included (``all_objects``)."""
+
+
+class Correctable(models.Model):
+    """A clinical record that is never deleted, only marked entered in error (with a reason, who
+    and when): ``ivigtrack.corrections.mark_entered_in_error`` does it."""
+
+    entered_in_error = models.BooleanField(default=False, db_default=False, editable=False)
+    entered_in_error_reason = models.TextField(blank=True, default="", db_default="", editable=False)
+    entered_in_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    objects = CurrentRecordManager()
+    all_objects = AllRecordsManager()
+
+    class Meta:
+        abstract = True

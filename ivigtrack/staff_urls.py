@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from infusions import correction_views
 from infusions import views as infusion_views
 from patients import edit_views as patient_edit_views
 from patients import invitations as patient_invitations
@@ -52,6 +53,8 @@ urlpatterns = [
     path(P + "infusions/" + R + "edit/", infusion_views.infusion_edit, name="infusion_edit"),
     path(P + "medications/new/", infusion_views.medication_add, name="medication_add"),
     path(P + "medications/" + R + "edit/", infusion_views.medication_edit, name="medication_edit"),
+    # corrections: any record marked entered in error (staff:<kind>_entered_in_error)
+    *correction_views.urlpatterns(P, R),
     # review sweeps
     path("sweeps/", sweep_views.sweep_status, name="sweep_status"),
     path("sweeps/run/", sweep_views.sweep_run, name="sweep_run"),

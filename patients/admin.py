@@ -3,6 +3,7 @@ from django.contrib import admin
 from ivigtrack import hooks
 from ivigtrack.accounts.models import Site
 from ivigtrack.audit.admin_mixins import AuditedAdmin
+from ivigtrack.corrections_admin import CorrectableAdmin
 
 from .models import (
     Condition,
@@ -17,24 +18,28 @@ from .selectors import patient_scope, scoped, site_scope
 
 
 class ConditionInline(admin.TabularInline):
+    can_delete = False  # no clinical record is deleted (mark it entered in error in its own admin)
     model = Condition
     extra = 0
     fields = ("code", "onset_date", "resolved_date", "note")
 
 
 class VascularAccessInline(admin.TabularInline):
+    can_delete = False  # no clinical record is deleted (mark it entered in error in its own admin)
     model = VascularAccess
     extra = 0
     fields = ("kind", "vein", "side", "inserted_on", "removed_on")
 
 
 class ThrombosisEventInline(admin.TabularInline):
+    can_delete = False  # no clinical record is deleted (mark it entered in error in its own admin)
     model = ThrombosisEvent
     extra = 0
     fields = ("kind", "status", "diagnosed_on", "provocation", "vascular_access")
 
 
 class WeightInline(admin.TabularInline):
+    can_delete = False  # no clinical record is deleted (mark it entered in error in its own admin)
     model = WeightMeasurement
     extra = 0
     fields = ("weight_kg", "measured_on", "is_current")
@@ -96,7 +101,7 @@ class PatientAdmin(SiteScopedAdmin):
 
 
 @admin.register(LabResult)
-class LabResultAdmin(SiteScopedAdmin):
+class LabResultAdmin(SiteScopedAdmin, CorrectableAdmin):
     list_display = (
         "patient",
         "test",
@@ -112,7 +117,7 @@ class LabResultAdmin(SiteScopedAdmin):
 
 
 @admin.register(SymptomReport)
-class SymptomReportAdmin(SiteScopedAdmin):
+class SymptomReportAdmin(SiteScopedAdmin, CorrectableAdmin):
     list_display = ("patient", "reported_at", "triage", "source")
     list_filter = ("triage", "source")
     search_fields = ("patient__mrn", "patient__family_name")
@@ -120,7 +125,7 @@ class SymptomReportAdmin(SiteScopedAdmin):
 
 
 @admin.register(Condition)
-class ConditionAdmin(SiteScopedAdmin):
+class ConditionAdmin(SiteScopedAdmin, CorrectableAdmin):
     list_display = ("patient", "code", "onset_date", "resolved_date")
     list_filter = ("code",)
     search_fields = ("patient__mrn", "patient__family_name")
@@ -128,7 +133,7 @@ class ConditionAdmin(SiteScopedAdmin):
 
 
 @admin.register(ThrombosisEvent)
-class ThrombosisEventAdmin(SiteScopedAdmin):
+class ThrombosisEventAdmin(SiteScopedAdmin, CorrectableAdmin):
     list_display = ("patient", "kind", "status", "diagnosed_on", "provocation")
     list_filter = ("kind", "status", "provocation")
     search_fields = ("patient__mrn", "patient__family_name")
@@ -136,8 +141,19 @@ class ThrombosisEventAdmin(SiteScopedAdmin):
 
 
 @admin.register(VascularAccess)
-class VascularAccessAdmin(SiteScopedAdmin):
+class VascularAccessAdmin(SiteScopedAdmin, CorrectableAdmin):
     list_display = ("patient", "kind", "vein", "side", "inserted_on", "removed_on")
     list_filter = ("kind", "vein")
     search_fields = ("patient__mrn", "patient__family_name")
     raw_id_fields = ("patient",)
+
+
+@admin.register(WeightMeasurement)
+class WeightMeasurementAdmin(SiteScopedAdmin, CorrectableAdmin):
+    """Weights are recorded on the patient (the history keeps one current); here they are
+    listed and marked entered in error."""
+
+    list_display = ("patient", "weight_kg", "measured_on", "is_current")
+    search_fields = ("patient__mrn", "patient__family_name")
+    raw_id_fields = ("patient",)
+    readonly_fields = ("is_current",)

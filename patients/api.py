@@ -19,6 +19,7 @@ from django.db.models import Q
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 
+from ivigtrack.api.corrections import CORRECTION_FIELDS, CorrectionFields, EnteredInErrorMixin
 from ivigtrack.api.fields import ApiModelSerializer, PlausibleDateTimeField, PublicIdField, ScopedRef
 from ivigtrack.api.filters import date_range_filters, filterset
 from ivigtrack.api.permissions import role_of
@@ -42,26 +43,36 @@ from .site_api import CareTeamField, SiteRef
 # --- scopes (what the caller may see; another patient's row is simply absent) -------------
 
 
-def condition_scope(user):
-    return scoped(Condition.objects.select_related("patient"), user).order_by("-onset_date", "-id")
+# ``corrected=True`` (the resources' own lists and lookups) includes the records entered in error,
+# shown with their correction; references from other records (``ScopedRef``) never pick one.
 
 
-def vascular_access_scope(user):
-    return scoped(VascularAccess.objects.select_related("patient"), user).order_by("-inserted_on", "-id")
+def records(model, corrected: bool):
+    if corrected:
+        return model.all_objects.select_related("entered_in_error_by")
+    return model.objects.all()
 
 
-def thrombosis_event_scope(user):
-    return scoped(ThrombosisEvent.objects.select_related("patient", "vascular_access"), user).order_by(
+def condition_scope(user, *, corrected: bool = False):
+    return scoped(records(Condition, corrected).select_related("patient"), user).order_by("-onset_date", "-id")
+
+
+def vascular_access_scope(user, *, corrected: bool = False):
+    return scoped(records(VascularAccess, corrected).select_related("patient"), user).order_by("-inserted_on", "-id")
+
+
+def thrombosis_event_scope(user, *, corrected: bool = False):
+    return scoped(records(ThrombosisEvent, corrected).select_related("patient", "vascular_access"), user).order_by(
         "-diagnosed_on", "-id"
     )
 
 
-def lab_scope(user):
-    return scoped(LabResult.objects.select_related("patient"), user).order_by("-collected_at", "-id")
+def lab_scope(user, *, corrected: bool = False):
+    return scoped(records(LabResult, corrected).select_related("patient"), user).order_by("-collected_at", "-id")
 
 
-def symptom_report_scope(user):
-    return scoped(SymptomReport.objects.select_related("patient"), user).order_by("-reported_at", "-id")
+def symptom_report_scope(user, *, corrected: bool = False):
+    return scoped(records(SymptomReport, corrected).select_related("patient"), user).order_by("-reported_at", "-id")
 
 
 def patient_ref(**kwargs) -> ScopedRef:
@@ -284,16 +295,26 @@ class PatientBaseViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet
 # --- conditions ----------------------------------------------------------------------------------
 
 
-class ConditionSerializer(ApiModelSerializer):
+class ConditionSerializer(CorrectionFields, ApiModelSerializer):
     id = PublicIdField()
     patient = patient_ref()
 
     class Meta:
         model = Condition
-        fields = ["id", "patient", "code", "onset_date", "resolved_date", "note", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "patient",
+            "code",
+            "onset_date",
+            "resolved_date",
+            "note",
+            "created_at",
+            "updated_at",
+            *CORRECTION_FIELDS,
+        ]
 
 
-class ConditionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+class ConditionViewSet(EnteredInErrorMixin, ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     """Time-bounded risk background (docs/records.md). Clinicians write; a patient reads their own."""
 
     resource = "condition"
@@ -305,7 +326,7 @@ class ConditionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     )
 
     def get_queryset(self):
-        return condition_scope(self.request.user)
+        return condition_scope(self.request.user, corrected=True)
 
     def perform_create(self, data):
         return services.condition_add(actor=self.request.user, **data)
@@ -317,7 +338,7 @@ class ConditionViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
 # --- vascular access ------------------------------------------------------------------------------
 
 
-class VascularAccessSerializer(ApiModelSerializer):
+class VascularAccessSerializer(CorrectionFields, ApiModelSerializer):
     id = PublicIdField()
     patient = patient_ref()
 
@@ -334,10 +355,11 @@ class VascularAccessSerializer(ApiModelSerializer):
             "note",
             "created_at",
             "updated_at",
+            *CORRECTION_FIELDS,
         ]
 
 
-class VascularAccessViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+class VascularAccessViewSet(EnteredInErrorMixin, ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     """Central lines and ports. Nurses and clinicians write."""
 
     resource = "vascular_access"
@@ -346,7 +368,7 @@ class VascularAccessViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiView
     filterset_class = patient_filterset("VascularAccessFilterSet", VascularAccess)
 
     def get_queryset(self):
-        return vascular_access_scope(self.request.user)
+        return vascular_access_scope(self.request.user, corrected=True)
 
     def perform_create(self, data):
         return services.vascular_access_add(actor=self.request.user, **data)
@@ -358,7 +380,7 @@ class VascularAccessViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiView
 # --- thrombosis events ------------------------------------------------------------------------------
 
 
-class ThrombosisEventSerializer(ApiModelSerializer):
+class ThrombosisEventSerializer(CorrectionFields, ApiModelSerializer):
     id = PublicIdField()
     patient = patient_ref()
     vascular_access = ScopedRef(vascular_access_scope, "vascular access", required=False, allow_null=True)
@@ -378,10 +400,11 @@ class ThrombosisEventSerializer(ApiModelSerializer):
             "note",
             "created_at",
             "updated_at",
+            *CORRECTION_FIELDS,
         ]
 
 
-class ThrombosisEventViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+class ThrombosisEventViewSet(EnteredInErrorMixin, ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     """Suspected, confirmed or ruled-out thromboses. Clinicians write."""
 
     resource = "thrombosis_event"
@@ -398,7 +421,7 @@ class ThrombosisEventViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiVie
     )
 
     def get_queryset(self):
-        return thrombosis_event_scope(self.request.user)
+        return thrombosis_event_scope(self.request.user, corrected=True)
 
     def perform_create(self, data):
         return services.thrombosis_event_record(actor=self.request.user, **data)
@@ -410,7 +433,7 @@ class ThrombosisEventViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiVie
 # --- symptom reports ---------------------------------------------------------------------------------
 
 
-class SymptomReportBaseSerializer(ApiModelSerializer):
+class SymptomReportBaseSerializer(CorrectionFields, ApiModelSerializer):
     """A symptom report, triaged on save (``triage``, ``advice``); an emergency or urgent one
     raises its flag at once. A patient may omit ``patient`` (it is theirs). ``risk/api.py`` adds
     the flag it is on and what the clinic has done with it."""
@@ -445,11 +468,12 @@ class SymptomReportBaseSerializer(ApiModelSerializer):
             "advice",
             "days_since_infusion",
             "created_at",
+            *CORRECTION_FIELDS,
         ]
         read_only_fields = ["source", "triage", "advice", "days_since_infusion"]
 
 
-class SymptomReportBaseViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+class SymptomReportBaseViewSet(EnteredInErrorMixin, ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     """Symptom reports without their flag; ``risk.api.SymptomReportViewSet`` (the one routed at
     ``symptom-reports/``) adds it. Staff may edit one (PATCH/PUT: ``symptoms``, ``note``,
     ``reported_at``): it is triaged again, and a more urgent triage acts on the alert at once."""
@@ -466,7 +490,7 @@ class SymptomReportBaseViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiV
     )
 
     def get_queryset(self):
-        return symptom_report_scope(self.request.user)
+        return symptom_report_scope(self.request.user, corrected=True)
 
     def perform_create(self, data):
         user = self.request.user

@@ -9,7 +9,10 @@ class PatientsConfig(AppConfig):
 
         from ivigtrack.duplicates import register_link
 
+        from . import corrections
         from .models import LabResult
+
+        corrections.register()
 
         register_link(
             LabResult,

@@ -10,6 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from ivigtrack.api.corrections import CORRECTION_FIELDS, CorrectionFields, EnteredInErrorMixin
 from ivigtrack.api.fields import ApiModelSerializer, PlausibleDateTimeField, PublicIdField
 from ivigtrack.api.viewsets import ApiViewSet, CreateMixin, ListRetrieveMixin, UpdateMixin
 
@@ -20,7 +21,7 @@ from .labs import lab_egfr
 from .models import LabResult
 
 
-class LabResultSerializer(ApiModelSerializer):
+class LabResultSerializer(CorrectionFields, ApiModelSerializer):
     """A lab value. On input ``unit`` may be omitted (the canonical unit) or another known unit
     (converted); values outside the plausibility gates are refused, doubtful ones stored with
     ``needs_verification``. On output ``value``/``unit`` are canonical (``entered_*`` as sent)."""
@@ -68,6 +69,7 @@ class LabResultSerializer(ApiModelSerializer):
             "verification_reason",
             "verified_at",
             "created_at",
+            *CORRECTION_FIELDS,
         ]
         read_only_fields = [
             "entered_value",
@@ -100,10 +102,12 @@ class LabPanelSerializer(serializers.Serializer):
 
 
 class LabVerifySerializer(serializers.Serializer):
-    confirmed = serializers.BooleanField(help_text="true: the value enters the rules; false: it is deleted.")
+    confirmed = serializers.BooleanField(
+        help_text="true: the value enters the rules; false: it is rejected (kept as entered in error)."
+    )
 
 
-class LabResultViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
+class LabResultViewSet(EnteredInErrorMixin, ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     """Lab results in canonical units (LOINC-coded). Nurses and clinicians record and edit them
     (PATCH/PUT: checked again as a new result, its verification included)."""
 
@@ -122,7 +126,7 @@ class LabResultViewSet(ListRetrieveMixin, CreateMixin, UpdateMixin, ApiViewSet):
     )
 
     def get_queryset(self):
-        return lab_scope(self.request.user)
+        return lab_scope(self.request.user, corrected=True)
 
     def perform_create(self, data):
         return services.lab_record(actor=self.request.user, **data)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from itrs import bodysize
-from ivigtrack.models_base import ClinicalModel, choices_constraint
+from ivigtrack.models_base import ClinicalModel, Correctable, choices_constraint
 
 from .labs import lab_egfr
 
@@ -186,7 +186,7 @@ class Patient(ClinicalModel):
         return bodysize.adjusted_body_weight(self.sex, self.height_cm, self.weight_kg)
 
 
-class WeightMeasurement(ClinicalModel):
+class WeightMeasurement(Correctable, ClinicalModel):
     """Weight history; exactly one current measurement per patient (mirrored on Patient)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="weights")
@@ -258,7 +258,7 @@ class ConditionCode(models.TextChoices):
     IGA_DEFICIENCY = "iga_deficiency", "IgA deficiency"
 
 
-class Condition(ClinicalModel):
+class Condition(Correctable, ClinicalModel):
     Code = ConditionCode
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="conditions")
@@ -305,7 +305,7 @@ class Side(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-class VascularAccess(ClinicalModel):
+class VascularAccess(Correctable, ClinicalModel):
     Kind = AccessKind
 
     Vein = Vein
@@ -369,7 +369,7 @@ class Provocation(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-class ThrombosisEvent(ClinicalModel):
+class ThrombosisEvent(Correctable, ClinicalModel):
     Kind = EventKind
 
     Status = EventStatus
@@ -423,7 +423,7 @@ class LabTest(models.TextChoices):
     TRIGLYCERIDES = "triglycerides", "Triglycerides"
 
 
-class LabResult(ClinicalModel):
+class LabResult(Correctable, ClinicalModel):
     """A lab value in its canonical unit (see patients/labs.py), with what was entered."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="labs")
@@ -493,7 +493,7 @@ class ReportKind(models.TextChoices):
     CHECKIN = "checkin", "Check-in"  # the answer to "How are you since your infusion?"
 
 
-class SymptomReport(ClinicalModel):
+class SymptomReport(Correctable, ClinicalModel):
     Triage = Triage
     Kind = ReportKind
 

@@ -29,6 +29,15 @@ def staff_patient(request: HttpRequest, patient_id) -> Patient:
     return patient
 
 
+def with_corrections(model, patient: Patient):
+    """A patient's records of ``model`` including those entered in error (``all_objects``), with
+    who marked them: for the pages that show corrections struck through. Rules never read this.
+    Through the patient's related manager (with ``all_objects``), so each row knows its patient
+    without a query of its own."""
+    accessor = model._meta.get_field("patient").remote_field.get_accessor_name()
+    return getattr(patient, accessor)(manager="all_objects").select_related("entered_in_error_by")
+
+
 def patient_url(patient: Patient) -> str:
     return reverse("staff:patient_detail", kwargs={"patient_id": patient.public_id})
 

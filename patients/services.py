@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ivigtrack import hooks
 from ivigtrack.audit.services import audit_record
+from ivigtrack.corrections import mark_entered_in_error
 from ivigtrack.duplicates import DuplicateRecord
 
 from . import labs as lab_catalogue
@@ -31,6 +32,9 @@ from .models import (
     WeightMeasurement,
 )
 from .sites import care_team_set, patient_move_site, site_for_new_patient
+
+REJECTED_AT_VERIFICATION = "Rejected at verification: the value was not confirmed."
+ENTERED_IN_ERROR_FINAL = "This record was entered in error and cannot be changed; record the correct one instead."
 
 
 def save_clinical(
@@ -53,6 +57,8 @@ def save_clinical(
     adding = obj._state.adding
     if not adding and update_fields is None:
         raise TypeError(f"Name the changed fields (update_fields) to save an existing {obj._meta.label}.")
+    if not adding and getattr(obj, "entered_in_error", False):
+        raise ValidationError({"__all__": [ENTERED_IN_ERROR_FINAL]})
     _floats_to_decimals(obj)
     obj.full_clean(exclude=exclude)
     try:
@@ -465,7 +471,8 @@ def lab_panel_record(*, actor, patient: Patient, collected_at: datetime, results
 
 @transaction.atomic
 def lab_verify(*, actor, lab: LabResult, confirmed: bool) -> LabResult | None:
-    """Confirm a doubtful value (it then enters the rules) or reject it (it is deleted, audited)."""
+    """Confirm a doubtful value (it then enters the rules) or reject it (audited, and kept as a
+    record entered in error: no clinical record is deleted)."""
     if not lab.needs_verification:
         raise ValidationError({"needs_verification": ["This value does not need verification."]})
     if confirmed:
@@ -481,9 +488,7 @@ def lab_verify(*, actor, lab: LabResult, confirmed: bool) -> LabResult | None:
         obj=lab,
         detail={"value": lab.value, "test": lab.test},
     )
-    patient_id = lab.patient_id
-    lab.delete()
-    hooks.patient_changed(patient_id)
+    mark_entered_in_error(lab, reason=REJECTED_AT_VERIFICATION, actor=actor)  # re-assesses the patient
     return None
 
 

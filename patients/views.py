@@ -247,7 +247,8 @@ def lab_verify(request: HttpRequest, patient_id, record_id) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Value confirmed: it now counts." if confirmed else "Value rejected and removed.")
+        rejected = "Value rejected: it stays on the record, struck through, and counts nowhere."
+        messages.success(request, "Value confirmed: it now counts." if confirmed else rejected)
     return redirect(patient_url(patient))
 
 

@@ -2,10 +2,11 @@
 
 from django.db import transaction
 
-from ivigtrack import hooks
+from ivigtrack import corrections, hooks
 from risk import tasks
 from risk.models import ReviewFlag
 from risk.services.checkins import checkin_answered
+from risk.services.corrections import report_marked
 from risk.services.flags import symptom_flag_after_edit, symptom_flag_raise
 from risk.services.precautions import rate_precaution
 
@@ -35,3 +36,7 @@ def raise_symptom_flag_after_edit(report, *, previous_triage, actor) -> None:
 @hooks.on_infusion_written
 def infusion_rate_precaution(infusion, *, actor) -> None:
     rate_precaution(infusion, actor=actor)
+
+
+# A symptom report entered in error closes the alert it alone raised (risk.services.corrections).
+corrections.on_marked("patients.symptomreport", report_marked)

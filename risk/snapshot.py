@@ -240,30 +240,31 @@ SELECT 1, p.id, NULL, NULL, p.sex, p.diagnosis, (SELECT s.time_zone FROM account
        p.date_of_birth, p.weight_measured_on, NULL,
        p.height_cm, p.weight_kg, NULL, NULL, NULL, NULL, NULL,
        EXISTS (SELECT 1 FROM infusions_infusion u WHERE u.patient_id = p.id AND u.status = 'administered'
-               AND u.started_at < %(infusion_from)s),
+               AND NOT u.entered_in_error AND u.started_at < %(infusion_from)s),
        NULL, row_number() OVER (ORDER BY p.family_name, p.given_name, p.id)
   FROM patients_patient p WHERE p.id = ANY(%(ids)s)
 UNION ALL
 SELECT 2, c.patient_id, NULL, NULL, c.code, NULL, NULL, c.onset_date, c.resolved_date, NULL,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        row_number() OVER (ORDER BY c.onset_date DESC, c.id DESC)
-  FROM patients_condition c WHERE c.patient_id = ANY(%(ids)s)
+  FROM patients_condition c WHERE c.patient_id = ANY(%(ids)s) AND NOT c.entered_in_error
 UNION ALL
 SELECT 3, v.patient_id, v.id, NULL, v.kind, v.vein, NULL, v.inserted_on, v.removed_on, NULL,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        row_number() OVER (ORDER BY v.inserted_on DESC, v.id DESC)
-  FROM patients_vascularaccess v WHERE v.patient_id = ANY(%(ids)s)
+  FROM patients_vascularaccess v WHERE v.patient_id = ANY(%(ids)s) AND NOT v.entered_in_error
 UNION ALL
 SELECT 4, e.patient_id, e.vascular_access_id, NULL, e.kind, e.status, e.provocation, e.diagnosed_on, NULL, NULL,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        row_number() OVER (ORDER BY e.diagnosed_on DESC, e.id DESC)
-  FROM patients_thrombosisevent e WHERE e.patient_id = ANY(%(ids)s)
+  FROM patients_thrombosisevent e WHERE e.patient_id = ANY(%(ids)s) AND NOT e.entered_in_error
 UNION ALL
 SELECT 5, l.patient_id, NULL, NULL, l.test, NULL, NULL, NULL, NULL, l.collected_at,
        NULL, NULL, NULL, l.value, l.reference_high, NULL, NULL, l.needs_verification, NULL,
        row_number() OVER (ORDER BY l.collected_at DESC, l.id DESC)
   FROM patients_labresult l
  WHERE l.patient_id = ANY(%(ids)s) AND l.collected_at >= %(lab_from)s AND l.collected_at <= %(as_of)s
+   AND NOT l.entered_in_error
 UNION ALL
 SELECT 6, m.patient_id, NULL, NULL, m.category, m.drug_name, m.intensity, m.start_date, m.end_date, NULL,
        m.dose_mg_per_day, m.prednisolone_eq_mg_per_day, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -272,6 +273,7 @@ SELECT 6, m.patient_id, NULL, NULL, m.category, m.drug_name, m.intensity, m.star
   FROM infusions_medicationcourse m LEFT JOIN infusions_drug dr ON dr.id = m.drug_id
  WHERE m.patient_id = ANY(%(ids)s) AND m.start_date <= %(latest_day)s
    AND (m.end_date IS NULL OR m.end_date >= %(medication_from)s)
+   AND NOT m.entered_in_error
 UNION ALL
 SELECT 7, r.patient_id, r.id, r.product_id, r.indication, r.dosing_weight, r.setting, r.start_date, r.end_date,
        r.created_at, r.dose_g_per_kg_per_day, r.dose_grams_per_day, r.max_rate_mg_kg_min, NULL, NULL,
@@ -279,26 +281,28 @@ SELECT 7, r.patient_id, r.id, r.product_id, r.indication, r.dosing_weight, r.set
        row_number() OVER (ORDER BY r.start_date DESC, r.id DESC)
   FROM infusions_regimen r
  WHERE r.patient_id = ANY(%(ids)s) AND (r.end_date IS NULL OR r.end_date >= %(earliest_day)s)
+   AND NOT r.entered_in_error
 UNION ALL
 SELECT 8, i.patient_id, i.regimen_id, i.product_id, i.status, NULL, NULL, NULL, NULL, i.started_at,
        i.dose_grams, i.max_rate_mg_kg_min, i.max_rate_ml_h, NULL, NULL, NULL, NULL, NULL, NULL,
        row_number() OVER (ORDER BY i.started_at DESC, i.id DESC)
   FROM infusions_infusion i
  WHERE i.patient_id = ANY(%(ids)s) AND i.started_at >= %(infusion_from)s AND i.status = 'administered'
-   AND i.started_at <= %(as_of)s
+   AND i.started_at <= %(as_of)s AND NOT i.entered_in_error
 UNION ALL
 SELECT 9, s.patient_id, NULL, NULL, s.triage, NULL, NULL, NULL, NULL, s.reported_at,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, s.symptoms,
        row_number() OVER (ORDER BY s.reported_at DESC, s.id DESC)
   FROM patients_symptomreport s
  WHERE s.patient_id = ANY(%(ids)s) AND s.reported_at >= %(symptom_from)s AND s.reported_at <= %(as_of)s
+   AND NOT s.entered_in_error
 UNION ALL
 SELECT 10, i.patient_id, i.id, NULL, NULL, NULL, NULL, NULL, NULL, i.started_at,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        row_number() OVER (ORDER BY i.started_at DESC, i.id DESC)
   FROM infusions_infusion i
  WHERE i.patient_id = ANY(%(ids)s) AND i.status = 'administered' AND i.started_at <= %(as_of)s
-   AND i.started_at >= %(risk_from)s
+   AND i.started_at >= %(risk_from)s AND NOT i.entered_in_error
    AND NOT EXISTS (SELECT 1 FROM risk_infusionrisk ir WHERE ir.infusion_id = i.id)
 ORDER BY k, o
 """

@@ -22,14 +22,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from infusions.medicines import with_scoring
-from infusions.models import Regimen
+from infusions.models import Infusion, MedicationCourse, Regimen
 from infusions.selectors import next_planned_course
 from infusions.watch import current_window, infusion_watch
 from itrs import haematology
 from ivigtrack.audit.services import audit_list_read, audit_record
 from ivigtrack.web.decorators import staff_required
 from patients.lab_ranges import with_reference_marks
-from patients.pages import patient_url, staff_patient, with_symptom_labels
+from patients.models import Condition, LabResult, SymptomReport, ThrombosisEvent, VascularAccess, WeightMeasurement
+from patients.pages import patient_url, staff_patient, with_corrections, with_symptom_labels
 
 from . import charts
 from .flag_rows import flag_rows, worklist_rows
@@ -379,19 +380,24 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
     assessment = current_assessment(patient)
     flags = flag_scope(request.user).filter(patient=patient)
     open_flags = list(flags.filter(status__in=UNRESOLVED).order_by("priority_rank", "due_at"))
-    regimens = list(patient.regimens.select_related("product"))
+    # Every record list shows the ones entered in error too, struck through; what the rules and the
+    # guidance read (next course, haematology guidance, watch windows) leaves them out.
+    regimens = list(with_corrections(Regimen, patient).select_related("product"))
     for regimen in regimens:
-        regimen.upcoming = regimen.next_course_dates(today, 3)
+        regimen.upcoming = [] if regimen.entered_in_error else regimen.next_course_dates(today, 3)
         regimen.active = regimen.is_active_on(today)
+    current_regimens = [r for r in regimens if not r.entered_in_error]
     weight_age = (today - patient.weight_measured_on).days if patient.weight_measured_on else None
-    events = list(patient.thrombosis_events.select_related("vascular_access"))
+    events = list(with_corrections(ThrombosisEvent, patient).select_related("vascular_access"))
     infusions = list(
-        patient.infusions.select_related("product", "vascular_access", "risk", "regimen").order_by("-started_at")[:50]
+        with_corrections(Infusion, patient)
+        .select_related("product", "vascular_access", "risk", "regimen")
+        .order_by("-started_at")[:50]
     )
     for infusion in infusions:
         infusion.watch = infusion_watch(infusion)
     context = {
-        **haematology_context(patient, events=events, regimens=regimens),
+        **haematology_context(patient, events=[e for e in events if not e.entered_in_error], regimens=current_regimens),
         "patient": patient,
         "today": today,
         "now": timezone.now(),
@@ -404,17 +410,17 @@ def patient_detail(request: HttpRequest, patient_id) -> HttpResponse:
         "past_flags": flags.filter(status="resolved").order_by("-resolved_at")[:20],
         "suppressions": live_suppressions(patient, timezone.now()),
         "regimens": regimens,
-        "next_course": next_planned_course([r for r in regimens if r.active], today),
+        "next_course": next_planned_course([r for r in current_regimens if r.active], today),
         "infusions": infusions,
         "watch_now": current_window(patient),
         "reminders": patient.reminders.all()[:10],
-        "medications": with_scoring(patient.medications.select_related("drug")),
-        "conditions": patient.conditions.all(),
-        "accesses": patient.vascular_accesses.all(),
+        "medications": with_scoring(with_corrections(MedicationCourse, patient).select_related("drug")),
+        "conditions": with_corrections(Condition, patient),
+        "accesses": with_corrections(VascularAccess, patient),
         "events": events,
-        "labs": with_reference_marks(patient.labs.all()[:60]),
-        "reports": with_symptom_labels(patient.symptom_reports.all()[:20]),
-        "weights": patient.weights.all()[:10],
+        "labs": with_reference_marks(with_corrections(LabResult, patient)[:60]),
+        "reports": with_symptom_labels(with_corrections(SymptomReport, patient)[:20]),
+        "weights": with_corrections(WeightMeasurement, patient)[:10],
         "weight_age": weight_age,
         "weight_stale": weight_age is not None and weight_age > review_settings().weight_stale_days,
         "action_context": "patient",

@@ -243,6 +243,10 @@ def records_of(patient, actor, product) -> dict:
             route="oral",
             start_date=date(2024, 1, 1),
         ),
+        # an earlier weight in the history (no API resource: the staff pages and the admin)
+        "weights": patient_services.weight_record(
+            actor=actor, patient=patient, weight_kg=71, measured_on=date(2024, 1, 2)
+        ),
     }
     from risk.services.assessment import patient_assess
 

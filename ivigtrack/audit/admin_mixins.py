@@ -24,7 +24,8 @@ def _patient_ids(objects) -> list:
 class AuditedAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
-        changelist = getattr(response, "context_data", {}) and response.context_data.get("cl")
+        # an action's redirect has no context ({} and ... would be {}, not None)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
         if changelist is not None:
             audit_list_read(
                 actor=request.user,

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.urls import URLPattern, reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from ivigtrack import portal_urls, staff_urls
+from ivigtrack.corrections import mark_entered_in_error
 from patients import services as patient_services
 from risk.models import ReviewFlag
 from risk.services.assessment import patient_assess
@@ -58,12 +60,21 @@ def clinic(patient_pat, clinician_carol, nurse_nina):
     report = patient_services.symptom_report_submit(
         actor=patient_pat.user, patient=patient_pat, symptoms=["limb_pain_swelling"]
     )
-    patient_services.weight_record(actor=clinician_carol, patient=patient_pat, weight_kg=70)
+    weight = patient_services.weight_record(actor=clinician_carol, patient=patient_pat, weight_kg=70)
+    # records entered in error: struck through on the patient page and in the portal history
+    wrong_lab = patient_services.lab_record(
+        actor=clinician_carol, patient=patient_pat, test="hemoglobin", value=13.1, collected_at=timezone.now()
+    )
+    mark_entered_in_error(wrong_lab, reason="Another patient's sample", actor=clinician_carol)
+    wrong_report = patient_services.symptom_report_submit(
+        actor=clinician_carol, patient=patient_pat, symptoms=["other"]
+    )
+    mark_entered_in_error(wrong_report, reason="Recorded on the wrong patient", actor=clinician_carol)
     # a pasted note as long as a note may be (5,000 characters), without a space, must wrap, not widen the page
     patient_services.condition_add(actor=clinician_carol, patient=patient_pat, code="diabetes", note="x" * 5_000)
     patient_assess(patient_pat)
     flag = ReviewFlag.objects.filter(patient=patient_pat).exclude(kind="symptom_alert").first()
-    return {"patient": patient_pat, "records": records, "report": report, "flag": flag}
+    return {"patient": patient_pat, "records": records, "report": report, "flag": flag, "weight": weight}
 
 
 def _states(clinic) -> list[State]:
@@ -122,6 +133,20 @@ def _states(clinic) -> list[State]:
         staff("infusion_edit", **P, record_id=rec["infusion"]),
         staff("medication_add", **P),
         staff("medication_edit", **P, record_id=rec["medication"]),
+        *(
+            staff(f"{kind}_entered_in_error", **P, record_id=record_id)
+            for kind, record_id in (
+                ("condition", rec["condition"]),
+                ("access", rec["access"]),
+                ("event", rec["event"]),
+                ("lab", rec["lab"]),
+                ("symptom", rec["report"]),
+                ("weight", clinic["weight"].public_id),
+                ("regimen", rec["regimen"]),
+                ("infusion", rec["infusion"]),
+                ("medication", rec["medication"]),
+            )
+        ),
         staff("patient_summary", **P),
         staff("haematology_review_add", **P),
         staff("sweep_status"),

@@ -201,8 +201,10 @@ def test_admin_list_history_and_delete_pages_are_reads(root_client, admin_user, 
     assert root_client.get(f"/admin/patients/condition/{condition.pk}/history/").status_code == 200
     event = one(fresh(), "admin.history")
     assert (event.actor, event.patient_id) == (admin_user, patient_pat.pk)
+    # a clinical record has no delete page (it is marked entered in error); the patient's has
+    assert root_client.get(f"/admin/patients/condition/{condition.pk}/delete/").status_code == 403
     fresh.reset()
-    assert root_client.get(f"/admin/patients/condition/{condition.pk}/delete/").status_code == 200
+    assert root_client.get(f"/admin/patients/patient/{patient_pat.pk}/delete/").status_code == 200
     event = one(fresh(), "admin.view")
     assert (event.actor, event.patient_id, event.detail["page"]) == (admin_user, patient_pat.pk, "delete")
 

@@ -1,5 +1,6 @@
-"""The Django admin writes the clinic's audit trail: opening, changing and deleting a patient's
-records there leaves AuditEvent rows, as the services and pages do."""
+"""The Django admin writes the clinic's audit trail: opening, changing and deleting there leaves
+AuditEvent rows, as the services and pages do (a clinical record is never deleted: it is marked
+entered in error, tests/ivigtrack/test_corrections_pages.py)."""
 
 from __future__ import annotations
 
@@ -52,13 +53,30 @@ def test_a_change_in_the_admin_is_audited_with_what_changed(root, patient_pat, c
     assert event.detail["change"] == [{"changed": {"fields": ["Note"]}}]
 
 
-def test_a_deletion_in_the_admin_is_audited(root, patient_pat, clinician_carol):
+def test_a_clinical_record_cannot_be_deleted_in_the_admin(root, patient_pat, clinician_carol):
+    """No clinical record is deleted: the admin marks it entered in error instead."""
     user, client = root
     condition = patient_services.condition_add(
         actor=clinician_carol, patient=patient_pat, code="active_cancer", onset_date=date(2025, 1, 1)
     )
     response = client.post(reverse("admin:patients_condition_delete", args=[condition.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert Condition.objects.filter(pk=condition.pk).exists()
+    assert _events("admin.delete") == []
+
+
+def test_a_deletion_in_the_admin_is_audited(root, make_user, clinician_carol):
+    user, client = root
+    patient = patient_services.patient_create(
+        actor=clinician_carol,
+        mrn="MRN-GONE",
+        given_name="Gone",
+        family_name="Twice",
+        date_of_birth=date(1970, 1, 1),
+        sex="male",
+        diagnosis="cidp",
+    )
+    response = client.post(reverse("admin:patients_patient_delete", args=[patient.pk]), {"post": "yes"})
     assert response.status_code == 302
-    assert not Condition.objects.filter(pk=condition.pk).exists()
     [event] = _events("admin.delete")
-    assert (event.actor, event.patient_id, event.object_id) == (user, patient_pat.pk, str(condition.public_id))
+    assert (event.actor, event.object_id) == (user, str(patient.public_id))
