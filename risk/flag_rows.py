@@ -3,9 +3,9 @@ patient's open flags, and the one row an action changed.
 
 The worklist draws about 150 of these on every load and 30-second refresh, so a row's HTML is
 remembered (per process) under everything it is drawn from: the flag's columns as read
-(``WorklistFlag.row``), the viewer's abilities, the time zone and the site's date format, and the parts that move with the
-clock (overdue, the ages). The same inputs give the same row; a changed flag, a later minute or
-another viewer gives a new key, never an old row.
+(``WorklistFlag.row``), the viewer's abilities, the time zone and the site's date format, and
+the parts that move with the clock (overdue, the ages). The same inputs give the same row; a
+changed flag, a later minute or another viewer gives a new key, never an old row.
 """
 
 from __future__ import annotations
