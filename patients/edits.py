@@ -13,8 +13,6 @@ changed fields, then re-assessed on commit (``save_clinical``), as the other rec
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -28,6 +26,8 @@ from .services import (
     _not_in_future,
     _refuse_duplicate_lab,
     apply_changes,
+    check_reference_limits,
+    lab_doubt,
     latest_plausible_instant,
     lock_patient,
     save_clinical,
@@ -86,29 +86,11 @@ def lab_update(*, actor, lab: LabResult, **fields) -> LabResult:
         )
     except lab_catalogue.LabInputError as exc:
         raise ValidationError({exc.field: [exc.message]}) from exc
-    if high is not None and high <= 0:
-        raise ValidationError({"reference_high": ["The reference upper limit must be positive."]})
-    if low is not None and low < 0:
-        raise ValidationError({"reference_low": ["The reference lower limit cannot be negative."]})
-    if high is not None and low is not None and low >= high:
-        raise ValidationError({"reference_low": ["The reference lower limit must be below the upper limit."]})
+    check_reference_limits(high, low)
     patient = lab.patient
     if (test, canonical, collected_at) != (lab.test, lab.value, lab.collected_at):
         _refuse_duplicate_lab(patient, test, canonical, collected_at, exclude_pk=lab.pk)
-    previous = (
-        LabResult.objects.filter(
-            patient_id=lab.patient_id,
-            test=test,
-            needs_verification=False,
-            collected_at__lt=collected_at,
-            collected_at__gte=collected_at - timedelta(days=lab_catalogue.SIGNATURE_LOOKBACK_DAYS),
-        )
-        .exclude(pk=lab.pk)
-        .order_by("-collected_at")
-        .values_list("value", flat=True)
-        .first()
-    )
-    reason = lab_catalogue.doubt_reason(test, canonical, previous)
+    reason = lab_doubt(lab.patient_id, test, canonical, collected_at, exclude_pk=lab.pk)
     value_changed = test != lab.test or canonical != lab.value
     confirmed = bool(lab.verified_at) and not lab.needs_verification and not value_changed
     new = {

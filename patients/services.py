@@ -375,6 +375,32 @@ def _refuse_duplicate_lab(patient: Patient, test: str, value, collected_at: date
 
 
 @transaction.atomic
+def check_reference_limits(high, low) -> None:
+    """A lab's reference limits (canonical unit) as a new or edited result must have them."""
+    if high is not None and high <= 0:
+        raise ValidationError({"reference_high": ["The reference upper limit must be positive."]})
+    if low is not None and low < 0:
+        raise ValidationError({"reference_low": ["The reference lower limit cannot be negative."]})
+    if high is not None and low is not None and low >= high:
+        raise ValidationError({"reference_low": ["The reference lower limit must be below the upper limit."]})
+
+
+def lab_doubt(patient_id: int, test: str, canonical, collected_at, *, exclude_pk: int | None = None) -> str:
+    """Why this value needs a person's confirmation before it counts ("" when it does not): it
+    is compared with the patient's previous verified result of the test (patients/labs.py)."""
+    earlier = LabResult.objects.filter(
+        patient_id=patient_id,
+        test=test,
+        needs_verification=False,
+        collected_at__lt=collected_at,
+        collected_at__gte=collected_at - timedelta(days=lab_catalogue.SIGNATURE_LOOKBACK_DAYS),
+    )
+    if exclude_pk is not None:
+        earlier = earlier.exclude(pk=exclude_pk)
+    previous = earlier.order_by("-collected_at").values_list("value", flat=True).first()
+    return lab_catalogue.doubt_reason(test, canonical, previous)
+
+
 def lab_record(
     *,
     actor,
@@ -403,26 +429,9 @@ def lab_record(
         low = lab_catalogue.reference_to_canonical(test, reference_low, unit, reference_unit)
     except lab_catalogue.LabInputError as exc:
         raise ValidationError({exc.field: [exc.message]}) from exc
-    if high is not None and high <= 0:
-        raise ValidationError({"reference_high": ["The reference upper limit must be positive."]})
-    if low is not None and low < 0:
-        raise ValidationError({"reference_low": ["The reference lower limit cannot be negative."]})
-    if high is not None and low is not None and low >= high:
-        raise ValidationError({"reference_low": ["The reference lower limit must be below the upper limit."]})
-    previous = (
-        LabResult.objects.filter(
-            patient=patient,
-            test=test,
-            needs_verification=False,
-            collected_at__lt=collected_at,
-            collected_at__gte=collected_at - timedelta(days=lab_catalogue.SIGNATURE_LOOKBACK_DAYS),
-        )
-        .order_by("-collected_at")
-        .values_list("value", flat=True)
-        .first()
-    )
+    check_reference_limits(high, low)
     _refuse_duplicate_lab(patient, test, canonical, collected_at)
-    reason = lab_catalogue.doubt_reason(test, canonical, previous)
+    reason = lab_doubt(patient.pk, test, canonical, collected_at)
     obj = LabResult(
         patient=patient,
         test=test,
