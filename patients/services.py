@@ -374,7 +374,6 @@ def _refuse_duplicate_lab(patient: Patient, test: str, value, collected_at: date
         )
 
 
-@transaction.atomic
 def check_reference_limits(high, low) -> None:
     """A lab's reference limits (canonical unit) as a new or edited result must have them."""
     if high is not None and high <= 0:
@@ -401,6 +400,7 @@ def lab_doubt(patient_id: int, test: str, canonical, collected_at, *, exclude_pk
     return lab_catalogue.doubt_reason(test, canonical, previous)
 
 
+@transaction.atomic
 def lab_record(
     *,
     actor,
